@@ -1,0 +1,3 @@
+export * from "./errors.js";
+export * from "./names.js";
+export * from "./provider.js";

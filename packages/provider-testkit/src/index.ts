@@ -1,0 +1,34 @@
+/**
+ * The one conformance suite every Polyvault provider passes, against its real server.
+ * A provider's own test file is a few lines:
+ *
+ *   describeProviderConformance({ name: "aws", create: () => createAwsProvider({...}), seedUnmanaged, lacks: {...} });
+ */
+import type { Provider, TenantId } from "@polyvault/core";
+
+export type LackableCapability = "checkAndSet" | "softDelete" | "versions" | "batchGet";
+
+export interface ConformanceOptions {
+  /** Label for the describe block. */
+  readonly name: string;
+  /** A provider instance on the shared backing store (called once per test file; reused). */
+  readonly create: () => Provider | Promise<Provider>;
+  /**
+   * Write `value` the way something other than Polyvault would (raw SDK, no Polyvault markers), at the
+   * exact native name Polyvault would use for (tenant, name). The suite then checks that Polyvault never
+   * modifies or deletes it.
+   */
+  readonly seedUnmanaged: (tenant: TenantId, name: string, value: Buffer) => Promise<void>;
+  /** Read back raw what is stored at Polyvault's native name for (tenant, name), bypassing the provider (for the unmanaged check). */
+  readonly readRaw: (tenant: TenantId, name: string) => Promise<Buffer | undefined>;
+  /** Capabilities the provider lacks, each with the reason; the suite then checks the documented fallback. */
+  readonly lacks?: Partial<Record<LackableCapability, string>>;
+  /** Names that this provider must refuse (nameFits false, put → InvalidInputError), beyond the suite's own. */
+  readonly refusedNames?: readonly string[];
+  /** How many secrets the paging test writes (default 1000). */
+  readonly listCount?: number;
+  /** Per-test timeout in ms for the slow tests (default 120,000). */
+  readonly slowTimeoutMs?: number;
+}
+
+export { describeProviderConformance } from "./suite.js";
