@@ -25,6 +25,13 @@ export interface ConformanceOptions {
   readonly lacks?: Partial<Record<LackableCapability, string>>;
   /** Names that this provider must refuse (nameFits false, put → InvalidInputError), beyond the suite's own. */
   readonly refusedNames?: readonly string[];
+  /**
+   * A provider instance pointed at an endpoint that refuses connections, with a short timeoutMs: the
+   * suite checks that a read fails with UnavailableError (never NotFoundError) within that time.
+   */
+  readonly createUnreachable: () => Provider | Promise<Provider>;
+  /** The service compares native names case-insensitively (Azure): collisions are checked case-folded. */
+  readonly nativeNamesCaseInsensitive?: boolean;
   /** How many secrets the paging test writes (default 1000). */
   readonly listCount?: number;
   /** Per-test timeout in ms for the slow tests (default 120,000). */

@@ -1,0 +1,283 @@
+/**
+ * @polyvault/provider-file: the embedded default provider. One directory per tenant, one directory per
+ * secret, one file per version; atomic, durable writes; a lock between processes per secret. No server.
+ */
+import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type CommonProviderOptions,
+  ConflictError,
+  type DeleteOptions,
+  InvalidInputError,
+  isPolyvaultError,
+  UnavailableError,
+  type ListOptions,
+  type ListPage,
+  NotFoundError,
+  type Provider,
+  type PutOptions,
+  type SecretHead,
+  type StoredSecret,
+  type TenantId,
+  TooLargeError,
+  type VersionInfo,
+} from "@polyvault/core";
+import { decodeHeader, encodeVersion } from "./format.js";
+import { ensureDir, removeTreeAtomic, writeFileAtomic } from "./fs-atomic.js";
+import { withSecretLock } from "./lock.js";
+import { decodeName, encodeName, fileNameFits } from "./names.js";
+
+export { decodeName, encodeName, fileNameFits } from "./names.js";
+export { decodeHeader, encodeVersion, type VersionHeader } from "./format.js";
+
+export interface FileProviderOptions extends CommonProviderOptions {
+  /** The store's root directory (the CLI uses <data-dir>/store). */
+  readonly dir: string;
+  /** Largest value in bytes (default 1 MiB). */
+  readonly maxValueBytes?: number;
+}
+
+const VERSION_FILE = /^v(\d{10})\.pv$/;
+const DELETED_MARKER = "deleted";
+const versionFile = (rev: number) => `v${String(rev).padStart(10, "0")}.pv`;
+
+export function createFileProvider(options: FileProviderOptions): Provider {
+  return withFsErrorsMapped(createRaw(options), options.name);
+}
+
+/** Any file-system failure other than the ones mapped above (ENOTDIR, EACCES, EIO, ENOSPC…) is UnavailableError. */
+function withFsErrorsMapped(p: Provider, name: string): Provider {
+  const wrap =
+    <A extends unknown[], R>(op: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        if (isPolyvaultError(err)) throw err;
+        const code = (err as NodeJS.ErrnoException).code ?? "error";
+        throw new UnavailableError(`file provider ${name}: ${op} failed (${code}): ${(err as Error).message}`, { cause: err, provider: name });
+      }
+    };
+  return {
+    ...p,
+    list: wrap("list", p.list),
+    head: wrap("head", p.head),
+    get: wrap("get", p.get),
+    getMany: wrap("getMany", p.getMany),
+    put: wrap("put", p.put),
+    delete: wrap("delete", p.delete),
+    versions: wrap("versions", p.versions),
+  };
+}
+
+function createRaw(options: FileProviderOptions): Provider {
+  const root = options.dir;
+  const tenantDir = (t: TenantId) => join(root, t);
+  const secretsRoot = (t: TenantId) => join(tenantDir(t), "s");
+
+  function secretDir(tenant: TenantId, name: string): string {
+    const fit = fileNameFits(tenant, name);
+    if (!fit.ok) throw new InvalidInputError(`file provider cannot hold secret name ${JSON.stringify(name)}: ${fit.reason}`);
+    return join(secretsRoot(tenant), ...encodeName(name));
+  }
+
+  /** Version numbers present in a secret's directory, newest first; [] when the directory is absent. */
+  async function revisions(dir: string): Promise<number[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw err;
+    }
+    return entries
+      .map((e) => VERSION_FILE.exec(e)?.[1])
+      .filter((m): m is string => m !== undefined)
+      .map(Number)
+      .sort((a, b) => b - a);
+  }
+
+  async function isDeleted(dir: string): Promise<boolean> {
+    try {
+      await stat(join(dir, DELETED_MARKER));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw err;
+    }
+  }
+
+  /** Live revisions (empty when absent or soft-deleted). */
+  async function live(dir: string): Promise<number[]> {
+    const revs = await revisions(dir);
+    if (revs.length === 0 || (await isDeleted(dir))) return [];
+    return revs;
+  }
+
+  async function readVersion(dir: string, rev: number, withValue: boolean): Promise<StoredSecret> {
+    const file = join(dir, versionFile(rev));
+    const buf = await readFile(file);
+    const { header, valueOffset } = decodeHeader(buf, file);
+    const value = withValue ? Buffer.from(buf.subarray(valueOffset)) : Buffer.alloc(0);
+    buf.fill(0);
+    return {
+      name: header.name,
+      version: String(rev),
+      updatedAt: new Date(header.createdAt),
+      managed: header.managed,
+      metadata: header.managed ? header.metadata : {},
+      value,
+    };
+  }
+
+  async function current(tenant: TenantId, name: string, withValue: boolean): Promise<StoredSecret> {
+    const dir = secretDir(tenant, name);
+    const [rev] = await live(dir);
+    if (rev === undefined) throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
+    return readVersion(dir, rev, withValue);
+  }
+
+  const headOf = ({ value: _value, ...head }: StoredSecret): SecretHead => head;
+
+  /** Every secret name of a tenant (decoded), sorted. */
+  async function allNames(tenant: TenantId): Promise<string[]> {
+    const names: string[] = [];
+    const walk = async (dir: string, parts: string[]): Promise<void> => {
+      let entries: import("node:fs").Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw err;
+      }
+      for (const e of entries) {
+        if (!e.isDirectory()) continue;
+        if (e.name.endsWith("+")) await walk(join(dir, e.name), [...parts, e.name]);
+        else names.push(decodeName([...parts, e.name]));
+      }
+    };
+    await walk(secretsRoot(tenant), []);
+    return names.sort();
+  }
+
+  return {
+    name: options.name,
+    type: "file",
+    capabilities: {
+      maxValueBytes: options.maxValueBytes ?? 1024 * 1024,
+      versions: true,
+      checkAndSet: true,
+      softDelete: true,
+      batchGet: 1000,
+      maxPageSize: 1000,
+      nameRule: "any valid Polyvault secret name (letters, digits, _ - . /; up to 256 characters)",
+    },
+
+    nameFits: (tenant, name) => fileNameFits(tenant, name),
+
+    async list(tenant: TenantId, opts: ListOptions = {}): Promise<ListPage> {
+      const size = Math.max(1, Math.min(opts.pageSize ?? 100, 1000));
+      const after = opts.cursor === undefined ? undefined : Buffer.from(opts.cursor, "base64url").toString("utf8");
+      const names = (await allNames(tenant)).filter((n) => after === undefined || n > after);
+      const items: SecretHead[] = [];
+      let last: string | undefined;
+      for (const name of names) {
+        if (items.length === size) break;
+        last = name;
+        const dir = secretDir(tenant, name);
+        const [rev] = await live(dir);
+        if (rev !== undefined) items.push(headOf(await readVersion(dir, rev, false)));
+      }
+      const more = last !== undefined && names.indexOf(last) < names.length - 1;
+      return { items, cursor: more && last !== undefined ? Buffer.from(last, "utf8").toString("base64url") : undefined };
+    },
+
+    head: async (tenant, name) => headOf(await current(tenant, name, false)),
+
+    async get(tenant, name, opts = {}) {
+      if (opts.version === undefined) return current(tenant, name, true);
+      const dir = secretDir(tenant, name);
+      const rev = Number(opts.version);
+      if (!Number.isInteger(rev) || !(await live(dir)).includes(rev)) {
+        throw new NotFoundError(`version ${JSON.stringify(opts.version)} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
+      }
+      return readVersion(dir, rev, true);
+    },
+
+    async getMany(tenant, names) {
+      const out = new Map<string, StoredSecret>();
+      for (const name of names) {
+        try {
+          out.set(name, await current(tenant, name, true));
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+        }
+      }
+      return out;
+    },
+
+    async put(tenant, name, value, opts: PutOptions = {}) {
+      const dir = secretDir(tenant, name);
+      const max = options.maxValueBytes ?? 1024 * 1024;
+      if (value.length > max) throw new TooLargeError(`value of ${value.length} bytes exceeds the file provider's limit of ${max} bytes`, { provider: options.name });
+      await ensureDir(dir);
+      return withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
+        const revs = await live(dir);
+        const [rev] = revs;
+        if (rev !== undefined) {
+          const cur = await readVersion(dir, rev, false);
+          if (!cur.managed) throw new ConflictError(`secret ${JSON.stringify(name)} exists and is not managed by Polyvault; refusing to overwrite it`, { provider: options.name });
+        }
+        if (opts.ifVersion === null && rev !== undefined) {
+          throw new ConflictError(`secret ${JSON.stringify(name)} already exists (version ${rev})`, { provider: options.name });
+        }
+        if (typeof opts.ifVersion === "string" && opts.ifVersion !== String(rev)) {
+          throw new ConflictError(`secret ${JSON.stringify(name)} changed: expected version ${opts.ifVersion}, found ${rev ?? "none"}`, { provider: options.name });
+        }
+        // Versions keep counting after a soft delete, so old version ids are never reused.
+        const next = ((await revisions(dir))[0] ?? 0) + 1;
+        const createdAt = new Date().toISOString();
+        await writeFileAtomic(join(dir, versionFile(next)), encodeVersion({ name, tenant, managed: true, metadata: opts.metadata ?? {}, createdAt }, value));
+        await rm(join(dir, DELETED_MARKER), { force: true });
+        return { name, version: String(next), updatedAt: new Date(createdAt), managed: true, metadata: opts.metadata ?? {} };
+      });
+    },
+
+    async delete(tenant, name, opts: DeleteOptions = {}) {
+      const dir = secretDir(tenant, name);
+      await withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
+        const revs = await revisions(dir);
+        const deleted = await isDeleted(dir);
+        if (revs.length === 0 || (deleted && !opts.purge)) throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
+        const newest = await readVersion(dir, revs[0] as number, false);
+        if (!newest.managed) throw new ConflictError(`secret ${JSON.stringify(name)} is not managed by Polyvault; refusing to delete it`, { provider: options.name });
+        if (opts.purge) await removeTreeAtomic(dir, join(tenantDir(tenant), "trash"));
+        else await writeFileAtomic(join(dir, DELETED_MARKER), Buffer.from(JSON.stringify({ deletedAt: new Date().toISOString() })));
+      });
+    },
+
+    async versions(tenant, name): Promise<VersionInfo[]> {
+      const dir = secretDir(tenant, name);
+      const revs = await live(dir);
+      if (revs.length === 0) throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
+      const out: VersionInfo[] = [];
+      for (const rev of revs) {
+        const v = await readVersion(dir, rev, false);
+        out.push({ version: String(rev), createdAt: v.updatedAt, current: rev === revs[0] });
+      }
+      return out;
+    },
+
+    async health() {
+      const t0 = performance.now();
+      try {
+        await ensureDir(root);
+        return { ok: true, latencyMs: performance.now() - t0 };
+      } catch (err) {
+        return { ok: false, latencyMs: performance.now() - t0, detail: (err as Error).message };
+      }
+    },
+
+    async close() {},
+  };
+}
