@@ -126,6 +126,14 @@ export interface Provider {
   /** Every readable version, newest first. */
   versions(tenant: TenantId, name: string): Promise<VersionInfo[]>;
   health(): Promise<HealthReport>;
+  /**
+   * Optional: replace the bytes of an existing version in place (same version id), used by key rewrap.
+   * Providers whose versions are immutable (the cloud services) leave it out; rewrap then writes a new
+   * version with the same Polyvault revision.
+   */
+  rewriteVersion?(tenant: TenantId, name: string, version: string, value: Uint8Array, options?: { metadata?: SecretMetadata }): Promise<void>;
+  /** Optional: the tenants that have secrets here (the file provider can tell; cloud providers need configuration). */
+  listTenants?(): Promise<TenantId[]>;
   /** Releases clients, sockets and locks. */
   close(): Promise<void>;
 }

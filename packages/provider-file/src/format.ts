@@ -12,6 +12,8 @@ export interface VersionHeader {
   readonly managed: boolean;
   readonly metadata: SecretMetadata;
   readonly createdAt: string;
+  /** The version number this file was written as: a file copied into another version's place is caught. */
+  readonly version?: number;
 }
 
 export function encodeVersion(header: VersionHeader, value: Uint8Array): Buffer {

@@ -2,13 +2,14 @@
  * @polyvault/provider-file: the embedded default provider. One directory per tenant, one directory per
  * secret, one file per version; atomic, durable writes; a lock between processes per secret. No server.
  */
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type CommonProviderOptions,
   ConflictError,
   type DeleteOptions,
   InvalidInputError,
+  IntegrityError,
   isPolyvaultError,
   UnavailableError,
   type ListOptions,
@@ -19,6 +20,7 @@ import {
   type SecretHead,
   type StoredSecret,
   type TenantId,
+  TenantIdSchema,
   TooLargeError,
   type VersionInfo,
 } from "@polyvault/core";
@@ -67,6 +69,8 @@ function withFsErrorsMapped(p: Provider, name: string): Provider {
     put: wrap("put", p.put),
     delete: wrap("delete", p.delete),
     versions: wrap("versions", p.versions),
+    ...(p.rewriteVersion ? { rewriteVersion: wrap("rewriteVersion", p.rewriteVersion) } : {}),
+    ...(p.listTenants ? { listTenants: wrap("listTenants", p.listTenants) } : {}),
   };
 }
 
@@ -114,10 +118,18 @@ function createRaw(options: FileProviderOptions): Provider {
     return revs;
   }
 
-  async function readVersion(dir: string, rev: number, withValue: boolean): Promise<StoredSecret> {
+  async function readVersion(dir: string, rev: number, withValue: boolean, expect?: { tenant: TenantId; name: string }): Promise<StoredSecret> {
     const file = join(dir, versionFile(rev));
     const buf = await readFile(file);
     const { header, valueOffset } = decodeHeader(buf, file);
+    if (expect && header.managed && (header.tenant !== expect.tenant || header.name !== expect.name)) {
+      buf.fill(0);
+      throw new IntegrityError(`file provider: ${file} holds ${header.tenant}/${header.name}, not ${expect.tenant}/${expect.name} (moved or copied?)`, { provider: options.name });
+    }
+    if (header.managed && header.version !== rev) {
+      buf.fill(0);
+      throw new IntegrityError(`file provider: ${file} holds version ${header.version} in the place of version ${rev} (moved or copied?)`, { provider: options.name });
+    }
     const value = withValue ? Buffer.from(buf.subarray(valueOffset)) : Buffer.alloc(0);
     buf.fill(0);
     return {
@@ -134,7 +146,7 @@ function createRaw(options: FileProviderOptions): Provider {
     const dir = secretDir(tenant, name);
     const [rev] = await live(dir);
     if (rev === undefined) throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
-    return readVersion(dir, rev, withValue);
+    return readVersion(dir, rev, withValue, { tenant, name });
   }
 
   const headOf = ({ value: _value, ...head }: StoredSecret): SecretHead => head;
@@ -201,7 +213,7 @@ function createRaw(options: FileProviderOptions): Provider {
       if (!Number.isInteger(rev) || !(await live(dir)).includes(rev)) {
         throw new NotFoundError(`version ${JSON.stringify(opts.version)} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
       }
-      return readVersion(dir, rev, true);
+      return readVersion(dir, rev, true, { tenant, name });
     },
 
     async getMany(tenant, names) {
@@ -234,11 +246,14 @@ function createRaw(options: FileProviderOptions): Provider {
         if (typeof opts.ifVersion === "string" && opts.ifVersion !== String(rev)) {
           throw new ConflictError(`secret ${JSON.stringify(name)} changed: expected version ${opts.ifVersion}, found ${rev ?? "none"}`, { provider: options.name });
         }
-        // Versions keep counting after a soft delete, so old version ids are never reused.
+        // Writing a soft-deleted name starts it afresh: the deleted versions are purged first.
+        if (rev === undefined && (await isDeleted(dir))) {
+          await removeTreeAtomic(dir, join(tenantDir(tenant), "trash"));
+          await ensureDir(dir);
+        }
         const next = ((await revisions(dir))[0] ?? 0) + 1;
         const createdAt = new Date().toISOString();
-        await writeFileAtomic(join(dir, versionFile(next)), encodeVersion({ name, tenant, managed: true, metadata: opts.metadata ?? {}, createdAt }, value));
-        await rm(join(dir, DELETED_MARKER), { force: true });
+        await writeFileAtomic(join(dir, versionFile(next)), encodeVersion({ name, tenant, managed: true, metadata: opts.metadata ?? {}, createdAt, version: next }, value));
         return { name, version: String(next), updatedAt: new Date(createdAt), managed: true, metadata: opts.metadata ?? {} };
       });
     },
@@ -266,6 +281,28 @@ function createRaw(options: FileProviderOptions): Provider {
         out.push({ version: String(rev), createdAt: v.updatedAt, current: rev === revs[0] });
       }
       return out;
+    },
+
+    async rewriteVersion(tenant, name, version, value, opts = {}) {
+      const dir = secretDir(tenant, name);
+      await withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
+        const rev = Number(version);
+        if (!(await live(dir)).includes(rev)) throw new NotFoundError(`version ${version} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
+        const cur = await readVersion(dir, rev, false);
+        if (!cur.managed) throw new ConflictError(`secret ${JSON.stringify(name)} is not managed by Polyvault; refusing to rewrite it`, { provider: options.name });
+        const header = { name, tenant, managed: true, metadata: { ...cur.metadata, ...opts.metadata }, createdAt: (cur.updatedAt ?? new Date()).toISOString(), version: rev };
+        await writeFileAtomic(join(dir, versionFile(rev)), encodeVersion(header, value));
+      });
+    },
+
+    async listTenants() {
+      try {
+        const entries = await readdir(root, { withFileTypes: true });
+        return entries.filter((e) => e.isDirectory() && TenantIdSchema.safeParse(e.name).success).map((e) => e.name as TenantId).sort();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+        throw err;
+      }
     },
 
     async health() {

@@ -1,0 +1,57 @@
+/**
+ * Everything the CLI prints goes through here: JSON for scripts (--json), plain lines for people, and
+ * errors as one line (`polyvault: <code>: <message>`) or `{"error":{"code","message"}}`.
+ */
+import { EXIT_CODES, type ErrorCode, isPolyvaultError } from "@polyvault/core";
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+  isTTY: boolean;
+}
+
+export class Output {
+  constructor(
+    readonly io: Io,
+    readonly json: boolean,
+  ) {}
+
+  /** The command's answer: `data` as JSON with --json, else `human()` lines. */
+  result(data: unknown, human: () => string | string[]): void {
+    if (this.json) {
+      this.io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      return;
+    }
+    const text = human();
+    const lines = Array.isArray(text) ? text : [text];
+    if (lines.length) this.io.stdout.write(`${lines.join("\n")}\n`);
+  }
+
+  /** Progress and notes for people: stderr, never in --json's stdout. */
+  note(message: string): void {
+    if (!this.json) this.io.stderr.write(`${message}\n`);
+  }
+
+  error(err: unknown): number {
+    const { code, message } = describeError(err);
+    if (this.json) this.io.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+    else this.io.stderr.write(`polyvault: ${code}: ${message}\n`);
+    return EXIT_CODES[code];
+  }
+}
+
+export function describeError(err: unknown): { code: ErrorCode; message: string } {
+  if (isPolyvaultError(err)) return { code: err.code, message: err.message };
+  // Anything else is a bug or an unmapped failure: report its kind, never a stack with data in it.
+  const e = err as Error;
+  return { code: "INTERNAL", message: `unexpected ${e?.name ?? "error"}: ${e?.message ?? String(err)}` };
+}
+
+/** A fixed-width table for people. */
+export function table(headers: string[], rows: Array<Array<string | number | undefined>>): string[] {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === undefined ? "-" : String(c))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ").trimEnd());
+}

@@ -1,0 +1,7 @@
+export * from "./generate.js";
+export * from "./metadata.js";
+export * from "./metrics.js";
+export * from "./secret-manager.js";
+export * from "./secret-value.js";
+export * from "./steps.js";
+export * from "./rewrap.js";

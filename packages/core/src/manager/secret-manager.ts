@@ -1,0 +1,262 @@
+/**
+ * SecretManager: one tenant's secrets. Validates input, runs the operation steps (access, audit),
+ * encrypts before a provider sees a value and decrypts after, keeps revisions monotonic with
+ * check-and-set, and fails reads over to mirrors when the primary is unavailable.
+ */
+import { ENVELOPE_OVERHEAD, type Keyring, digest, open, parseHeader, seal } from "../crypto/index.js";
+import { ConflictError, NotFoundError, TooLargeError, isPolyvaultError } from "../errors.js";
+import { parseSecretName, type TenantId } from "../names.js";
+import { type Provider, type SecretHead, type StoredSecret, listAll } from "../provider.js";
+import { type GenerateOptions, generateSecret } from "./generate.js";
+import { META, labelsOf, revisionOf } from "./metadata.js";
+import { type SecurityMetrics, emptyMetrics } from "./metrics.js";
+import { SecretValue } from "./secret-value.js";
+import { type Action, type Operation, type OperationStep, runSteps } from "./steps.js";
+
+export interface SecretManagerOptions {
+  readonly tenant: TenantId;
+  readonly keyring: Keyring;
+  readonly primary: Provider;
+  /** Read in order when the primary is unavailable. */
+  readonly mirrors?: readonly Provider[] | undefined;
+  readonly steps?: readonly OperationStep[] | undefined;
+  /** Who is calling (recorded by the steps). */
+  readonly actor?: string | undefined;
+}
+
+export interface SetOptions {
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface ChangeEvent {
+  readonly tenant: TenantId;
+  readonly name: string;
+  readonly kind: "set" | "delete";
+  readonly revision?: number | undefined;
+}
+
+export interface SecretListing {
+  readonly name: string;
+  readonly version: number | undefined;
+  readonly updatedAt: Date | undefined;
+  readonly managed: boolean;
+  readonly labels: Record<string, string>;
+  readonly keyVersion: number | undefined;
+}
+
+export interface VersionListing {
+  readonly version: number;
+  readonly providerVersion: string;
+  readonly createdAt: Date | undefined;
+  readonly current: boolean;
+  readonly keyVersion: number;
+}
+
+export class SecretManager {
+  readonly tenant: TenantId;
+  readonly metrics: SecurityMetrics = emptyMetrics();
+  readonly #keyring: Keyring;
+  readonly #primary: Provider;
+  readonly #mirrors: readonly Provider[];
+  readonly #steps: readonly OperationStep[];
+  readonly #actor: string | undefined;
+  readonly #listeners = new Set<(e: ChangeEvent) => void>();
+
+  constructor(options: SecretManagerOptions) {
+    this.tenant = options.tenant;
+    this.#keyring = options.keyring;
+    this.#primary = options.primary;
+    this.#mirrors = options.mirrors ?? [];
+    this.#steps = options.steps ?? [];
+    this.#actor = options.actor;
+  }
+
+  get primary(): Provider {
+    return this.#primary;
+  }
+
+  /** Called after every successful change made through this manager (push-on-write hooks here). */
+  onChange(listener: (e: ChangeEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  getSecurityMetrics(): SecurityMetrics {
+    return { ...this.metrics };
+  }
+
+  async get(name: string, options: { version?: number | undefined } = {}): Promise<SecretValue> {
+    const secretName = parseSecretName(name);
+    return this.#run("read", secretName, async (op) => {
+      this.metrics.secretAccessCount++;
+      const { stored, servedBy, stale } = await this.#readWithFailover(secretName, options.version);
+      op.provider = servedBy;
+      if (stale) this.metrics.failoverReads++;
+      return this.#decrypt(secretName, stored, servedBy, stale, options.version);
+    });
+  }
+
+  async set(name: string, value: Uint8Array | string, options: SetOptions = {}): Promise<{ version: number }> {
+    const secretName = parseSecretName(name);
+    const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+    return this.#run("write", secretName, () => this.#write(secretName, bytes, options));
+  }
+
+  /** A new value for an existing secret: the one given, or a generated one. */
+  async rotate(name: string, options: { value?: Uint8Array | string | undefined; generate?: GenerateOptions } = {}): Promise<{ version: number }> {
+    const secretName = parseSecretName(name);
+    return this.#run("rotate", secretName, async () => {
+      const head = await this.#primary.head(this.tenant, secretName);
+      const value = options.value === undefined ? generateSecret(options.generate) : options.value;
+      const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+      try {
+        const r = await this.#write(secretName, bytes, { labels: labelsOf(head.metadata) });
+        this.metrics.rotationEvents++;
+        return r;
+      } finally {
+        if (options.value === undefined) bytes.fill(0);
+      }
+    });
+  }
+
+  async delete(name: string, options: { purge?: boolean } = {}): Promise<void> {
+    const secretName = parseSecretName(name);
+    await this.#run("delete", secretName, async (op) => {
+      op.provider = this.#primary.name;
+      await this.#primary.delete(this.tenant, secretName, { purge: options.purge ?? false });
+      this.#emit({ tenant: this.tenant, name: secretName, kind: "delete" });
+    });
+  }
+
+  async list(): Promise<SecretListing[]> {
+    return this.#run("list", undefined, async (op) => {
+      op.provider = this.#primary.name;
+      const out: SecretListing[] = [];
+      for await (const h of listAll(this.#primary, this.tenant)) out.push(listing(h));
+      return out;
+    });
+  }
+
+  async versions(name: string): Promise<VersionListing[]> {
+    const secretName = parseSecretName(name);
+    return this.#run("versions", secretName, () => this.#versions(secretName));
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  #run<T>(action: Action, name: string | undefined, body: (op: Operation) => Promise<T>): Promise<T> {
+    const op: Operation = { tenant: this.tenant, action, name, actor: this.#actor };
+    return runSteps(this.#steps, op, () => body(op));
+  }
+
+  #emit(e: ChangeEvent): void {
+    for (const l of this.#listeners) l(e);
+  }
+
+  async #write(name: string, value: Uint8Array, options: SetOptions): Promise<{ version: number }> {
+    const max = this.#primary.capabilities.maxValueBytes - ENVELOPE_OVERHEAD;
+    if (value.length > max) {
+      throw new TooLargeError(`value of ${value.length} bytes is over the ${max}-byte limit of provider ${this.#primary.name} (after ${ENVELOPE_OVERHEAD} bytes of encryption overhead)`);
+    }
+    // Read-modify-write with check-and-set: a racing writer makes us re-read, never skip a revision.
+    for (let attempt = 0; ; attempt++) {
+      let head: SecretHead | undefined;
+      try {
+        head = await this.#primary.head(this.tenant, name);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+      if (head && !head.managed) {
+        throw new ConflictError(`secret ${JSON.stringify(name)} exists in provider ${this.#primary.name} and is not managed by Polyvault; adopt it first`);
+      }
+      const revision = (head ? (revisionOf(head.metadata) ?? 0) : 0) + 1;
+      const ciphertext = seal(this.#keyring, { tenant: this.tenant, name, revision }, value);
+      this.metrics.encryptionOperations++;
+      const metadata = {
+        [META.digest]: digest(this.#keyring, this.tenant, name, value),
+        [META.revision]: String(revision),
+        [META.keyVersion]: String(this.#keyring.current),
+        [META.encryption]: "envelope",
+        ...(options.labels && Object.keys(options.labels).length ? { [META.labels]: JSON.stringify(options.labels) } : {}),
+      };
+      try {
+        await this.#primary.put(this.tenant, name, ciphertext, { metadata, ifVersion: head ? head.version : null });
+        this.#emit({ tenant: this.tenant, name, kind: "set", revision });
+        return { version: revision };
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt >= 4) throw err;
+      }
+    }
+  }
+
+  async #readWithFailover(name: string, version: number | undefined): Promise<{ stored: StoredSecret; servedBy: string; stale: boolean }> {
+    try {
+      return { stored: await this.#readFrom(this.#primary, name, version), servedBy: this.#primary.name, stale: false };
+    } catch (err) {
+      // NotFound at a reachable primary is NotFound: only an unreachable primary fails over.
+      if (!isPolyvaultError(err) || !err.retryable || this.#mirrors.length === 0) throw err;
+      let last: unknown = err;
+      for (const mirror of this.#mirrors) {
+        try {
+          return { stored: await this.#readFrom(mirror, name, version), servedBy: mirror.name, stale: true };
+        } catch (e) {
+          last = e;
+        }
+      }
+      throw last;
+    }
+  }
+
+  async #readFrom(provider: Provider, name: string, version: number | undefined): Promise<StoredSecret> {
+    if (version === undefined) return provider.get(this.tenant, name);
+    const match = (await this.#versionsOf(provider, name)).find((v) => v.version === version);
+    if (!match) throw new NotFoundError(`version ${version} of secret ${JSON.stringify(name)} not found in tenant ${this.tenant}`);
+    return provider.get(this.tenant, name, { version: match.providerVersion });
+  }
+
+  #decrypt(name: string, stored: StoredSecret, servedBy: string, stale: boolean, wanted: number | undefined): SecretValue {
+    const expectedRevision = wanted ?? revisionOf(stored.metadata);
+    try {
+      const { plaintext, keyVersion, revision } = open(this.#keyring, { tenant: this.tenant, name, expectedRevision }, stored.value);
+      this.metrics.decryptionOperations++;
+      return new SecretValue(
+        { tenant: this.tenant, name, version: revision, servedBy, stale, updatedAt: stored.updatedAt, labels: labelsOf(stored.metadata), keyVersion },
+        plaintext,
+      );
+    } finally {
+      stored.value.fill(0);
+    }
+  }
+
+  async #versions(name: string): Promise<VersionListing[]> {
+    return this.#versionsOf(this.#primary, name);
+  }
+
+  /** Provider versions with their Polyvault revisions (read from each ciphertext header: no decryption). */
+  async #versionsOf(provider: Provider, name: string): Promise<VersionListing[]> {
+    const out: VersionListing[] = [];
+    const seen = new Set<number>();
+    for (const v of await provider.versions(this.tenant, name)) {
+      const stored = await provider.get(this.tenant, name, { version: v.version });
+      const header = parseHeader(stored.value);
+      stored.value.fill(0);
+      // A rewrap on an immutable-version provider leaves two versions with one revision: keep the newest.
+      if (seen.has(header.revision)) continue;
+      seen.add(header.revision);
+      out.push({ version: header.revision, providerVersion: v.version, createdAt: v.createdAt, current: v.current, keyVersion: header.keyVersion });
+    }
+    return out;
+  }
+}
+
+function listing(h: SecretHead): SecretListing {
+  const kv = h.metadata[META.keyVersion];
+  return {
+    name: h.name,
+    version: h.managed ? revisionOf(h.metadata) : undefined,
+    updatedAt: h.updatedAt,
+    managed: h.managed,
+    labels: labelsOf(h.metadata),
+    keyVersion: kv === undefined ? undefined : Number(kv),
+  };
+}

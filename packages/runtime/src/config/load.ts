@@ -1,0 +1,77 @@
+/**
+ * Loading polyvault.yaml: read, substitute ${ENV} in strings, validate, apply cross-field rules, and
+ * fall back to the embedded default when there is no file.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { InvalidInputError } from "@polyvault/core";
+import { parse as parseYaml } from "yaml";
+import { crossFieldProblems } from "./rules.js";
+import { PolyvaultConfig } from "./schema.js";
+
+export interface LoadedConfig {
+  readonly config: PolyvaultConfig;
+  /** The file it came from; undefined for the embedded default. */
+  readonly path: string | undefined;
+}
+
+/** The embedded default: one file provider named `local`, every tenant's primary. */
+export const EMBEDDED_DEFAULT: PolyvaultConfig = { providers: { local: { type: "file" } } };
+
+export function resolveConfigPath(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd = process.cwd()): string | undefined {
+  if (explicit) return resolve(cwd, explicit);
+  if (env.POLYVAULT_CONFIG) return resolve(cwd, env.POLYVAULT_CONFIG);
+  const local = resolve(cwd, "polyvault.yaml");
+  return existsSync(local) ? local : undefined;
+}
+
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  if (path === undefined) return { config: EMBEDDED_DEFAULT, path: undefined };
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new InvalidInputError(`cannot read configuration file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return { config: parseConfig(text, path, env), path };
+}
+
+export function parseConfig(text: string, origin: string, env: NodeJS.ProcessEnv = process.env): PolyvaultConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    throw new InvalidInputError(`${origin}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+  if (raw === null || raw === undefined) raw = {};
+  const missing: string[] = [];
+  const substituted = substitute(raw, env, missing, "");
+  if (missing.length) throw new InvalidInputError(`${origin}: ${missing.join("; ")}`);
+  const r = PolyvaultConfig.safeParse(substituted);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
+    throw new InvalidInputError(`${origin} is not a valid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const problems = crossFieldProblems(r.data);
+  if (problems.length) throw new InvalidInputError(`${origin} is not a valid configuration:\n  ${problems.join("\n  ")}`);
+  return r.data;
+}
+
+/** Replaces ${VAR} in every string; an unset variable is an error naming the path and variable. */
+function substitute(value: unknown, env: NodeJS.ProcessEnv, missing: string[], path: string): unknown {
+  if (typeof value === "string") {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const v = env[name];
+      if (v === undefined) {
+        missing.push(`${path || "(top level)"}: environment variable ${name} is not set`);
+        return "";
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, missing, `${path}.${i}`));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env, missing, path ? `${path}.${k}` : k)]));
+  }
+  return value;
+}

@@ -1,0 +1,27 @@
+/** Cross-field rules: small functions that push `path: message` problems. */
+import type { PolyvaultConfig } from "./schema.js";
+
+export function crossFieldProblems(config: PolyvaultConfig): string[] {
+  const problems: string[] = [];
+  const providers = new Set(Object.keys(config.providers ?? {}));
+  const known = (name: string) => providers.has(name);
+  for (const [t, tc] of Object.entries(config.tenants ?? {})) {
+    if (!known(tc.primary)) problems.push(`tenants.${t}.primary: no provider named '${tc.primary}' in providers`);
+    for (const [i, m] of (tc.mirrors ?? []).entries()) {
+      if (!known(m)) problems.push(`tenants.${t}.mirrors.${i}: no provider named '${m}' in providers`);
+      if (m === tc.primary) problems.push(`tenants.${t}.mirrors.${i}: '${m}' is already the primary`);
+    }
+  }
+  for (const [r, rc] of Object.entries(config.routes ?? {})) {
+    if (!known(rc.source)) problems.push(`routes.${r}.source: no provider named '${rc.source}' in providers`);
+    const seen = new Set<string>();
+    for (const [i, target] of rc.targets.entries()) {
+      const name = typeof target === "string" ? target : target.provider;
+      if (!known(name)) problems.push(`routes.${r}.targets.${i}: no provider named '${name}' in providers`);
+      if (name === rc.source) problems.push(`routes.${r}.targets.${i}: '${name}' is the route's source`);
+      if (seen.has(name)) problems.push(`routes.${r}.targets.${i}: '${name}' is listed twice`);
+      seen.add(name);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,98 @@
+/**
+ * polyvault.yaml: the schema is the source of truth (types come from z.infer). Every object is strict:
+ * an unknown key is an error, so a typo never silently falls back to a default.
+ */
+import { TENANT_ID_PATTERN } from "@polyvault/core";
+import { z } from "zod";
+
+const providerName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { error: "provider names are lowercase letters, digits, '-' or '_'" });
+const tenantId = z.string().regex(TENANT_ID_PATTERN, { error: "tenant ids are lowercase letters, digits, '-' or '_' (1–63)" });
+
+const common = {
+  prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, { error: "prefix: letters, digits, '-' or '_' (1–32)" }).optional(),
+  timeoutMs: z.number().int().min(100).max(300_000).optional(),
+  rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().int().positive().optional() }).optional(),
+  concurrency: z.number().int().min(1).max(256).optional(),
+};
+
+export const FileProviderConfig = z.strictObject({ type: z.literal("file"), dir: z.string().min(1).optional(), ...common });
+export const AwsProviderConfig = z.strictObject({
+  type: z.literal("aws"),
+  region: z.string().min(1),
+  endpoint: z.url().optional(),
+  credentials: z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional() }).optional(),
+  ...common,
+});
+export const AzureProviderConfig = z.strictObject({
+  type: z.literal("azure"),
+  vaultUrl: z.url(),
+  credential: z.discriminatedUnion("kind", [z.strictObject({ kind: z.literal("static"), token: z.string().min(1) }), z.strictObject({ kind: z.literal("default") })]).optional(),
+  tls: z.strictObject({ rejectUnauthorized: z.boolean().optional() }).optional(),
+  disableChallengeResourceVerification: z.boolean().optional(),
+  ...common,
+});
+export const VaultProviderConfig = z.strictObject({
+  type: z.literal("vault"),
+  address: z.url(),
+  token: z.string().min(1),
+  mount: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_./-]*$/).optional(),
+  namespace: z.string().optional(),
+  ...common,
+});
+export const ProviderConfig = z.discriminatedUnion("type", [FileProviderConfig, AwsProviderConfig, AzureProviderConfig, VaultProviderConfig]);
+
+export const TenantConfig = z.strictObject({ primary: providerName, mirrors: z.array(providerName).optional() });
+
+export const RouteTarget = z.union([providerName, z.strictObject({ provider: providerName, encryption: z.enum(["envelope", "native"]).optional() })]);
+export const RouteConfig = z.strictObject({
+  source: providerName,
+  targets: z.array(RouteTarget).min(1),
+  tenants: z.union([z.literal("*"), z.array(tenantId).min(1)]),
+  schedule: z.string().min(1).optional(),
+  prune: z.boolean().optional(),
+  conflict: z.enum(["source-wins", "target-wins", "fail"]).optional(),
+  /** Refuse to delete more than this fraction of a target's managed secrets in one apply without --confirm. */
+  maxDeleteFraction: z.number().min(0).max(1).optional(),
+  /** A `native` target stores plaintext: compliance needs this explicit waiver to pass encryption at rest. */
+  nativeWaiver: z.string().min(1).optional(),
+});
+
+const Role = z.enum(["admin", "writer", "reader", "auditor", "operator"]);
+export const AccessConfig = z.strictObject({
+  principals: z.record(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/),
+    z.strictObject({
+      tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, { error: "tokenSha256 must be 64 lowercase hex characters (sha256 of the token)" }),
+      roles: z.array(z.strictObject({ role: Role, tenants: z.array(z.union([z.literal("*"), tenantId])).min(1), secrets: z.array(z.string().min(1)).optional() })).min(1),
+      breakGlass: z.boolean().optional(),
+    }),
+  ),
+  lockout: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: z.number().int().min(1), lockSeconds: z.number().int().min(1) }).optional(),
+});
+
+export const AlertsConfig = z.strictObject({
+  webhook: z.url(),
+  secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+  violationThreshold: z.number().int().min(1).optional(),
+  expiryDays: z.number().int().min(1).optional(),
+});
+
+export const RotationConfig = z.strictObject({
+  defaultIntervalDays: z.number().int().min(1).optional(),
+  policies: z.array(z.strictObject({ tenants: z.union([z.literal("*"), z.array(tenantId)]).optional(), secrets: z.string().min(1), intervalDays: z.number().int().min(1), command: z.string().optional(), length: z.number().int().min(8).max(4096).optional() })).optional(),
+});
+
+export const PolyvaultConfig = z.strictObject({
+  providers: z.record(providerName, ProviderConfig).optional(),
+  tenants: z.record(tenantId, TenantConfig).optional(),
+  routes: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/), RouteConfig).optional(),
+  access: AccessConfig.optional(),
+  state: z.string().min(1).optional(),
+  alerts: AlertsConfig.optional(),
+  rotation: RotationConfig.optional(),
+  compliance: z.strictObject({ allowedRegions: z.array(z.string()).optional(), backupDrillDays: z.number().int().min(1).optional(), auditRetentionDays: z.number().int().min(1).optional() }).optional(),
+});
+
+export type PolyvaultConfig = z.infer<typeof PolyvaultConfig>;
+export type ProviderConfig = z.infer<typeof ProviderConfig>;
+export type RouteConfig = z.infer<typeof RouteConfig>;
