@@ -1,0 +1,59 @@
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const BIN = resolve(import.meta.dirname, "../bin/polyvault.js");
+
+export interface CliResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+  out: string;
+}
+
+/** A fresh working directory and data directory (no polyvault.yaml: the embedded default). */
+export function sandbox(): { cwd: string; home: string; env: NodeJS.ProcessEnv } {
+  const cwd = mkdtempSync(join(tmpdir(), "pv-cli-"));
+  const home = join(cwd, "data");
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, POLYVAULT_HOME: home };
+  return { cwd, home, env };
+}
+
+export function cli(sb: { cwd: string; env: NodeJS.ProcessEnv }, args: string[], input?: Buffer | string, extraEnv: NodeJS.ProcessEnv = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: sb.cwd, env: { ...sb.env, ...extraEnv }, input: input ?? "", maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr.toString(), out: r.stdout.toString() };
+}
+
+/** Start the CLI without waiting (for kill tests). */
+export function cliAsync(sb: { cwd: string; env: NodeJS.ProcessEnv }, args: string[]) {
+  return spawn(process.execPath, [BIN, ...args], { cwd: sb.cwd, env: sb.env, stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** Every regular file below dir. */
+export function filesBelow(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Files below dir whose bytes contain the needle in clear, base64, base64url or hex. */
+export function filesContaining(dir: string, needle: Buffer): string[] {
+  const forms = [needle, Buffer.from(needle.toString("base64")), Buffer.from(needle.toString("base64url")), Buffer.from(needle.toString("hex"))];
+  return filesBelow(dir).filter((f) => {
+    const data = readFileSync(f);
+    return forms.some((n) => data.includes(n));
+  });
+}
+
+export function mode(path: string): number {
+  return statSync(path).mode & 0o777;
+}

@@ -1,0 +1,7 @@
+/** Polyvault crypto: primitives, master key, keyring and the v1 envelope (docs/security-model.md). */
+export * from "./envelope.js";
+export { Keyring, type KeyringStats, type KeyVersionInfo } from "./keyring.js";
+export type { KeyState } from "./keyring-file.js";
+export * from "./master-key.js";
+export { checkScryptParams, DEFAULT_SCRYPT, type Passphrase, type ScryptParams, stretchPassphrase } from "./passphrase.js";
+export * from "./primitives.js";

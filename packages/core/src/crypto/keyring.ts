@@ -1,0 +1,247 @@
+/**
+ * The versioned keyring. Each key version has a random secret (kept wrapped in keys/keyring.json);
+ * a tenant's data key for version n is HKDF-SHA256(ikm = master key, salt = version secret,
+ * info = "polyvault/v1|tenant=<t>|purpose=data|key-version=<n>"), derived once per process and cached.
+ * The digest key does not depend on key versions, so value digests stay stable across rotation.
+ *
+ * Changes (creation, rotate, retire) are made under keys/keyring.lock on a fresh read of the file, so
+ * two processes never lose each other's versions. Another process's rotation becomes visible here
+ * after reload().
+ */
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ConflictError, IntegrityError, InternalError, InvalidInputError, NotFoundError } from "../errors.js";
+import { parseTenantId } from "../names.js";
+import { ensurePrivateDir, isErrno, withLockFile, writeFileAtomic } from "./files.js";
+import {
+  checkValue, KEYRING_FORMAT, type KeyringFile, type KeyState, parseKeyringFile, serializeKeyringFile,
+  unwrapSecret, VERSION_SECRET_BYTES, verifyCheck, wrapKey, wrapSecret,
+} from "./keyring-file.js";
+import { KEYRING_FILE, keysDir, MASTER_KEY_BYTES } from "./master-key.js";
+import { hkdfSha256 } from "./primitives.js";
+
+export interface KeyVersionInfo {
+  version: number;
+  createdAt: Date;
+  state: KeyState;
+  retiredAt?: Date;
+}
+export interface KeyringStats {
+  /** Tenant data-key derivations done by this Keyring (each (tenant, version) at most once). */
+  tenantKeyDerivations: number;
+  digestKeyDerivations: number;
+}
+
+const DIGEST_SALT = Buffer.from("polyvault/digest/v1");
+
+export class Keyring implements Disposable {
+  readonly path: string;
+  readonly #dir: string;
+  #master: Buffer;
+  #file!: KeyringFile;
+  #secrets = new Map<number, Buffer>();
+  #tenantKeys = new Map<number, Map<string, Buffer>>();
+  #digestKeys = new Map<string, Buffer>();
+  #stats: KeyringStats = { tenantKeyDerivations: 0, digestKeyDerivations: 0 };
+  #closed = false;
+
+  private constructor(dir: string, master: Buffer) {
+    this.#dir = dir;
+    this.path = join(dir, KEYRING_FILE);
+    this.#master = master;
+  }
+
+  /** Opens <dataDir>/keys/keyring.json, creating it with key version 1 if absent. */
+  static async open(dataDir: string, masterKey: Uint8Array): Promise<Keyring> {
+    if (masterKey.length !== MASTER_KEY_BYTES) {
+      throw new InvalidInputError(`the master key must be ${MASTER_KEY_BYTES} bytes, got ${masterKey.length}`);
+    }
+    const kr = new Keyring(keysDir(dataDir), Buffer.from(masterKey));
+    try {
+      const text = await kr.#read();
+      // Another process may create it meanwhile: #change re-reads under the lock and adds only if empty.
+      if (text === undefined) await kr.#change((file) => file.versions.length === 0 && kr.#append(file), true);
+      else kr.#load(parseKeyringFile(text, kr.path));
+      return kr;
+    } catch (err) {
+      kr.close();
+      throw err;
+    }
+  }
+
+  /** The newest key version (always active): new ciphertexts are sealed under it. */
+  get current(): number {
+    return this.#live().versions.length;
+  }
+
+  versions(): KeyVersionInfo[] {
+    return this.#live().versions.map((e) => ({
+      version: e.version,
+      createdAt: new Date(e.createdAt),
+      state: e.state,
+      ...(e.retiredAt === undefined ? {} : { retiredAt: new Date(e.retiredAt) }),
+    }));
+  }
+
+  get stats(): Readonly<KeyringStats> {
+    return { ...this.#stats };
+  }
+
+  /** Adds key version n+1 and makes it current. Returns the new version number. */
+  async rotate(): Promise<number> {
+    await this.#change((file) => this.#append(file));
+    return this.current;
+  }
+
+  /**
+   * Retires a version: its wrapped secret is destroyed, so everything sealed under it becomes
+   * unreadable for good. The caller first makes sure (rewrap) that nothing still uses it.
+   */
+  async retire(version: number): Promise<void> {
+    await this.#change((file) => {
+      const entry = file.versions[version - 1];
+      if (!Number.isInteger(version) || entry === undefined) throw new NotFoundError(`key version ${version} does not exist`);
+      if (version === file.versions.length) {
+        throw new ConflictError(`key version ${version} is the current key version; rotate before retiring it`);
+      }
+      if (entry.state === "retired") return false;
+      entry.state = "retired";
+      entry.retiredAt = new Date().toISOString();
+      entry.wrappedSecret = null;
+      return true;
+    });
+  }
+
+  /** Re-reads keys/keyring.json (e.g. after another process rotated). */
+  async reload(): Promise<void> {
+    const text = await this.#read();
+    if (text === undefined) throw new NotFoundError(`${this.path} no longer exists`);
+    this.#load(parseKeyringFile(text, this.path));
+  }
+
+  /** The tenant's 32-byte data key for `version` (cached; do not modify the returned Buffer). */
+  tenantKey(tenant: string, version: number): Buffer {
+    const byTenant = this.#tenantKeys.get(version);
+    const hit = byTenant?.get(tenant);
+    if (hit !== undefined) return hit;
+    const secret = this.#secret(version);
+    parseTenantId(tenant);
+    const info = Buffer.from(`polyvault/v1|tenant=${tenant}|purpose=data|key-version=${version}`);
+    const key = hkdfSha256(this.#master, secret, info, 32);
+    this.#stats.tenantKeyDerivations++;
+    if (byTenant === undefined) this.#tenantKeys.set(version, new Map([[tenant, key]]));
+    else byTenant.set(tenant, key);
+    return key;
+  }
+
+  /** The tenant's 32-byte digest (HMAC) key, independent of key versions (cached; do not modify). */
+  digestKey(tenant: string): Buffer {
+    const hit = this.#digestKeys.get(tenant);
+    if (hit !== undefined) return hit;
+    this.#live();
+    parseTenantId(tenant);
+    const key = hkdfSha256(this.#master, DIGEST_SALT, Buffer.from(`polyvault/v1|tenant=${tenant}|purpose=digest`), 32);
+    this.#stats.digestKeyDerivations++;
+    this.#digestKeys.set(tenant, key);
+    return key;
+  }
+
+  /** Wipes the master key copy, version secrets and every cached key. The keyring is unusable after. */
+  close(): void {
+    this.#closed = true;
+    this.#master.fill(0);
+    for (const s of this.#secrets.values()) s.fill(0);
+    for (const m of this.#tenantKeys.values()) for (const k of m.values()) k.fill(0);
+    for (const k of this.#digestKeys.values()) k.fill(0);
+    this.#secrets.clear();
+    this.#tenantKeys.clear();
+    this.#digestKeys.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #live(): KeyringFile {
+    if (this.#closed) throw new InternalError("the keyring is closed");
+    return this.#file;
+  }
+
+  #secret(version: number): Buffer {
+    const entry = this.#live().versions[version - 1];
+    if (entry === undefined || !Number.isInteger(version)) {
+      throw new IntegrityError(`key version ${version} is not in this keyring (${this.path})`);
+    }
+    const secret = this.#secrets.get(version);
+    if (entry.state === "retired" || secret === undefined) {
+      throw new IntegrityError(`key version ${version} is retired: its key was destroyed, so data sealed under it cannot be opened`);
+    }
+    return secret;
+  }
+
+  async #read(): Promise<string | undefined> {
+    try {
+      return await readFile(this.path, "utf8");
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return undefined;
+      throw err;
+    }
+  }
+
+  /** Verifies the master key, unwraps every active version and drops what is no longer active. */
+  #load(file: KeyringFile): void {
+    verifyCheck(file, this.#master);
+    const kek = wrapKey(this.#master);
+    try {
+      for (const e of file.versions) {
+        if (e.state === "active" && !this.#secrets.has(e.version)) {
+          this.#secrets.set(e.version, unwrapSecret(kek, this.path, e));
+        }
+        if (e.state === "retired") {
+          this.#secrets.get(e.version)?.fill(0);
+          this.#secrets.delete(e.version);
+          for (const k of this.#tenantKeys.get(e.version)?.values() ?? []) k.fill(0);
+          this.#tenantKeys.delete(e.version);
+        }
+      }
+    } finally {
+      kek.fill(0);
+    }
+    this.#file = file;
+  }
+
+  /** Under the lock, on a fresh read of the file: applies `edit` and writes the file if it changed something. */
+  async #change(edit: (file: KeyringFile) => boolean, create = false): Promise<void> {
+    this.#live();
+    await ensurePrivateDir(this.#dir);
+    await withLockFile(join(this.#dir, "keyring.lock"), async () => {
+      const text = await this.#read();
+      if (text === undefined && !create) throw new NotFoundError(`${this.path} no longer exists`);
+      const file: KeyringFile =
+        text === undefined
+          ? { format: KEYRING_FORMAT, check: checkValue(this.#master).toString("base64"), versions: [] }
+          : parseKeyringFile(text, this.path);
+      if (text !== undefined) this.#load(file);
+      const draft = structuredClone(file); // the in-memory state changes only once the file is written
+      if (!edit(draft)) return;
+      await writeFileAtomic(this.path, serializeKeyringFile(draft));
+      this.#load(draft);
+    });
+  }
+
+  /** Appends key version n+1 with a fresh random secret, wrapped under the master key. */
+  #append(file: KeyringFile): true {
+    const version = file.versions.length + 1;
+    const secret = randomBytes(VERSION_SECRET_BYTES);
+    const kek = wrapKey(this.#master);
+    try {
+      const wrappedSecret = wrapSecret(kek, version, secret);
+      file.versions.push({ version, createdAt: new Date().toISOString(), state: "active", wrappedSecret });
+    } finally {
+      kek.fill(0);
+      secret.fill(0);
+    }
+    return true;
+  }
+}
