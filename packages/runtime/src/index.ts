@@ -4,3 +4,4 @@ export * from "./config/schema.js";
 export * from "./data-dir.js";
 export * from "./providers.js";
 export * from "./runtime.js";
+export * from "./api.js";

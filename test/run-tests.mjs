@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `npm test`: bring up the real provider servers (installed once, cached outside the repo), run every
+// test with vitest, and stop the servers we started. Arguments are passed to vitest
+// (e.g. `npm test -- packages/provider-aws`).
+import { spawn } from "node:child_process";
+import { MissingToolError } from "./emulators/lib.mjs";
+import { ALL } from "./emulators/registry.mjs";
+
+const args = process.argv.slice(2);
+const started = [];
+let code = 1;
+try {
+  for (const e of ALL) {
+    const before = await e.status();
+    const t0 = Date.now();
+    await e.install();
+    const info = await e.start();
+    if (before.state !== "up") started.push(e);
+    Object.assign(process.env, e.env());
+    console.error(`[emulators] ${e.name} ${e.version} up at ${info.endpoint} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+  code = await new Promise((resolve) => {
+    const child = spawn(process.execPath, ["node_modules/vitest/vitest.mjs", "run", ...args], { stdio: "inherit", env: process.env });
+    child.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0)));
+  });
+} catch (err) {
+  console.error(err instanceof MissingToolError ? `npm test: ${err.message}` : `npm test: provider servers: ${err.message}`);
+  code = 1;
+} finally {
+  if (!process.env.POLYVAULT_KEEP_EMULATORS) for (const e of started) await e.stop();
+}
+process.exit(code);
