@@ -4,12 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { InvalidInputError } from "@polyvault/core";
-import { registerCredentials } from "./commands/credentials.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerEnv } from "./commands/env.js";
-import { registerInit } from "./commands/init.js";
-import { registerKeys } from "./commands/keys.js";
-import { registerSecrets } from "./commands/secrets.js";
+import { COMMANDS } from "./commands/index.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { type Io, Output } from "./output.js";
 
@@ -51,12 +46,7 @@ export async function main(argv: string[], ioOverride: Partial<Io> = {}): Promis
       exitCode = (await body(ctx, ...args)) ?? 0;
     };
 
-  registerInit(program, run);
-  registerSecrets(program, run);
-  registerKeys(program, run);
-  registerEnv(program, run);
-  registerCredentials(program, run);
-  registerDemo(program, run);
+  for (const register of COMMANDS) register(program, run);
 
   try {
     await program.parseAsync(argv);

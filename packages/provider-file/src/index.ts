@@ -2,7 +2,7 @@
  * @polyvault/provider-file: the embedded default provider. One directory per tenant, one directory per
  * secret, one file per version; atomic, durable writes; a lock between processes per secret. No server.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type CommonProviderOptions,
@@ -85,37 +85,30 @@ function createRaw(options: FileProviderOptions): Provider {
     return join(secretsRoot(tenant), ...encodeName(name));
   }
 
-  /** Version numbers present in a secret's directory, newest first; [] when the directory is absent. */
-  async function revisions(dir: string): Promise<number[]> {
+  /** Version numbers in a secret's directory, newest first, and whether it is soft-deleted (one readdir). */
+  async function scan(dir: string): Promise<{ revs: number[]; deleted: boolean }> {
     let entries: string[];
     try {
       entries = await readdir(dir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { revs: [], deleted: false };
       throw err;
     }
-    return entries
+    const revs = entries
       .map((e) => VERSION_FILE.exec(e)?.[1])
       .filter((m): m is string => m !== undefined)
       .map(Number)
       .sort((a, b) => b - a);
+    return { revs, deleted: entries.includes(DELETED_MARKER) };
   }
 
-  async function isDeleted(dir: string): Promise<boolean> {
-    try {
-      await stat(join(dir, DELETED_MARKER));
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-      throw err;
-    }
-  }
+  const revisions = async (dir: string): Promise<number[]> => (await scan(dir)).revs;
+  const isDeleted = async (dir: string): Promise<boolean> => (await scan(dir)).deleted;
 
   /** Live revisions (empty when absent or soft-deleted). */
   async function live(dir: string): Promise<number[]> {
-    const revs = await revisions(dir);
-    if (revs.length === 0 || (await isDeleted(dir))) return [];
-    return revs;
+    const { revs, deleted } = await scan(dir);
+    return deleted ? [] : revs;
   }
 
   async function readVersion(dir: string, rev: number, withValue: boolean, expect?: { tenant: TenantId; name: string }): Promise<StoredSecret> {

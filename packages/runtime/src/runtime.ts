@@ -7,6 +7,7 @@ import { type LoadedConfig, loadConfig, resolveConfigPath } from "./config/load.
 import type { PolyvaultConfig } from "./config/schema.js";
 import { resolveDataDir } from "./data-dir.js";
 import { createProvider } from "./providers.js";
+import { buildSteps } from "./steps.js";
 
 export interface RuntimeOptions {
   readonly dataDir?: string | undefined;
@@ -43,7 +44,8 @@ export class Runtime {
     }
     const providers = new Map<string, Provider>();
     for (const [name, pc] of Object.entries(loaded.config.providers ?? {})) providers.set(name, createProvider(name, pc, dataDir));
-    return new Runtime(dataDir, loaded, keyring, providers, master.warnings, options);
+    const steps = [...(await buildSteps({ dataDir, config: loaded.config, env })), ...(options.steps ?? [])];
+    return new Runtime(dataDir, loaded, keyring, providers, master.warnings, { ...options, steps });
   }
 
   get config(): PolyvaultConfig {

@@ -1,0 +1,11 @@
+/** Every command module, in the order `polyvault --help` lists them. */
+import type { Command } from "commander";
+import type { Runner } from "../main.js";
+import { registerCredentials } from "./credentials.js";
+import { registerDemo } from "./demo.js";
+import { registerEnv } from "./env.js";
+import { registerInit } from "./init.js";
+import { registerKeys } from "./keys.js";
+import { registerSecrets } from "./secrets.js";
+
+export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerDemo];
