@@ -12,31 +12,15 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from "node:crypto";
 import { IntegrityError, InvalidInputError } from "../errors.js";
+import { asBuffer, buildAad, ENVELOPE_OVERHEAD, FORMAT_VERSION, HEADER_BYTES, parseHeader, SUITE_AES256GCM_HKDF_COMMIT } from "./envelope-format.js";
 import type { Keyring } from "./keyring.js";
 import { GCM_TAG_BYTES, hkdfSha256 } from "./primitives.js";
 import { fillRandomFromPool } from "./random-pool.js";
 
-export const FORMAT_VERSION = 1;
-export const SUITE_AES256GCM_HKDF_COMMIT = 1;
-export const HEADER_BYTES = 88;
-/** Bytes a ciphertext adds to its plaintext. */
-export const ENVELOPE_OVERHEAD = HEADER_BYTES + GCM_TAG_BYTES;
 const MAX_U32 = 0xffff_ffff;
 const DEK_INFO = Buffer.from("polyvault/v1/dek");
 const GCM = "aes-256-gcm";
-const NOT_OURS = "not a Polyvault ciphertext";
 
-export interface EnvelopeHeader {
-  formatVersion: number;
-  suite: number;
-  keyVersion: number;
-  revision: number;
-  salt: Buffer;
-  nonce: Buffer;
-  commitment: Buffer;
-  /** Length of the AES-GCM ciphertext (= the plaintext's length). */
-  ciphertextLength: number;
-}
 export interface SealContext {
   tenant: string;
   name: string;
@@ -52,50 +36,6 @@ export interface Opened {
   plaintext: Buffer;
   keyVersion: number;
   revision: number;
-}
-
-const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-
-/** Reads and checks the header; anything that is not a well-formed v1 ciphertext is IntegrityError. */
-export function parseHeader(input: Uint8Array): EnvelopeHeader {
-  if (!(input instanceof Uint8Array)) throw new IntegrityError(NOT_OURS);
-  const buf = asBuffer(input);
-  if (buf.length < 3 || buf[0] !== 0x50 || buf[1] !== 0x56) throw new IntegrityError(NOT_OURS);
-  if (buf[2] !== FORMAT_VERSION) throw new IntegrityError(`unsupported Polyvault ciphertext format version ${buf[2]}`);
-  if (buf.length < ENVELOPE_OVERHEAD) {
-    throw new IntegrityError(`truncated Polyvault ciphertext: ${buf.length} bytes, at least ${ENVELOPE_OVERHEAD} expected`);
-  }
-  if (buf[3] !== SUITE_AES256GCM_HKDF_COMMIT) throw new IntegrityError(`unsupported Polyvault cipher suite ${buf[3]}`);
-  const keyVersion = buf.readUInt32BE(4);
-  const revision = buf.readUInt32BE(8);
-  if (keyVersion === 0) throw new IntegrityError("invalid Polyvault ciphertext: key version 0");
-  if (revision === 0) throw new IntegrityError("invalid Polyvault ciphertext: revision 0");
-  return {
-    formatVersion: FORMAT_VERSION,
-    suite: SUITE_AES256GCM_HKDF_COMMIT,
-    keyVersion,
-    revision,
-    salt: buf.subarray(12, 44),
-    nonce: buf.subarray(44, 56),
-    commitment: buf.subarray(56, 88),
-    ciphertextLength: buf.length - ENVELOPE_OVERHEAD,
-  };
-}
-
-/** header[0..88] ‖ u16 BE len(tenant) ‖ tenant ‖ u16 BE len(name) ‖ name (UTF-8). */
-function buildAad(header: Buffer, tenant: string, name: string): Buffer {
-  if (typeof tenant !== "string" || tenant === "") throw new InvalidInputError("tenant must be a non-empty string");
-  if (typeof name !== "string" || name === "") throw new InvalidInputError("secret name must be a non-empty string");
-  const tl = Buffer.byteLength(tenant, "utf8");
-  const nl = Buffer.byteLength(name, "utf8");
-  if (tl > 0xffff || nl > 0xffff) throw new InvalidInputError("tenant or secret name is longer than 65535 bytes");
-  const aad = Buffer.allocUnsafe(HEADER_BYTES + 4 + tl + nl);
-  header.copy(aad, 0, 0, HEADER_BYTES);
-  aad.writeUInt16BE(tl, HEADER_BYTES);
-  aad.write(tenant, HEADER_BYTES + 2, "utf8");
-  aad.writeUInt16BE(nl, HEADER_BYTES + 2 + tl);
-  aad.write(name, HEADER_BYTES + 4 + tl, "utf8");
-  return aad;
 }
 
 /** Encrypts `plaintext` for (tenant, name, revision) under the keyring's current key version. */
@@ -155,9 +95,7 @@ export function open(keyring: Keyring, ctx: OpenContext, ciphertext: Uint8Array)
       decipher.final();
     } catch {
       plaintext.fill(0);
-      throw new IntegrityError(
-        `ciphertext does not authenticate (${where(ctx)}): altered, or sealed for another tenant, name or revision`,
-      );
+      throw new IntegrityError(`ciphertext does not authenticate (${where(ctx)}): altered, or sealed for another tenant, name or revision`);
     }
     return { plaintext, keyVersion: h.keyVersion, revision: h.revision };
   } finally {

@@ -67,8 +67,7 @@ export function unwrapSecret(kek: Uint8Array, path: string, entry: KeyringEntry)
 
 export function wrongMasterKey(): IntegrityError {
   return new IntegrityError(
-    "the master key does not match this data directory's keyring (keys/keyring.json); " +
-      "check POLYVAULT_MASTER_KEY / keys/master.key / the passphrase",
+    "the master key does not match this data directory's keyring (keys/keyring.json); " + "check POLYVAULT_MASTER_KEY / keys/master.key / the passphrase",
   );
 }
 

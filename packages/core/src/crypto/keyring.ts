@@ -4,20 +4,15 @@
  * info = "polyvault/v1|tenant=<t>|purpose=data|key-version=<n>"), derived once per process and cached.
  * The digest key does not depend on key versions, so value digests stay stable across rotation.
  *
- * Changes (creation, rotate, retire) are made under keys/keyring.lock on a fresh read of the file, so
- * two processes never lose each other's versions. Another process's rotation becomes visible here
- * after reload().
+ * Changes (creation, rotate, retire) are made under keys/keyring.lock on a fresh read of the file
+ * (keyring-store.ts), so two processes never lose each other's versions. Another process's rotation
+ * becomes visible here after reload(); a version retired elsewhere stays usable here until then.
  */
-import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, IntegrityError, InternalError, InvalidInputError, NotFoundError } from "../errors.js";
 import { parseTenantId } from "../names.js";
-import { ensurePrivateDir, isErrno, withLockFile, writeFileAtomic } from "./files.js";
-import {
-  checkValue, KEYRING_FORMAT, type KeyringFile, type KeyState, parseKeyringFile, serializeKeyringFile,
-  unwrapSecret, VERSION_SECRET_BYTES, verifyCheck, wrapKey, wrapSecret,
-} from "./keyring-file.js";
+import { type KeyringFile, type KeyState, unwrapSecret, verifyCheck, wrapKey } from "./keyring-file.js";
+import { appendVersion, changeKeyringFile, readKeyringFile } from "./keyring-store.js";
 import { KEYRING_FILE, keysDir, MASTER_KEY_BYTES } from "./master-key.js";
 import { hkdfSha256 } from "./primitives.js";
 
@@ -37,7 +32,6 @@ const DIGEST_SALT = Buffer.from("polyvault/digest/v1");
 
 export class Keyring implements Disposable {
   readonly path: string;
-  readonly #dir: string;
   #master: Buffer;
   #file!: KeyringFile;
   #secrets = new Map<number, Buffer>();
@@ -46,9 +40,8 @@ export class Keyring implements Disposable {
   #stats: KeyringStats = { tenantKeyDerivations: 0, digestKeyDerivations: 0 };
   #closed = false;
 
-  private constructor(dir: string, master: Buffer) {
-    this.#dir = dir;
-    this.path = join(dir, KEYRING_FILE);
+  private constructor(path: string, master: Buffer) {
+    this.path = path;
     this.#master = master;
   }
 
@@ -57,12 +50,11 @@ export class Keyring implements Disposable {
     if (masterKey.length !== MASTER_KEY_BYTES) {
       throw new InvalidInputError(`the master key must be ${MASTER_KEY_BYTES} bytes, got ${masterKey.length}`);
     }
-    const kr = new Keyring(keysDir(dataDir), Buffer.from(masterKey));
+    const kr = new Keyring(join(keysDir(dataDir), KEYRING_FILE), Buffer.from(masterKey));
     try {
-      const text = await kr.#read();
-      // Another process may create it meanwhile: #change re-reads under the lock and adds only if empty.
-      if (text === undefined) await kr.#change((file) => file.versions.length === 0 && kr.#append(file), true);
-      else kr.#load(parseKeyringFile(text, kr.path));
+      const file = await readKeyringFile(kr.path);
+      // Another process may create it meanwhile: the change re-reads under the lock and adds only if empty.
+      kr.#load(file ?? (await changeKeyringFile(kr.path, kr.#master, (f) => f.versions.length === 0 && appendVersion(f, kr.#master), true)));
       return kr;
     } catch (err) {
       kr.close();
@@ -90,7 +82,8 @@ export class Keyring implements Disposable {
 
   /** Adds key version n+1 and makes it current. Returns the new version number. */
   async rotate(): Promise<number> {
-    await this.#change((file) => this.#append(file));
+    this.#live();
+    this.#load(await changeKeyringFile(this.path, this.#master, (file) => appendVersion(file, this.#master)));
     return this.current;
   }
 
@@ -99,7 +92,8 @@ export class Keyring implements Disposable {
    * unreadable for good. The caller first makes sure (rewrap) that nothing still uses it.
    */
   async retire(version: number): Promise<void> {
-    await this.#change((file) => {
+    this.#live();
+    const edited = await changeKeyringFile(this.path, this.#master, (file) => {
       const entry = file.versions[version - 1];
       if (!Number.isInteger(version) || entry === undefined) throw new NotFoundError(`key version ${version} does not exist`);
       if (version === file.versions.length) {
@@ -111,13 +105,15 @@ export class Keyring implements Disposable {
       entry.wrappedSecret = null;
       return true;
     });
+    this.#load(edited);
   }
 
   /** Re-reads keys/keyring.json (e.g. after another process rotated). */
   async reload(): Promise<void> {
-    const text = await this.#read();
-    if (text === undefined) throw new NotFoundError(`${this.path} no longer exists`);
-    this.#load(parseKeyringFile(text, this.path));
+    this.#live();
+    const file = await readKeyringFile(this.path);
+    if (file === undefined) throw new NotFoundError(`${this.path} no longer exists`);
+    this.#load(file);
   }
 
   /** The tenant's 32-byte data key for `version` (cached; do not modify the returned Buffer). */
@@ -180,68 +176,28 @@ export class Keyring implements Disposable {
     return secret;
   }
 
-  async #read(): Promise<string | undefined> {
-    try {
-      return await readFile(this.path, "utf8");
-    } catch (err) {
-      if (isErrno(err, "ENOENT")) return undefined;
-      throw err;
-    }
-  }
-
-  /** Verifies the master key, unwraps every active version and drops what is no longer active. */
+  /** Verifies the master key, unwraps every active version and forgets keys of versions no longer usable. */
   #load(file: KeyringFile): void {
     verifyCheck(file, this.#master);
     const kek = wrapKey(this.#master);
+    const next = new Map<number, Buffer>();
     try {
-      for (const e of file.versions) {
-        if (e.state === "active" && !this.#secrets.has(e.version)) {
-          this.#secrets.set(e.version, unwrapSecret(kek, this.path, e));
-        }
-        if (e.state === "retired") {
-          this.#secrets.get(e.version)?.fill(0);
-          this.#secrets.delete(e.version);
-          for (const k of this.#tenantKeys.get(e.version)?.values() ?? []) k.fill(0);
-          this.#tenantKeys.delete(e.version);
-        }
-      }
+      for (const e of file.versions) if (e.state === "active") next.set(e.version, unwrapSecret(kek, this.path, e));
+    } catch (err) {
+      for (const s of next.values()) s.fill(0);
+      throw err;
     } finally {
       kek.fill(0);
     }
+    // A version whose secret is gone or changed (retired, or keyring.json replaced) loses its cached keys.
+    for (const [version, old] of this.#secrets) {
+      const same = next.get(version)?.equals(old) === true;
+      old.fill(0);
+      if (same) continue;
+      for (const k of this.#tenantKeys.get(version)?.values() ?? []) k.fill(0);
+      this.#tenantKeys.delete(version);
+    }
+    this.#secrets = next;
     this.#file = file;
-  }
-
-  /** Under the lock, on a fresh read of the file: applies `edit` and writes the file if it changed something. */
-  async #change(edit: (file: KeyringFile) => boolean, create = false): Promise<void> {
-    this.#live();
-    await ensurePrivateDir(this.#dir);
-    await withLockFile(join(this.#dir, "keyring.lock"), async () => {
-      const text = await this.#read();
-      if (text === undefined && !create) throw new NotFoundError(`${this.path} no longer exists`);
-      const file: KeyringFile =
-        text === undefined
-          ? { format: KEYRING_FORMAT, check: checkValue(this.#master).toString("base64"), versions: [] }
-          : parseKeyringFile(text, this.path);
-      if (text !== undefined) this.#load(file);
-      const draft = structuredClone(file); // the in-memory state changes only once the file is written
-      if (!edit(draft)) return;
-      await writeFileAtomic(this.path, serializeKeyringFile(draft));
-      this.#load(draft);
-    });
-  }
-
-  /** Appends key version n+1 with a fresh random secret, wrapped under the master key. */
-  #append(file: KeyringFile): true {
-    const version = file.versions.length + 1;
-    const secret = randomBytes(VERSION_SECRET_BYTES);
-    const kek = wrapKey(this.#master);
-    try {
-      const wrappedSecret = wrapSecret(kek, version, secret);
-      file.versions.push({ version, createdAt: new Date().toISOString(), state: "active", wrappedSecret });
-    } finally {
-      kek.fill(0);
-      secret.fill(0);
-    }
-    return true;
   }
 }

@@ -34,7 +34,11 @@ export interface MasterKey {
 }
 
 export const keysDir = (dataDir: string): string => join(dataDir, KEYS_DIR);
-const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 const modeOf = (mode: number): string => (mode & 0o777).toString(8).padStart(4, "0");
 
 /** Decodes $POLYVAULT_MASTER_KEY: canonical base64 (or base64url) of exactly 32 bytes, nothing else. */
@@ -64,10 +68,7 @@ export function parseMasterKeyEnv(value: string, variable = MASTER_KEY_ENV): Buf
  * passphrase, passphrase.json. Refuses with ConflictError if any key file already exists: keys are
  * never replaced. Returns the new master key so the caller can open the keyring without stretching twice.
  */
-export async function initMasterKey(
-  dataDir: string,
-  options: { passphrase?: Passphrase; scrypt?: Partial<ScryptParams> } = {},
-): Promise<MasterKey> {
+export async function initMasterKey(dataDir: string, options: { passphrase?: Passphrase; scrypt?: Partial<ScryptParams> } = {}): Promise<MasterKey> {
   const dir = keysDir(dataDir);
   const existing: string[] = [];
   for (const f of [MASTER_KEY_FILE, PASSPHRASE_FILE, KEYRING_FILE]) if (await exists(join(dir, f))) existing.push(f);
@@ -106,8 +107,7 @@ async function loadFromFile(dir: string, warnings: string[]): Promise<MasterKey>
     if (!isErrno(err, "ENOENT")) throw err;
     if (await exists(join(dir, PASSPHRASE_FILE))) {
       throw new InvalidInputError(
-        `this data directory is protected by a passphrase (${join(dir, PASSPHRASE_FILE)}); ` +
-          `give it with --passphrase-stdin or $${PASSPHRASE_ENV}`,
+        `this data directory is protected by a passphrase (${join(dir, PASSPHRASE_FILE)}); ` + `give it with --passphrase-stdin or $${PASSPHRASE_ENV}`,
       );
     }
     throw new NotFoundError(`no master key: set $${MASTER_KEY_ENV}, or create one with \`polyvault init\` (looked for ${path})`);

@@ -44,8 +44,16 @@ function passphraseBytes(passphrase: Passphrase): Buffer {
 export function checkScryptParams(params: ScryptParams, where: string, Err: new (m: string) => Error = InvalidInputError): void {
   const { N, r, p } = params;
   const ok =
-    Number.isInteger(N) && N >= 2 ** 14 && N <= 2 ** 22 && (N & (N - 1)) === 0 &&
-    Number.isInteger(r) && r >= 1 && r <= 32 && Number.isInteger(p) && p >= 1 && p <= 16;
+    Number.isInteger(N) &&
+    N >= 2 ** 14 &&
+    N <= 2 ** 22 &&
+    (N & (N - 1)) === 0 &&
+    Number.isInteger(r) &&
+    r >= 1 &&
+    r <= 32 &&
+    Number.isInteger(p) &&
+    p >= 1 &&
+    p <= 16;
   if (!ok) throw new Err(`${where}: scrypt parameters out of range (N a power of 2 in 2^14..2^22, r 1..32, p 1..16)`);
 }
 

@@ -45,13 +45,7 @@ export function aesGcmSeal(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, pla
  * (InvalidInputError); a wrong IV or tag length, or a failed tag check, means the stored data is not
  * what was sealed (IntegrityError). No plaintext is released unless the tag verifies.
  */
-export function aesGcmOpen(
-  key: Uint8Array,
-  iv: Uint8Array,
-  aad: Uint8Array,
-  ciphertext: Uint8Array,
-  tag: Uint8Array,
-): Buffer {
+export function aesGcmOpen(key: Uint8Array, iv: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Buffer {
   checkKey(key);
   if (iv.length !== GCM_IV_BYTES) {
     throw new IntegrityError(`AES-256-GCM IV must be ${GCM_IV_BYTES} bytes, got ${iv.length}`);
@@ -102,14 +96,19 @@ export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, 
   if (!Number.isInteger(length) || length < 1 || length > HKDF_SHA256_MAX_BYTES) {
     throw new InvalidInputError(`HKDF-SHA256 output length must be 1..${HKDF_SHA256_MAX_BYTES} bytes, got ${length}`);
   }
-  const prk = createHmac("sha256", salt.length === 0 ? ZERO_SALT : salt).update(ikm).digest();
+  const prk = createHmac("sha256", salt.length === 0 ? ZERO_SALT : salt)
+    .update(ikm)
+    .digest();
   const blocks = Math.ceil(length / SHA256_BYTES);
   const out = Buffer.allocUnsafe(blocks * SHA256_BYTES);
   let previous: Buffer | undefined;
   for (let i = 1; i <= blocks; i++) {
     const h = createHmac("sha256", prk);
     if (previous !== undefined) h.update(previous);
-    const block = h.update(info).update(COUNTER[i] as Buffer).digest();
+    const block = h
+      .update(info)
+      .update(COUNTER[i] as Buffer)
+      .digest();
     previous?.fill(0);
     block.copy(out, (i - 1) * SHA256_BYTES);
     previous = block;
