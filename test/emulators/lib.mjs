@@ -139,3 +139,15 @@ export async function waitFor(what, check, timeoutMs = 60_000, logFile) {
   const tail = logFile && existsSync(logFile) ? `\n--- ${logFile} (tail) ---\n${readFileSync(logFile, "utf8").split("\n").slice(-20).join("\n")}` : "";
   throw new Error(`${what} did not become ready within ${timeoutMs} ms${last ? ` (last error: ${last.message})` : ""}${tail}`);
 }
+
+/**
+ * The server cannot be had on this machine at all (its registry does not serve it): the tests that
+ * need it are reported as not run, loudly, with this reason — never silently passed.
+ */
+export class ServerNotAvailableError extends Error {
+  constructor(server, reason) {
+    super(`${server}: ${reason}`);
+    this.name = "ServerNotAvailableError";
+    this.reason = reason;
+  }
+}

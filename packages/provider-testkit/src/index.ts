@@ -32,6 +32,11 @@ export interface ConformanceOptions {
   readonly createUnreachable: () => Provider | Promise<Provider>;
   /** The service compares native names case-insensitively (Azure): collisions are checked case-folded. */
   readonly nativeNamesCaseInsensitive?: boolean;
+  /**
+   * Set when the provider's real server cannot be had on this machine (its registry does not serve it):
+   * the suite is then reported as skipped with this reason instead of passing or failing silently.
+   */
+  readonly serverUnavailable?: string | undefined;
   /** How many secrets the paging test writes (default 1000). */
   readonly listCount?: number;
   /** Per-test timeout in ms for the slow tests (default 120,000). */
