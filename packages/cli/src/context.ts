@@ -28,6 +28,12 @@ export class Context {
   }
 
   async close(): Promise<void> {
-    await this.#runtime?.close();
+    const rt = this.#runtime;
+    if (!rt) return;
+    await rt.flushPushes();
+    for (const p of rt.pushErrors) {
+      this.io.stderr.write(`polyvault: warning: the change to ${p.tenant}/${p.name} is stored, but pushing it to its mirrors failed (${(p.error as Error).message}); the next scheduled sync will retry\n`);
+    }
+    await rt.close();
   }
 }

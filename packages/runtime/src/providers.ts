@@ -1,14 +1,42 @@
-/** Builds provider instances from configuration: the one place that knows every provider package. */
+/**
+ * Builds provider instances from configuration: the one place that knows every provider package.
+ * Cloud SDKs are imported only when a configured provider needs them (the CLI starts faster).
+ */
 import { join } from "node:path";
 import type { Provider } from "@polyvault/core";
 import { createFileProvider } from "@polyvault/provider-file";
 import type { ProviderConfig } from "./config/schema.js";
 
-export function createProvider(name: string, config: ProviderConfig, dataDir: string): Provider {
+export interface BuildOptions {
+  /** Overrides the configured timeout (failover reads use a short one). */
+  readonly timeoutMs?: number | undefined;
+  /** Overrides the configured retry attempts (failover reads retry less). */
+  readonly fast?: boolean | undefined;
+}
+
+export async function createProvider(name: string, config: ProviderConfig, dataDir: string, build: BuildOptions = {}): Promise<Provider> {
+  const timeoutMs = build.timeoutMs ?? config.timeoutMs;
+  const common = { name, prefix: config.prefix, timeoutMs };
   switch (config.type) {
     case "file":
-      return createFileProvider({ name, dir: config.dir ?? join(dataDir, name === "local" ? "store" : `store-${name}`), prefix: config.prefix, timeoutMs: config.timeoutMs });
-    default:
-      throw new Error(`provider type ${config.type} is not wired yet`);
+      return createFileProvider({ ...common, dir: config.dir ?? join(dataDir, name === "local" ? "store" : `store-${name}`) });
+    case "aws": {
+      const { createAwsProvider } = await import("@polyvault/provider-aws");
+      return createAwsProvider({ ...common, region: config.region, endpoint: config.endpoint, credentials: config.credentials, ...(build.fast ? { maxAttempts: 1 } : {}) });
+    }
+    case "azure": {
+      const { createAzureProvider } = await import("@polyvault/provider-azure");
+      return createAzureProvider({
+        ...common,
+        vaultUrl: config.vaultUrl,
+        credential: config.credential,
+        tls: config.tls,
+        disableChallengeResourceVerification: config.disableChallengeResourceVerification,
+      });
+    }
+    case "vault": {
+      const { createVaultProvider } = await import("@polyvault/provider-vault");
+      return createVaultProvider({ ...common, address: config.address, token: config.token, mount: config.mount, namespace: config.namespace });
+    }
   }
 }

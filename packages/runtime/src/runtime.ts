@@ -1,13 +1,19 @@
 /**
- * The runtime: configuration, data directory, master key and keyring, providers, and one SecretManager
- * per tenant, wired the same way for the CLI and the HTTP gateway.
+ * The runtime: configuration, data directory, master key and keyring, providers (each behind its
+ * gate: concurrency, rate budget, circuit breaker), one SecretManager per tenant, and the sync engine,
+ * wired the same way for the CLI and the HTTP gateway.
  */
-import { InvalidInputError, Keyring, type OperationStep, type Passphrase, type Provider, SecretManager, type TenantId, loadMasterKey, parseTenantId } from "@polyvault/core";
+import { join } from "node:path";
+import { type ChangeEvent, InvalidInputError, Keyring, type OperationStep, type Passphrase, type Provider, SecretManager, type TenantId, loadMasterKey, parseTenantId } from "@polyvault/core";
+import { type CallCounts, ProviderGate, type RouteSpec, SqliteStateStore, type StateStore, SyncEngine, counting, emptyCounts, gated } from "@polyvault/sync";
 import { type LoadedConfig, loadConfig, resolveConfigPath } from "./config/load.js";
 import type { PolyvaultConfig } from "./config/schema.js";
 import { resolveDataDir } from "./data-dir.js";
 import { createProvider } from "./providers.js";
 import { buildSteps } from "./steps.js";
+
+/** How long a failover read waits for the primary before asking the mirrors. */
+export const FAILOVER_TIMEOUT_MS = 800;
 
 export interface RuntimeOptions {
   readonly dataDir?: string | undefined;
@@ -18,15 +24,32 @@ export interface RuntimeOptions {
   readonly passphrase?: Passphrase | undefined;
   readonly actor?: string | undefined;
   readonly steps?: readonly OperationStep[] | undefined;
+  /** Sync the routes of a secret changed through this runtime (default true). */
+  readonly pushOnWrite?: boolean | undefined;
+}
+
+interface ProviderSet {
+  readonly provider: Provider;
+  /** The same store with a short timeout and no retries, for reads that may fail over. */
+  readonly fast: Provider;
+  readonly gate: ProviderGate;
+  /** Calls made through `provider` and `fast` by this process, by kind. */
+  readonly calls: CallCounts;
 }
 
 export class Runtime {
   readonly #managers = new Map<string, SecretManager>();
+  readonly #pushes = new Set<Promise<unknown>>();
+  #state: StateStore | undefined;
+  #engine: SyncEngine | undefined;
+  /** Push-on-write failures (the write itself succeeded; the schedule will catch up). */
+  readonly pushErrors: Array<{ tenant: string; name: string; error: unknown }> = [];
+
   private constructor(
     readonly dataDir: string,
     readonly loaded: LoadedConfig,
     readonly keyring: Keyring,
-    readonly providers: ReadonlyMap<string, Provider>,
+    readonly sets: ReadonlyMap<string, ProviderSet>,
     readonly warnings: readonly string[],
     readonly options: RuntimeOptions,
   ) {}
@@ -42,20 +65,43 @@ export class Runtime {
     } finally {
       master.key.fill(0);
     }
-    const providers = new Map<string, Provider>();
-    for (const [name, pc] of Object.entries(loaded.config.providers ?? {})) providers.set(name, createProvider(name, pc, dataDir));
+    const sets = new Map<string, ProviderSet>();
+    for (const [name, pc] of Object.entries(loaded.config.providers ?? {})) {
+      const gate = new ProviderGate(name, { concurrency: pc.concurrency, perSecond: pc.rateLimit?.perSecond, burst: pc.rateLimit?.burst });
+      const calls = emptyCounts();
+      const provider = counting(gated(await createProvider(name, pc, dataDir), gate), calls);
+      const fast = counting(gated(await createProvider(name, pc, dataDir, { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_TIMEOUT_MS, FAILOVER_TIMEOUT_MS), fast: true }), gate), calls);
+      sets.set(name, { provider, fast, gate, calls });
+    }
     const steps = [...(await buildSteps({ dataDir, config: loaded.config, env })), ...(options.steps ?? [])];
-    return new Runtime(dataDir, loaded, keyring, providers, master.warnings, { ...options, steps });
+    return new Runtime(dataDir, loaded, keyring, sets, master.warnings, { ...options, steps });
   }
 
   get config(): PolyvaultConfig {
     return this.loaded.config;
   }
 
+  get providers(): ReadonlyMap<string, Provider> {
+    return new Map([...this.sets].map(([n, s]) => [n, s.provider]));
+  }
+
   provider(name: string): Provider {
-    const p = this.providers.get(name);
-    if (!p) throw new InvalidInputError(`no provider named '${name}' (configured: ${[...this.providers.keys()].join(", ") || "none"})`);
-    return p;
+    return this.#set(name).provider;
+  }
+
+  /** Provider calls made by this process, per provider. */
+  calls(): Record<string, CallCounts> {
+    return Object.fromEntries([...this.sets].map(([n, s]) => [n, { ...s.calls }]));
+  }
+
+  gate(name: string): ProviderGate {
+    return this.#set(name).gate;
+  }
+
+  #set(name: string): ProviderSet {
+    const s = this.sets.get(name);
+    if (!s) throw new InvalidInputError(`no provider named '${name}' (configured: ${[...this.sets.keys()].join(", ") || "none"})`);
+    return s;
   }
 
   /** A tenant's primary and mirrors: its entry in `tenants`, else the first file provider. */
@@ -72,10 +118,26 @@ export class Runtime {
     let m = this.#managers.get(id);
     if (!m) {
       const { primary, mirrors } = this.placement(id);
-      m = new SecretManager({ tenant: id, keyring: this.keyring, primary, mirrors, steps: this.options.steps, actor: this.options.actor });
+      m = new SecretManager({ tenant: id, keyring: this.keyring, primary, readPrimary: this.#set(primary.name).fast, mirrors, steps: this.options.steps, actor: this.options.actor });
+      if (this.options.pushOnWrite !== false && Object.keys(this.config.routes ?? {}).length) m.onChange((e) => this.#push(e, primary.name));
       this.#managers.set(id, m);
     }
     return m;
+  }
+
+  #push(e: ChangeEvent, provider: string): void {
+    const p = this.sync()
+      .then((engine) => engine.push(e.tenant, e.name, provider))
+      .catch((error: unknown) => {
+        this.pushErrors.push({ tenant: e.tenant, name: e.name, error });
+      })
+      .finally(() => this.#pushes.delete(p));
+    this.#pushes.add(p);
+  }
+
+  /** Waits for push-on-write syncs started by this runtime. */
+  async flushPushes(): Promise<void> {
+    while (this.#pushes.size) await Promise.all([...this.#pushes]);
   }
 
   /** Tenants known from configuration and from providers that can list them. */
@@ -85,8 +147,42 @@ export class Runtime {
     return [...out].sort().map(parseTenantId);
   }
 
+  async state(): Promise<StateStore> {
+    this.#state ??= new SqliteStateStore(join(this.dataDir, "state.db"));
+    return this.#state;
+  }
+
+  /** Routes resolved against the live providers ("*" = every known tenant). */
+  async routes(): Promise<RouteSpec[]> {
+    const out: RouteSpec[] = [];
+    const all = await this.tenants();
+    for (const [name, rc] of Object.entries(this.config.routes ?? {})) {
+      out.push({
+        name,
+        source: this.provider(rc.source),
+        targets: rc.targets.map((t) => (typeof t === "string" ? { provider: this.provider(t), encryption: "envelope" as const } : { provider: this.provider(t.provider), encryption: t.encryption ?? "envelope" })),
+        tenants: rc.tenants === "*" ? all : rc.tenants.map(parseTenantId),
+        schedule: rc.schedule,
+        prune: rc.prune ?? false,
+        conflict: rc.conflict ?? "source-wins",
+        maxDeleteFraction: rc.maxDeleteFraction ?? 0.1,
+      });
+    }
+    return out;
+  }
+
+  async sync(): Promise<SyncEngine> {
+    this.#engine ??= new SyncEngine({ routes: await this.routes(), state: await this.state(), keyring: this.keyring });
+    return this.#engine;
+  }
+
   async close(): Promise<void> {
-    for (const p of this.providers.values()) await p.close();
+    await this.flushPushes();
+    for (const s of this.sets.values()) {
+      await s.provider.close();
+      await s.fast.close();
+    }
+    await this.#state?.close();
     this.keyring.close();
   }
 }

@@ -7,5 +7,6 @@ import { registerEnv } from "./env.js";
 import { registerInit } from "./init.js";
 import { registerKeys } from "./keys.js";
 import { registerSecrets } from "./secrets.js";
+import { registerSync } from "./sync.js";
 
-export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerDemo];
+export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerSync, registerDemo];

@@ -42,13 +42,16 @@ export function registerSecrets(program: Command, run: Runner): void {
     .option("--version <n>", "a specific version (revision number)")
     .action(
       run(async (ctx, name: string, opts: { tenant: string; version?: string }) => {
-        const manager = (await ctx.runtime()).manager(opts.tenant);
+        const rt = await ctx.runtime();
+        const manager = rt.manager(opts.tenant);
         const value = await manager.get(name, { version: opts.version === undefined ? undefined : parseLength(opts.version) });
         try {
           if (ctx.out.json) {
             const bytes = value.bytes();
             const text = isUtf8(bytes) ? { value: bytes.toString("utf8") } : { valueBase64: bytes.toString("base64") };
-            ctx.io.stdout.write(`${JSON.stringify({ tenant: value.tenant, name: value.name, version: value.version, ...text, servedBy: value.servedBy, stale: value.stale, updatedAt: value.updatedAt, labels: value.labels })}\n`);
+            // A mirror's answer says how fresh it is: when that mirror last synced for this tenant.
+            const mirrorSyncedAt = value.stale ? await (await rt.state()).lastSynced(value.servedBy, value.tenant) : undefined;
+            ctx.io.stdout.write(`${JSON.stringify({ tenant: value.tenant, name: value.name, version: value.version, ...text, servedBy: value.servedBy, stale: value.stale, ...(mirrorSyncedAt ? { mirrorSyncedAt } : {}), updatedAt: value.updatedAt, labels: value.labels })}\n`);
           } else {
             ctx.io.stdout.write(value.bytes());
             if (value.stale) ctx.io.stderr.write(`polyvault: note: served by mirror ${value.servedBy} (primary unavailable)\n`);

@@ -8,6 +8,8 @@ export const META = {
   keyVersion: "pv-kv",
   labels: "pv-labels",
   encryption: "pv-enc",
+  /** Size in bytes of the stored envelope (lets a planner check a target's size limit without reading). */
+  size: "pv-size",
 } as const;
 
 export type EncryptionMode = "envelope" | "native";

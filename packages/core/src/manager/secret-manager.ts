@@ -4,7 +4,7 @@
  * check-and-set, and fails reads over to mirrors when the primary is unavailable.
  */
 import { ENVELOPE_OVERHEAD, type Keyring, digest, open, parseHeader, seal } from "../crypto/index.js";
-import { ConflictError, NotFoundError, TooLargeError, isPolyvaultError } from "../errors.js";
+import { ConflictError, IntegrityError, NotFoundError, TooLargeError, isPolyvaultError } from "../errors.js";
 import { parseSecretName, type TenantId } from "../names.js";
 import { type Provider, type SecretHead, type StoredSecret, listAll } from "../provider.js";
 import { type GenerateOptions, generateSecret } from "./generate.js";
@@ -17,6 +17,11 @@ export interface SecretManagerOptions {
   readonly tenant: TenantId;
   readonly keyring: Keyring;
   readonly primary: Provider;
+  /**
+   * The primary as used for reads that can fail over: the same store, configured to give up quickly
+   * (a short timeout, few retries) so that a mirror answers within a second. Defaults to `primary`.
+   */
+  readonly readPrimary?: Provider | undefined;
   /** Read in order when the primary is unavailable. */
   readonly mirrors?: readonly Provider[] | undefined;
   readonly steps?: readonly OperationStep[] | undefined;
@@ -57,6 +62,7 @@ export class SecretManager {
   readonly metrics: SecurityMetrics = emptyMetrics();
   readonly #keyring: Keyring;
   readonly #primary: Provider;
+  readonly #readPrimary: Provider;
   readonly #mirrors: readonly Provider[];
   readonly #steps: readonly OperationStep[];
   readonly #actor: string | undefined;
@@ -66,6 +72,7 @@ export class SecretManager {
     this.tenant = options.tenant;
     this.#keyring = options.keyring;
     this.#primary = options.primary;
+    this.#readPrimary = options.mirrors?.length ? (options.readPrimary ?? options.primary) : options.primary;
     this.#mirrors = options.mirrors ?? [];
     this.#steps = options.steps ?? [];
     this.#actor = options.actor;
@@ -177,6 +184,7 @@ export class SecretManager {
         [META.revision]: String(revision),
         [META.keyVersion]: String(this.#keyring.current),
         [META.encryption]: "envelope",
+        [META.size]: String(ciphertext.length),
         ...(options.labels && Object.keys(options.labels).length ? { [META.labels]: JSON.stringify(options.labels) } : {}),
       };
       try {
@@ -191,7 +199,7 @@ export class SecretManager {
 
   async #readWithFailover(name: string, version: number | undefined): Promise<{ stored: StoredSecret; servedBy: string; stale: boolean }> {
     try {
-      return { stored: await this.#readFrom(this.#primary, name, version), servedBy: this.#primary.name, stale: false };
+      return { stored: await this.#readFrom(this.#readPrimary, name, version), servedBy: this.#primary.name, stale: false };
     } catch (err) {
       // NotFound at a reachable primary is NotFound: only an unreachable primary fails over.
       if (!isPolyvaultError(err) || !err.retryable || this.#mirrors.length === 0) throw err;
@@ -215,14 +223,19 @@ export class SecretManager {
   }
 
   #decrypt(name: string, stored: StoredSecret, servedBy: string, stale: boolean, wanted: number | undefined): SecretValue {
+    const labels = labelsOf(stored.metadata);
+    if (stored.metadata[META.encryption] === "native") {
+      // A `native` mirror holds the value itself, under the provider's own encryption (docs/sync.md).
+      const revision = revisionOf(stored.metadata) ?? 0;
+      if (wanted !== undefined && wanted !== revision) throw new IntegrityError(`version ${wanted} of ${JSON.stringify(name)} holds revision ${revision}`);
+      const keyVersion = Number(stored.metadata[META.keyVersion] ?? 0);
+      return new SecretValue({ tenant: this.tenant, name, version: revision, servedBy, stale, updatedAt: stored.updatedAt, labels, keyVersion }, stored.value);
+    }
     const expectedRevision = wanted ?? revisionOf(stored.metadata);
     try {
       const { plaintext, keyVersion, revision } = open(this.#keyring, { tenant: this.tenant, name, expectedRevision }, stored.value);
       this.metrics.decryptionOperations++;
-      return new SecretValue(
-        { tenant: this.tenant, name, version: revision, servedBy, stale, updatedAt: stored.updatedAt, labels: labelsOf(stored.metadata), keyVersion },
-        plaintext,
-      );
+      return new SecretValue({ tenant: this.tenant, name, version: revision, servedBy, stale, updatedAt: stored.updatedAt, labels, keyVersion }, plaintext);
     } finally {
       stored.value.fill(0);
     }

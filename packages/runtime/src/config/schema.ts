@@ -77,9 +77,32 @@ export const AlertsConfig = z.strictObject({
   expiryDays: z.number().int().min(1).optional(),
 });
 
+export const RotationPolicy = z.strictObject({
+  tenants: z.union([z.literal("*"), z.array(tenantId)]).optional(),
+  /** A glob over secret names (picomatch: `*` within a `/` segment, `**` across). */
+  secrets: z.string().min(1),
+  intervalDays: z.number().int().min(1),
+  /** An executable, or [executable, ...args], run without a shell; its stdout is the new value. */
+  command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  length: z.number().int().min(8).max(4096).optional(),
+  alphabet: z.string().min(1).optional(),
+  strategy: z.enum(["blue-green", "gradual"]).optional(),
+  timeoutSeconds: z.number().int().min(1).max(3600).optional(),
+});
 export const RotationConfig = z.strictObject({
   defaultIntervalDays: z.number().int().min(1).optional(),
-  policies: z.array(z.strictObject({ tenants: z.union([z.literal("*"), z.array(tenantId)]).optional(), secrets: z.string().min(1), intervalDays: z.number().int().min(1), command: z.string().optional(), length: z.number().int().min(8).max(4096).optional() })).optional(),
+  /** Days before its deadline that a secret shows as `due` (default 7). */
+  dueSoonDays: z.number().int().min(0).optional(),
+  policies: z.array(RotationPolicy).optional(),
+});
+
+export const ComplianceConfig = z.strictObject({
+  /** Globs over store locations (aws region, azure vault host, vault host, "local"); GDPR's residency control. */
+  allowedRegions: z.array(z.string().min(1)).optional(),
+  backupDrillDays: z.number().int().min(1).optional(),
+  auditRetentionDays: z.number().int().min(1).optional(),
+  maxKeyAgeDays: z.number().int().min(1).optional(),
+  maxKeyUses: z.number().int().min(1).optional(),
 });
 
 export const PolyvaultConfig = z.strictObject({
@@ -90,7 +113,7 @@ export const PolyvaultConfig = z.strictObject({
   state: z.string().min(1).optional(),
   alerts: AlertsConfig.optional(),
   rotation: RotationConfig.optional(),
-  compliance: z.strictObject({ allowedRegions: z.array(z.string()).optional(), backupDrillDays: z.number().int().min(1).optional(), auditRetentionDays: z.number().int().min(1).optional() }).optional(),
+  compliance: ComplianceConfig.optional(),
 });
 
 export type PolyvaultConfig = z.infer<typeof PolyvaultConfig>;

@@ -1,0 +1,153 @@
+import type { Command } from "commander";
+import type { TenantId } from "@polyvault/core";
+import { type RouteRun, combine } from "@polyvault/sync";
+import type { Context } from "../context.js";
+import type { Runner } from "../main.js";
+import { table } from "../output.js";
+import { progressBar } from "../progress.js";
+
+/** The value-free plan row CONTRACT.md promises, plus what apply would do. */
+const planRow = (a: { route: string; target: string; tenant: string; name: string; action: string; reason: string; apply: string }) => ({
+  route: a.route,
+  target: a.target,
+  tenant: a.tenant,
+  name: a.name,
+  action: a.action,
+  reason: a.reason,
+  apply: a.apply,
+});
+
+async function tenantOf(ctx: Context, raw: string | undefined): Promise<TenantId | undefined> {
+  return raw === undefined ? undefined : (await ctx.runtime()).manager(raw).tenant;
+}
+
+/** Exit code of a set of runs: 5 if a provider was unavailable, 1 if anything else failed or conflicts were left. */
+export function runsExitCode(runs: readonly RouteRun[]): number {
+  const failures = runs.flatMap((r) => r.result?.failures ?? []);
+  if (failures.some((f) => f.code === "UNAVAILABLE" || f.code === "THROTTLED")) return 5;
+  if (failures.length || runs.some((r) => (r.result?.counts.conflictsLeft ?? 0) > 0 || (r.result?.counts.driftLeft ?? 0) > 0)) return 1;
+  return 0;
+}
+
+export function describeRuns(runs: readonly RouteRun[]): string[] {
+  return runs.flatMap((r) => {
+    if (r.skipped) return [`route ${r.route}: skipped (${r.skipped})`];
+    const c = r.result?.counts;
+    if (!c) return [];
+    const lines = [
+      `route ${r.route}: ${c.created} created, ${c.updated} updated, ${c.repaired} repaired, ${c.deleted} deleted, ${c.stateRecorded} recorded in sync, ${c.conflictsLeft + c.driftLeft} left for review, ${c.failed} failed`,
+    ];
+    for (const f of r.result?.failures ?? []) lines.push(`  failed: ${f.target} ${f.tenant}/${f.name}: ${f.code}: ${f.message}`);
+    return lines;
+  });
+}
+
+export function registerSync(program: Command, run: Runner): void {
+  const sync = program.command("sync").description("mirror secrets across providers: plan, apply, run on a schedule, status");
+
+  sync
+    .command("plan")
+    .description("what a sync would do, per route, target, tenant and secret (never a value)")
+    .option("--route <route>", "only this route")
+    .option("--tenant <tenant>", "only this tenant")
+    .option("--exit-code", "exit 1 when the plan has conflicts or drift left for review")
+    .action(
+      run(async (ctx, opts: { route?: string; tenant?: string; exitCode?: boolean }) => {
+        const engine = await (await ctx.runtime()).sync();
+        const { actions, summary } = combine(await engine.plan({ route: opts.route, tenant: await tenantOf(ctx, opts.tenant) }));
+        const changes = actions.filter((a) => a.action !== "noop");
+        ctx.out.result({ actions: actions.map(planRow), summary }, () => [
+          ...(changes.length ? table(["ROUTE", "TARGET", "TENANT", "NAME", "ACTION", "REASON"], changes.map((a) => [a.route, a.target, a.tenant, a.name, a.action, a.reason])) : []),
+          `${summary.create} to create, ${summary.update} to update, ${summary.delete} to delete, ${summary.drift} drifted, ${summary.conflict} in conflict, ${summary.noop} in sync`,
+        ]);
+        const review = actions.some((a) => (a.action === "conflict" || a.action === "drift") && a.apply === "none");
+        return opts.exitCode && review ? 1 : 0;
+      }),
+    );
+
+  sync
+    .command("apply")
+    .description("carry out the plan: write, repair and (with prune) delete in the targets")
+    .option("--route <route>", "only this route")
+    .option("--tenant <tenant>", "only this tenant")
+    .option("--confirm", "allow deleting more than the route's maxDeleteFraction of a target in one apply")
+    .action(
+      run(async (ctx, opts: { route?: string; tenant?: string; confirm?: boolean }) => {
+        const rt = await ctx.runtime();
+        const engine = await rt.sync();
+        const bars = new Map<string, ReturnType<typeof progressBar>>();
+        let runs: RouteRun[];
+        try {
+          runs = await engine.apply(
+            { route: opts.route, tenant: await tenantOf(ctx, opts.tenant) },
+            {
+              confirm: opts.confirm,
+              onProgress: (route, done, total) => {
+                let bar = bars.get(route);
+                if (!bar) bars.set(route, (bar = progressBar(ctx, `sync ${route}`)));
+                bar.update(done, total);
+              },
+            },
+          );
+        } finally {
+          for (const b of bars.values()) b.stop();
+        }
+        ctx.out.result(
+          {
+            runs: runs.map((r) => ({ route: r.route, runId: r.result?.runId, skipped: r.skipped, summary: r.plan?.summary, counts: r.result?.counts, failures: r.result?.failures ?? [] })),
+            calls: rt.calls(),
+          },
+          () => describeRuns(runs),
+        );
+        return runsExitCode(runs);
+      }),
+    );
+
+  sync
+    .command("run")
+    .description("run the routes that are due on their schedule (once), or keep running them (--watch)")
+    .option("--watch", "stay running as the scheduler (each route on its cron; one process per route at a time)")
+    .action(
+      run(async (ctx, opts: { watch?: boolean }) => {
+        const engine = await (await ctx.runtime()).sync();
+        if (!opts.watch) {
+          const runs = await engine.runDue();
+          ctx.out.result({ runs: runs.map((r) => ({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })) }, () =>
+            runs.length ? describeRuns(runs) : "no route is due",
+          );
+          return runsExitCode(runs);
+        }
+        ctx.out.note(`polyvault: scheduler running ${engine.routes.filter((r) => r.schedule).length} scheduled route(s); Ctrl-C to stop`);
+        const stop = engine.watch((r) => {
+          if ("error" in r) ctx.io.stderr.write(`polyvault: route ${r.route}: ${(r.error as Error).message}\n`);
+          else if (ctx.out.json) ctx.io.stdout.write(`${JSON.stringify({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })}\n`);
+          else for (const line of describeRuns([r])) ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
+        });
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", resolve);
+          process.once("SIGTERM", resolve);
+        });
+        stop();
+        return 0;
+      }),
+    );
+
+  sync
+    .command("status")
+    .description("routes, schedules, last runs, unfinished journal entries, provider breakers")
+    .action(
+      run(async (ctx) => {
+        const rt = await ctx.runtime();
+        const status = await (await rt.sync()).status();
+        const breakers = Object.fromEntries([...rt.providers.keys()].map((n) => [n, rt.gate(n).breakerState]));
+        ctx.out.result({ ...status, breakers }, () => [
+          ...table(
+            ["ROUTE", "SCHEDULE", "LAST RUN", "OK", "PENDING"],
+            status.routes.map((r) => [r.name, r.schedule, r.lastRun?.finishedAt.toISOString(), r.lastRun ? (r.lastRun.ok ? "yes" : "no") : undefined, r.pending]),
+          ),
+          `breakers: ${Object.entries(breakers).map(([n, s]) => `${n} ${s}`).join(", ")}`,
+        ]);
+        return 0;
+      }),
+    );
+}

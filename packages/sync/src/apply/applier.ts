@@ -1,0 +1,178 @@
+/**
+ * The applier: carries out a plan. Every write and delete is journalled before and after; writes use
+ * check-and-set against the target version the plan saw; values are read from the source in batches only
+ * for the secrets that change. A crash at any point is repaired by the next plan: a write that landed
+ * but was not recorded shows as in sync (same digest) and is only recorded, never written twice.
+ */
+import { randomUUID } from "node:crypto";
+import { CheckFailedError, type Keyring, META, type Provider, type StoredSecret, type TenantId, isPolyvaultError, open } from "@polyvault/core";
+import pRetry from "p-retry";
+import type { Plan, PlanAction, RouteSpec } from "../plan/types.js";
+import type { StateStore } from "../state/types.js";
+
+export interface ApplyOptions {
+  readonly keyring: Keyring;
+  readonly runId?: string | undefined;
+  /** Allow deleting more than the route's maxDeleteFraction of a target's secrets in one apply. */
+  readonly confirm?: boolean | undefined;
+  readonly onProgress?: ((done: number, total: number) => void) | undefined;
+  /** Retries of a retryable failure per action, after the provider's own (default 2). */
+  readonly retries?: number | undefined;
+  /** Actions in flight at once across all targets (each provider's gate limits further). */
+  readonly parallel?: number | undefined;
+}
+
+export interface ApplyFailure {
+  readonly target: string;
+  readonly tenant: string;
+  readonly name: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface ApplyCounts {
+  created: number;
+  updated: number;
+  repaired: number;
+  deleted: number;
+  conflictsLeft: number;
+  driftLeft: number;
+  stateRecorded: number;
+  failed: number;
+}
+
+export interface ApplyResult {
+  readonly runId: string;
+  readonly counts: ApplyCounts;
+  readonly failures: ApplyFailure[];
+}
+
+const CHUNK = 200;
+
+export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore, options: ApplyOptions): Promise<ApplyResult> {
+  const runId = options.runId ?? randomUUID();
+  const counts: ApplyCounts = { created: 0, updated: 0, repaired: 0, deleted: 0, conflictsLeft: 0, driftLeft: 0, stateRecorded: 0, failed: 0 };
+  const failures: ApplyFailure[] = [];
+  const targets = new Map(route.targets.map((t) => [t.provider.name, t]));
+
+  await guardMassDelete(route, plan, state, options.confirm ?? false);
+
+  for (const a of plan.actions) {
+    if (a.apply === "none" && a.action === "conflict") counts.conflictsLeft++;
+    if (a.apply === "none" && a.action === "drift") counts.driftLeft++;
+  }
+  for (const a of plan.stateRefresh) {
+    if (a.action !== "noop" || !a.sourceDigest || typeof a.expectTargetVersion !== "string") {
+      await state.remove(route.name, a.target, a.tenant, a.name);
+      continue;
+    }
+    await state.upsert({ route: route.name, target: a.target, tenant: a.tenant, name: a.name, sourceDigest: a.sourceDigest, sourceRevision: a.sourceRevision ?? 0, targetVersion: a.expectTargetVersion, syncedAt: new Date() });
+    counts.stateRecorded++;
+  }
+
+  const work = plan.actions.filter((a) => a.apply !== "none");
+  let done = 0;
+  const fail = (a: PlanAction, err: unknown) => {
+    counts.failed++;
+    const e = isPolyvaultError(err) ? err : undefined;
+    failures.push({ target: a.target, tenant: a.tenant, name: a.name, code: e?.code ?? "INTERNAL", message: e?.message ?? String((err as Error)?.message ?? err) });
+  };
+  const retry = <T>(fn: () => Promise<T>) =>
+    pRetry(fn, { retries: options.retries ?? 2, minTimeout: 200, factor: 2, randomize: true, shouldRetry: ({ error }) => isPolyvaultError(error) && error.retryable });
+
+  for (let i = 0; i < work.length; i += CHUNK) {
+    const chunk = work.slice(i, i + CHUNK);
+    const values = await readSources(route.source, chunk.filter((a) => a.apply === "write"));
+    await Promise.all(
+      chunk.map(async (a) => {
+        const target = targets.get(a.target);
+        if (!target) return;
+        const journal = await state.journalBegin({ runId, route: route.name, target: a.target, tenant: a.tenant, name: a.name, action: a.apply === "delete" ? "delete" : a.action === "create" ? "create" : "update", sourceDigest: a.sourceDigest });
+        try {
+          if (a.apply === "delete") {
+            await retry(() => target.provider.delete(a.tenant as TenantId, a.name));
+            await state.remove(route.name, a.target, a.tenant, a.name);
+            counts.deleted++;
+          } else {
+            const stored = values.get(`${a.tenant}\u0000${a.name}`);
+            if (!stored) throw new CheckFailedError(`source secret ${a.name} disappeared before it could be copied`);
+            const { value, metadata, revision } = prepare(stored, a, options.keyring);
+            try {
+              const head = await retry(() => target.provider.put(a.tenant as TenantId, a.name, value, { metadata, ifVersion: a.expectTargetVersion }));
+              await state.upsert({ route: route.name, target: a.target, tenant: a.tenant, name: a.name, sourceDigest: metadata[META.digest] ?? "", sourceRevision: revision, targetVersion: head.version, syncedAt: new Date() });
+            } finally {
+              if (target.encryption === "native") value.fill(0);
+            }
+            if (a.action === "create") counts.created++;
+            else if (a.action === "update") counts.updated++;
+            else counts.repaired++;
+          }
+          await state.journalEnd(journal, "done");
+        } catch (err) {
+          await state.journalEnd(journal, "failed", isPolyvaultError(err) ? err.code : "INTERNAL");
+          fail(a, err);
+        } finally {
+          options.onProgress?.(++done, work.length);
+        }
+      }),
+    );
+    for (const v of values.values()) v.value.fill(0);
+  }
+  return { runId, counts, failures };
+}
+
+/** Reads the source values a chunk needs, batched by the source's batch size. */
+async function readSources(source: Provider, actions: readonly PlanAction[]): Promise<Map<string, StoredSecret>> {
+  const out = new Map<string, StoredSecret>();
+  const byTenant = new Map<string, string[]>();
+  for (const a of actions) {
+    const list = byTenant.get(a.tenant) ?? [];
+    if (!list.includes(a.name)) list.push(a.name);
+    byTenant.set(a.tenant, list);
+  }
+  const batch = Math.max(1, source.capabilities.batchGet);
+  const jobs: Array<Promise<void>> = [];
+  for (const [tenant, names] of byTenant) {
+    for (let i = 0; i < names.length; i += batch) {
+      const slice = names.slice(i, i + batch);
+      jobs.push(
+        source.getMany(tenant as TenantId, slice).then((got) => {
+          for (const [name, s] of got) out.set(`${tenant}\u0000${name}`, s);
+        }),
+      );
+    }
+  }
+  await Promise.all(jobs);
+  return out;
+}
+
+/** The bytes and metadata to write: the envelope as-is, or (native) the value decrypted. */
+function prepare(stored: StoredSecret, a: PlanAction, keyring: Keyring): { value: Buffer; metadata: Record<string, string>; revision: number } {
+  const metadata: Record<string, string> = {};
+  // Only Polyvault's own value metadata travels; each provider writes its ownership markers itself.
+  for (const k of Object.values(META)) {
+    const v = stored.metadata[k];
+    if (v !== undefined) metadata[k] = v;
+  }
+  const revision = Number(stored.metadata[META.revision] ?? 0);
+  if (a.encryption === "envelope") return { value: stored.value, metadata, revision };
+  const opened = open(keyring, { tenant: a.tenant, name: a.name, expectedRevision: revision }, stored.value);
+  metadata[META.encryption] = "native";
+  return { value: opened.plaintext, metadata, revision };
+}
+
+/** Refuses, before anything is written, an apply that would delete too much of a target without --confirm. */
+async function guardMassDelete(route: RouteSpec, plan: Plan, state: StateStore, confirm: boolean): Promise<void> {
+  if (confirm) return;
+  const deletes = new Map<string, number>();
+  for (const a of plan.actions) if (a.apply === "delete") deletes.set(`${a.target}\u0000${a.tenant}`, (deletes.get(`${a.target}\u0000${a.tenant}`) ?? 0) + 1);
+  for (const [key, n] of deletes) {
+    const [target, tenant] = key.split("\u0000") as [string, string];
+    const managed = (await state.records(route.name, target, tenant)).size;
+    if (managed > 0 && n / managed > route.maxDeleteFraction) {
+      throw new CheckFailedError(
+        `route ${route.name} would delete ${n} of ${managed} secrets of tenant ${tenant} in ${target} (over ${Math.round(route.maxDeleteFraction * 100)}%); nothing was applied — check the plan and rerun with --confirm`,
+      );
+    }
+  }
+}

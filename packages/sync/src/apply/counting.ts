@@ -1,0 +1,41 @@
+/** Counts provider calls by kind (the evidence that a no-op sync reads no value). */
+import type { Provider } from "@polyvault/core";
+
+export interface CallCounts {
+  list: number;
+  head: number;
+  get: number;
+  getMany: number;
+  /** Values read: one per get, one per name returned by getMany. */
+  valueReads: number;
+  put: number;
+  delete: number;
+  versions: number;
+}
+
+export const emptyCounts = (): CallCounts => ({ list: 0, head: 0, get: 0, getMany: 0, valueReads: 0, put: 0, delete: 0, versions: 0 });
+
+export function counting(provider: Provider, counts: CallCounts): Provider {
+  return {
+    name: provider.name,
+    type: provider.type,
+    capabilities: provider.capabilities,
+    ...(provider.listTenants ? { listTenants: () => (provider.listTenants as () => ReturnType<NonNullable<Provider["listTenants"]>>).call(provider) } : {}),
+    nameFits: (t, n) => provider.nameFits(t, n),
+    health: () => provider.health(),
+    close: () => provider.close(),
+    list: (t, o) => (counts.list++, provider.list(t, o)),
+    head: (t, n) => (counts.head++, provider.head(t, n)),
+    get: (t, n, o) => (counts.get++, counts.valueReads++, provider.get(t, n, o)),
+    getMany: async (t, ns) => {
+      counts.getMany++;
+      const r = await provider.getMany(t, ns);
+      counts.valueReads += r.size;
+      return r;
+    },
+    put: (t, n, v, o) => (counts.put++, provider.put(t, n, v, o)),
+    delete: (t, n, o) => (counts.delete++, provider.delete(t, n, o)),
+    versions: (t, n) => (counts.versions++, provider.versions(t, n)),
+    ...(provider.rewriteVersion ? { rewriteVersion: (t: Parameters<NonNullable<Provider["rewriteVersion"]>>[0], n: string, v: string, val: Uint8Array, o?: Parameters<NonNullable<Provider["rewriteVersion"]>>[4]) => (counts.put++, (provider.rewriteVersion as NonNullable<Provider["rewriteVersion"]>)(t, n, v, val, o)) } : {}),
+  };
+}

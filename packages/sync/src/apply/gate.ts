@@ -1,0 +1,92 @@
+/**
+ * One gate per provider, shared by every route, tenant and reader using it: a concurrency limit
+ * (p-queue), a token-bucket rate budget (limiter), and a circuit breaker (cockatiel) that opens after
+ * consecutive retryable failures so that callers fail fast (and reads fail over) while it is down.
+ */
+import { type Provider, UnavailableError, isPolyvaultError } from "@polyvault/core";
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
+import { TokenBucket } from "limiter";
+import PQueue from "p-queue";
+
+export interface GateOptions {
+  readonly concurrency?: number | undefined;
+  readonly perSecond?: number | undefined;
+  readonly burst?: number | undefined;
+  /** Consecutive retryable failures that open the breaker (default 5). */
+  readonly failureThreshold?: number | undefined;
+  /** How long the breaker stays open before letting one call through (default 10 s). */
+  readonly halfOpenAfterMs?: number | undefined;
+}
+
+export type BreakerState = "closed" | "open" | "half-open";
+
+export class ProviderGate {
+  readonly #queue: PQueue;
+  readonly #bucket: TokenBucket | undefined;
+  readonly #breaker;
+  #waits = 0;
+
+  constructor(
+    readonly provider: string,
+    options: GateOptions = {},
+  ) {
+    this.#queue = new PQueue({ concurrency: options.concurrency ?? 16 });
+    this.#bucket = options.perSecond ? new TokenBucket({ bucketSize: options.burst ?? Math.max(1, Math.ceil(options.perSecond)), tokensPerInterval: options.perSecond, interval: "second" }) : undefined;
+    this.#breaker = circuitBreaker(
+      handleWhen((err) => isPolyvaultError(err) && err.retryable),
+      { halfOpenAfter: options.halfOpenAfterMs ?? 10_000, breaker: new ConsecutiveBreaker(options.failureThreshold ?? 5) },
+    );
+  }
+
+  get breakerState(): BreakerState {
+    const s = this.#breaker.state;
+    return s === CircuitState.Closed ? "closed" : s === CircuitState.HalfOpen ? "half-open" : "open";
+  }
+
+  /** Times a caller waited for a rate-budget token (how often the budget held callers back). */
+  get rateWaits(): number {
+    return this.#waits;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.breakerState === "open") throw this.#open();
+    return this.#queue.add(async () => {
+      if (this.#bucket) {
+        if (this.#bucket.content < 1) this.#waits++;
+        await this.#bucket.removeTokens(1);
+      }
+      try {
+        return await this.#breaker.execute(fn);
+      } catch (err) {
+        if (err instanceof BrokenCircuitError) throw this.#open();
+        throw err;
+      }
+    }) as Promise<T>;
+  }
+
+  #open(): UnavailableError {
+    return new UnavailableError(`provider ${this.provider} is unavailable (circuit breaker open after repeated failures)`, { provider: this.provider });
+  }
+}
+
+/** The provider with every call passed through the gate. */
+export function gated(provider: Provider, gate: ProviderGate): Provider {
+  const g = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => (...a: A) => gate.run(() => fn(...a));
+  return {
+    name: provider.name,
+    type: provider.type,
+    capabilities: provider.capabilities,
+    nameFits: (t, n) => provider.nameFits(t, n),
+    list: g(provider.list.bind(provider)),
+    head: g(provider.head.bind(provider)),
+    get: g(provider.get.bind(provider)),
+    getMany: g(provider.getMany.bind(provider)),
+    put: g(provider.put.bind(provider)),
+    delete: g(provider.delete.bind(provider)),
+    versions: g(provider.versions.bind(provider)),
+    health: () => provider.health(),
+    close: () => provider.close(),
+    ...(provider.rewriteVersion ? { rewriteVersion: g(provider.rewriteVersion.bind(provider)) } : {}),
+    ...(provider.listTenants ? { listTenants: g(provider.listTenants.bind(provider)) } : {}),
+  };
+}

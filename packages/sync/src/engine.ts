@@ -1,0 +1,165 @@
+/**
+ * The sync engine: plans and applies routes, one process at a time per route (a lease in the state
+ * store), records every run, and pushes single-secret changes made through Polyvault.
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { InvalidInputError, type Keyring, type TenantId } from "@polyvault/core";
+import { Cron } from "croner";
+import { type ApplyResult, applyPlan } from "./apply/applier.js";
+import { type PlanOptions, planRoute } from "./plan/planner.js";
+import { type Plan, type PlanAction, type RouteSpec, summarize } from "./plan/types.js";
+import type { RunSummary, StateStore } from "./state/types.js";
+
+export interface RoutePlan {
+  readonly route: string;
+  readonly plan: Plan;
+}
+
+export interface RouteRun {
+  readonly route: string;
+  readonly skipped?: string | undefined;
+  readonly plan?: Plan | undefined;
+  readonly result?: ApplyResult | undefined;
+}
+
+export interface EngineOptions {
+  readonly routes: readonly RouteSpec[];
+  readonly state: StateStore;
+  readonly keyring: Keyring;
+  /** Identifies this process in route leases. */
+  readonly owner?: string | undefined;
+  /** How long a route lease lasts without renewal (default 5 min). */
+  readonly leaseMs?: number | undefined;
+}
+
+export class SyncEngine {
+  readonly owner: string;
+  readonly #leaseMs: number;
+  constructor(readonly options: EngineOptions) {
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#leaseMs = options.leaseMs ?? 300_000;
+  }
+
+  get routes(): readonly RouteSpec[] {
+    return this.options.routes;
+  }
+
+  route(name: string): RouteSpec {
+    const r = this.options.routes.find((x) => x.name === name);
+    if (!r) throw new InvalidInputError(`no route named '${name}' (configured: ${this.options.routes.map((x) => x.name).join(", ") || "none"})`);
+    return r;
+  }
+
+  #select(route?: string, tenant?: TenantId): Array<{ spec: RouteSpec; opts: PlanOptions }> {
+    const specs = route ? [this.route(route)] : [...this.options.routes];
+    return specs.filter((s) => !tenant || s.tenants.includes(tenant)).map((spec) => ({ spec, opts: tenant ? { tenants: [tenant] } : {} }));
+  }
+
+  async plan(filter: { route?: string | undefined; tenant?: TenantId | undefined } = {}): Promise<RoutePlan[]> {
+    const out: RoutePlan[] = [];
+    for (const { spec, opts } of this.#select(filter.route, filter.tenant)) out.push({ route: spec.name, plan: await planRoute(spec, this.options.state, opts) });
+    return out;
+  }
+
+  async apply(
+    filter: { route?: string | undefined; tenant?: TenantId | undefined; names?: readonly string[] | undefined } = {},
+    options: { confirm?: boolean | undefined; onProgress?: ((route: string, done: number, total: number) => void) | undefined } = {},
+  ): Promise<RouteRun[]> {
+    const runs: RouteRun[] = [];
+    for (const { spec, opts } of this.#select(filter.route, filter.tenant)) {
+      runs.push(await this.#runRoute(spec, { ...opts, names: filter.names }, options));
+    }
+    return runs;
+  }
+
+  async #runRoute(spec: RouteSpec, planOptions: PlanOptions, options: { confirm?: boolean | undefined; onProgress?: ((route: string, done: number, total: number) => void) | undefined }): Promise<RouteRun> {
+    const lease = `route:${spec.name}`;
+    const { state } = this.options;
+    if (!(await state.tryLease(lease, this.owner, this.#leaseMs))) return { route: spec.name, skipped: "another process is syncing this route" };
+    const renew = setInterval(() => void state.tryLease(lease, this.owner, this.#leaseMs), Math.max(1000, this.#leaseMs / 3));
+    const startedAt = new Date();
+    const runId = randomUUID();
+    try {
+      const plan = await planRoute(spec, state, planOptions);
+      let result: ApplyResult;
+      try {
+        result = await applyPlan(spec, plan, state, { keyring: this.options.keyring, runId, confirm: options.confirm, onProgress: (d, t) => options.onProgress?.(spec.name, d, t) });
+      } catch (err) {
+        await state.recordRun({ runId, route: spec.name, startedAt, finishedAt: new Date(), ok: false, counts: { ...plan.summary, refused: 1 } });
+        throw err;
+      }
+      const c = result.counts;
+      await state.recordRun({ runId, route: spec.name, startedAt, finishedAt: new Date(), ok: c.failed === 0 && c.conflictsLeft === 0, counts: { ...plan.summary, ...c } });
+      return { route: spec.name, plan, result };
+    } finally {
+      clearInterval(renew);
+      await state.releaseLease(lease, this.owner);
+    }
+  }
+
+  /** Push on write: sync one secret's routes now (routes whose source is `provider` and that carry `tenant`). */
+  async push(tenant: TenantId, name: string, provider: string): Promise<RouteRun[]> {
+    const out: RouteRun[] = [];
+    for (const spec of this.options.routes) {
+      if (spec.source.name !== provider || !spec.tenants.includes(tenant)) continue;
+      out.push(await this.#runRoute(spec, { tenants: [tenant], names: [name] }, {}));
+    }
+    return out;
+  }
+
+  /** Routes whose cron has a tick between their last run and now (never-run scheduled routes are due). */
+  async due(now = new Date()): Promise<RouteSpec[]> {
+    const out: RouteSpec[] = [];
+    for (const spec of this.options.routes) {
+      if (!spec.schedule) continue;
+      const last = await this.options.state.lastRun(spec.name);
+      const next = last ? new Cron(spec.schedule, { paused: true }).nextRun(last.startedAt) : undefined;
+      if (!last || (next && next <= now)) out.push(spec);
+    }
+    return out;
+  }
+
+  /** Runs every due route once. */
+  async runDue(now = new Date()): Promise<RouteRun[]> {
+    const runs: RouteRun[] = [];
+    for (const spec of await this.due(now)) runs.push(await this.#runRoute(spec, {}, {}));
+    return runs;
+  }
+
+  /**
+   * The scheduler: one croner job per scheduled route, with overlap prevention (`protect`) in this
+   * process and the route lease across processes. Returns a stop function.
+   */
+  watch(onRun: (run: RouteRun | { route: string; error: unknown }) => void): () => void {
+    const jobs = this.options.routes
+      .filter((s) => s.schedule)
+      .map(
+        (spec) =>
+          new Cron(spec.schedule as string, { protect: true, name: `route:${spec.name}` }, async () => {
+            try {
+              onRun(await this.#runRoute(spec, {}, {}));
+            } catch (error) {
+              onRun({ route: spec.name, error });
+            }
+          }),
+      );
+    return () => {
+      for (const j of jobs) j.stop();
+    };
+  }
+
+  async status(): Promise<{ routes: Array<{ name: string; schedule: string | undefined; lastRun: RunSummary | undefined; pending: number }> }> {
+    const routes = [];
+    for (const spec of this.options.routes) {
+      routes.push({ name: spec.name, schedule: spec.schedule, lastRun: await this.options.state.lastRun(spec.name), pending: (await this.options.state.pendingJournal(spec.name)).length });
+    }
+    return { routes };
+  }
+}
+
+/** One summary over several route plans. */
+export function combine(plans: readonly RoutePlan[]): { actions: PlanAction[]; summary: ReturnType<typeof summarize> } {
+  const actions = plans.flatMap((p) => p.plan.actions);
+  return { actions, summary: summarize(actions) };
+}

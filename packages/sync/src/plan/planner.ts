@@ -1,0 +1,82 @@
+/**
+ * The planner: for each target and tenant of a route, list both sides (heads only: no value is read)
+ * and the recorded state, and diff every name. A no-op sync therefore costs list calls, not reads.
+ */
+import { ENVELOPE_OVERHEAD, META, type Provider, type SecretHead, type TenantId, listAll } from "@polyvault/core";
+import type { StateStore, SyncRecord } from "../state/types.js";
+import { diff } from "./diff.js";
+import { type Plan, type PlanAction, type RouteSpec, type RouteTarget, summarize } from "./types.js";
+
+export interface PlanOptions {
+  /** Only these tenants of the route. */
+  readonly tenants?: readonly TenantId[] | undefined;
+  /** Only these secret names (push on write plans one secret). */
+  readonly names?: readonly string[] | undefined;
+}
+
+async function heads(provider: Provider, tenant: TenantId, only: Set<string> | undefined): Promise<Map<string, SecretHead>> {
+  const out = new Map<string, SecretHead>();
+  if (only) {
+    for (const name of only) {
+      try {
+        out.set(name, await provider.head(tenant, name));
+      } catch (err) {
+        if ((err as { code?: string }).code !== "NOT_FOUND") throw err;
+      }
+    }
+    return out;
+  }
+  for await (const h of listAll(provider, tenant)) out.set(h.name, h);
+  return out;
+}
+
+/** Why `target` cannot hold the source secret (name or size), or undefined when it can. */
+function unfitReason(target: RouteTarget, tenant: TenantId, source: SecretHead): string | undefined {
+  const fit = target.provider.nameFits(tenant, source.name);
+  if (!fit.ok) return fit.reason;
+  const size = Number(source.metadata[META.size] ?? Number.NaN);
+  const needed = target.encryption === "native" ? size - ENVELOPE_OVERHEAD : size;
+  if (Number.isFinite(needed) && needed > target.provider.capabilities.maxValueBytes) {
+    return `value of ${needed} bytes is over ${target.provider.name}'s limit of ${target.provider.capabilities.maxValueBytes}`;
+  }
+  return undefined;
+}
+
+export async function planRoute(route: RouteSpec, state: StateStore, options: PlanOptions = {}): Promise<Plan> {
+  const actions: PlanAction[] = [];
+  const stateRefresh: PlanAction[] = [];
+  const only = options.names ? new Set(options.names) : undefined;
+  const tenants = options.tenants ? route.tenants.filter((t) => options.tenants?.includes(t)) : route.tenants;
+  for (const tenant of tenants) {
+    const sourceHeads = await heads(route.source, tenant, only);
+    for (const target of route.targets) {
+      const targetHeads = await heads(target.provider, tenant, only);
+      const records = await state.records(route.name, target.provider.name, tenant);
+      const names = new Set([...sourceHeads.keys(), ...targetHeads.keys(), ...(only ? [...records.keys()].filter((n) => only.has(n)) : records.keys())]);
+      for (const name of [...names].sort()) {
+        const source = sourceHeads.get(name);
+        const tgt = targetHeads.get(name);
+        const record: SyncRecord | undefined = records.get(name);
+        const r = diff({ source, target: tgt, record, prune: route.prune, conflict: route.conflict, unfit: source ? unfitReason(target, tenant, source) : undefined });
+        const base = { route: route.name, target: target.provider.name, tenant, name, encryption: target.encryption };
+        if (!r) {
+          stateRefresh.push({ ...base, action: "noop", reason: "stale record", apply: "none" });
+          continue;
+        }
+        const sourceRevision = source ? Number(source.metadata[META.revision]) : undefined;
+        const action: PlanAction = {
+          ...base,
+          ...r,
+          sourceRevision,
+          sourceDigest: source?.metadata[META.digest],
+          expectTargetVersion: tgt ? tgt.version : null,
+        };
+        actions.push(action);
+        if (r.action === "noop" && source && tgt && (!record || record.sourceDigest !== action.sourceDigest || record.targetVersion !== tgt.version)) {
+          stateRefresh.push(action);
+        }
+      }
+    }
+  }
+  return { actions, summary: summarize(actions), stateRefresh };
+}

@@ -1,0 +1,67 @@
+/** A sync plan: value-free actions per (route, target, tenant, secret), as printed by `sync plan --json`. */
+import type { Provider, TenantId } from "@polyvault/core";
+
+export type ActionKind = "create" | "update" | "delete" | "noop" | "drift" | "conflict";
+export type ConflictPolicy = "source-wins" | "target-wins" | "fail";
+export type EncryptionMode = "envelope" | "native";
+
+export interface RouteTarget {
+  readonly provider: Provider;
+  readonly encryption: EncryptionMode;
+}
+
+/** A route resolved against live providers (the runtime builds these from polyvault.yaml). */
+export interface RouteSpec {
+  readonly name: string;
+  readonly source: Provider;
+  readonly targets: readonly RouteTarget[];
+  readonly tenants: readonly TenantId[];
+  readonly schedule?: string | undefined;
+  readonly prune: boolean;
+  readonly conflict: ConflictPolicy;
+  /** Largest fraction of a target's managed secrets one apply may delete without --confirm (default 0.1). */
+  readonly maxDeleteFraction: number;
+}
+
+export interface PlanAction {
+  readonly route: string;
+  readonly target: string;
+  readonly tenant: string;
+  readonly name: string;
+  readonly action: ActionKind;
+  readonly reason: string;
+  /** What apply will do about it under the route's policies: write, delete, or nothing. */
+  readonly apply: "write" | "delete" | "none";
+  readonly sourceRevision?: number | undefined;
+  readonly sourceDigest?: string | undefined;
+  /** The target version the write expects to replace (check-and-set); null = must not exist. */
+  readonly expectTargetVersion?: string | null | undefined;
+  readonly encryption: EncryptionMode;
+}
+
+export interface PlanSummary {
+  create: number;
+  update: number;
+  delete: number;
+  noop: number;
+  drift: number;
+  conflict: number;
+  /** Actions apply would carry out (writes + deletes). */
+  changes: number;
+}
+
+export interface Plan {
+  readonly actions: PlanAction[];
+  readonly summary: PlanSummary;
+  /** State-only fixes (a noop whose record is missing or stale): applied without provider calls. */
+  readonly stateRefresh: PlanAction[];
+}
+
+export function summarize(actions: readonly PlanAction[]): PlanSummary {
+  const s: PlanSummary = { create: 0, update: 0, delete: 0, noop: 0, drift: 0, conflict: 0, changes: 0 };
+  for (const a of actions) {
+    s[a.action]++;
+    if (a.apply !== "none") s.changes++;
+  }
+  return s;
+}
