@@ -2,7 +2,7 @@
  * Builds provider instances from configuration: the one place that knows every provider package.
  * Cloud SDKs are imported only when a configured provider needs them (the CLI starts faster).
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Provider } from "@polyvault/core";
 import { createFileProvider } from "@polyvault/provider-file";
 import type { ProviderConfig } from "./config/schema.js";
@@ -14,12 +14,16 @@ export interface BuildOptions {
   readonly fast?: boolean | undefined;
 }
 
-export async function createProvider(name: string, config: ProviderConfig, dataDir: string, build: BuildOptions = {}): Promise<Provider> {
+/**
+ * `baseDir` resolves a relative `dir` of a file provider: the configuration file's directory (so the
+ * same file means the same store from any working directory), or the data directory for the default.
+ */
+export async function createProvider(name: string, config: ProviderConfig, dataDir: string, build: BuildOptions = {}, baseDir = dataDir): Promise<Provider> {
   const timeoutMs = build.timeoutMs ?? config.timeoutMs;
   const common = { name, prefix: config.prefix, timeoutMs };
   switch (config.type) {
     case "file":
-      return createFileProvider({ ...common, dir: config.dir ?? join(dataDir, name === "local" ? "store" : `store-${name}`) });
+      return createFileProvider({ ...common, dir: config.dir ? resolve(baseDir, config.dir) : join(dataDir, name === "local" ? "store" : `store-${name}`) });
     case "aws": {
       const { createAwsProvider } = await import("@polyvault/provider-aws");
       return createAwsProvider({ ...common, region: config.region, endpoint: config.endpoint, credentials: config.credentials, ...(build.fast ? { maxAttempts: 1 } : {}) });

@@ -3,7 +3,7 @@
  * gate: concurrency, rate budget, circuit breaker), one SecretManager per tenant, and the sync engine,
  * wired the same way for the CLI and the HTTP gateway.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type ChangeEvent, InvalidInputError, Keyring, type OperationStep, type Passphrase, type Provider, SecretManager, type TenantId, loadMasterKey, parseTenantId } from "@polyvault/core";
 import { type CallCounts, ProviderGate, type RouteSpec, SqliteStateStore, type StateStore, SyncEngine, counting, emptyCounts, gated } from "@polyvault/sync";
 import { type LoadedConfig, loadConfig, resolveConfigPath } from "./config/load.js";
@@ -69,8 +69,9 @@ export class Runtime {
     for (const [name, pc] of Object.entries(loaded.config.providers ?? {})) {
       const gate = new ProviderGate(name, { concurrency: pc.concurrency, perSecond: pc.rateLimit?.perSecond, burst: pc.rateLimit?.burst });
       const calls = emptyCounts();
-      const provider = counting(gated(await createProvider(name, pc, dataDir), gate), calls);
-      const fast = counting(gated(await createProvider(name, pc, dataDir, { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_TIMEOUT_MS, FAILOVER_TIMEOUT_MS), fast: true }), gate), calls);
+      const baseDir = loaded.path ? dirname(loaded.path) : dataDir;
+      const provider = counting(gated(await createProvider(name, pc, dataDir, {}, baseDir), gate), calls);
+      const fast = counting(gated(await createProvider(name, pc, dataDir, { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_TIMEOUT_MS, FAILOVER_TIMEOUT_MS), fast: true }, baseDir), gate), calls);
       sets.set(name, { provider, fast, gate, calls });
     }
     const steps = [...(await buildSteps({ dataDir, config: loaded.config, env })), ...(options.steps ?? [])];

@@ -76,11 +76,15 @@ export class SyncEngine {
   async #runRoute(spec: RouteSpec, planOptions: PlanOptions, options: { confirm?: boolean | undefined; onProgress?: ((route: string, done: number, total: number) => void) | undefined }): Promise<RouteRun> {
     const lease = `route:${spec.name}`;
     const { state } = this.options;
-    if (!(await state.tryLease(lease, this.owner, this.#leaseMs))) return { route: spec.name, skipped: "another process is syncing this route" };
+    if (!(await this.#acquire(lease))) return { route: spec.name, skipped: "another process is syncing this route" };
     const renew = setInterval(() => void state.tryLease(lease, this.owner, this.#leaseMs), Math.max(1000, this.#leaseMs / 3));
     const startedAt = new Date();
     const runId = randomUUID();
     try {
+      // We hold the lease, so journal entries left "begun" belong to runs that died mid-action. The
+      // fresh plan below redoes whatever they did not finish (or only records what they did).
+      const interrupted = await state.pendingJournal(spec.name);
+      for (const e of interrupted) await state.journalEnd(e.id, "failed", "interrupted; re-planned by a later run");
       const plan = await planRoute(spec, state, planOptions);
       let result: ApplyResult;
       try {
@@ -90,12 +94,22 @@ export class SyncEngine {
         throw err;
       }
       const c = result.counts;
-      await state.recordRun({ runId, route: spec.name, startedAt, finishedAt: new Date(), ok: c.failed === 0 && c.conflictsLeft === 0, counts: { ...plan.summary, ...c } });
+      await state.recordRun({ runId, route: spec.name, startedAt, finishedAt: new Date(), ok: c.failed === 0 && c.conflictsLeft === 0, counts: { ...plan.summary, ...c, interrupted: interrupted.length } });
       return { route: spec.name, plan, result };
     } finally {
       clearInterval(renew);
       await state.releaseLease(lease, this.owner);
     }
+  }
+
+  /** The route lease; a lease left by a crashed process on this host (its pid is gone) is taken over. */
+  async #acquire(lease: string): Promise<boolean> {
+    const { state } = this.options;
+    if (await state.tryLease(lease, this.owner, this.#leaseMs)) return true;
+    const holder = await state.leaseHolder(lease);
+    const m = holder ? /^(.+):(\d+):[^:]+$/.exec(holder) : null;
+    if (!holder || !m || m[1] !== hostname() || pidAlive(Number(m[2]))) return false;
+    return state.takeOverLease(lease, holder, this.owner, this.#leaseMs);
   }
 
   /** Push on write: sync one secret's routes now (routes whose source is `provider` and that carry `tenant`). */
@@ -155,6 +169,15 @@ export class SyncEngine {
       routes.push({ name: spec.name, schedule: spec.schedule, lastRun: await this.options.state.lastRun(spec.name), pending: (await this.options.state.pendingJournal(spec.name)).length });
     }
     return { routes };
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -1,12 +1,15 @@
 /** Every command module, in the order `polyvault --help` lists them. */
 import type { Command } from "commander";
 import type { Runner } from "../main.js";
+import { registerBackup } from "./backup.js";
+import { registerCompliance } from "./compliance.js";
 import { registerCredentials } from "./credentials.js";
 import { registerDemo } from "./demo.js";
 import { registerEnv } from "./env.js";
 import { registerInit } from "./init.js";
 import { registerKeys } from "./keys.js";
+import { registerRotation } from "./rotation.js";
 import { registerSecrets } from "./secrets.js";
 import { registerSync } from "./sync.js";
 
-export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerSync, registerDemo];
+export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerSync, registerRotation, registerCompliance, registerBackup, registerDemo];

@@ -67,11 +67,12 @@ export const AccessConfig = z.strictObject({
       breakGlass: z.boolean().optional(),
     }),
   ),
-  lockout: z.strictObject({ maxFailures: z.number().int().min(1), windowSeconds: z.number().int().min(1), lockSeconds: z.number().int().min(1) }).optional(),
+  /** Defaults 5 failures within 300 s lock for 900 s (LOCKOUT_DEFAULTS in core). */
+  lockout: z.strictObject({ maxFailures: z.number().int().min(1).optional(), windowSeconds: z.number().int().min(1).optional(), lockSeconds: z.number().int().min(1).optional() }).optional(),
 });
 
 export const AlertsConfig = z.strictObject({
-  webhook: z.url(),
+  webhook: z.url({ protocol: /^https?$/, error: "alerts.webhook must be an http:// or https:// URL" }),
   secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
   violationThreshold: z.number().int().min(1).optional(),
   expiryDays: z.number().int().min(1).optional(),
@@ -89,6 +90,14 @@ export const RotationPolicy = z.strictObject({
   strategy: z.enum(["blue-green", "gradual"]).optional(),
   timeoutSeconds: z.number().int().min(1).max(3600).optional(),
 });
+/** The audit log (docs/audit.md); every key optional, defaults in core's AUDIT_DEFAULTS. */
+export const AuditConfig = z.strictObject({
+  checkpointEvery: z.number().int().min(1).max(1_000_000).optional(),
+  checkpointSeconds: z.number().int().min(1).max(86_400).optional(),
+  retentionDays: z.number().int().min(1).optional(),
+  fsync: z.enum(["always", "checkpoint"]).optional(),
+});
+
 export const RotationConfig = z.strictObject({
   defaultIntervalDays: z.number().int().min(1).optional(),
   /** Days before its deadline that a secret shows as `due` (default 7). */
@@ -112,6 +121,7 @@ export const PolyvaultConfig = z.strictObject({
   access: AccessConfig.optional(),
   state: z.string().min(1).optional(),
   alerts: AlertsConfig.optional(),
+  audit: AuditConfig.optional(),
   rotation: RotationConfig.optional(),
   compliance: ComplianceConfig.optional(),
 });

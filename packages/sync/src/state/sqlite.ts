@@ -133,6 +133,16 @@ export class SqliteStateStore implements StateStore {
     this.#db.prepare("DELETE FROM leases WHERE name = ? AND owner = ?").run(name, owner);
   }
 
+  async leaseHolder(name: string): Promise<string | undefined> {
+    const row = this.#db.prepare("SELECT owner FROM leases WHERE name = ? AND expires_at > ?").get(name, Date.now()) as { owner: string } | undefined;
+    return row?.owner;
+  }
+
+  async takeOverLease(name: string, from: string, owner: string, ttlMs: number): Promise<boolean> {
+    const r = this.#db.prepare("UPDATE leases SET owner = ?, expires_at = ? WHERE name = ? AND owner = ?").run(owner, Date.now() + ttlMs, name, from);
+    return r.changes === 1;
+  }
+
   async close(): Promise<void> {
     this.#db.close();
   }

@@ -59,6 +59,10 @@ export interface StateStore {
   /** Take or renew the lease on `name` for `owner` until now + ttlMs; false if someone else holds it. */
   tryLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, owner: string): Promise<void>;
+  /** Who holds the lease now (undefined when free or expired). */
+  leaseHolder(name: string): Promise<string | undefined>;
+  /** Take the lease from `from` (a holder known to be dead), atomically: false if the holder changed. */
+  takeOverLease(name: string, from: string, owner: string, ttlMs: number): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -1,0 +1,80 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseTenantId } from "@polyvault/core";
+import { Runtime } from "@polyvault/runtime";
+import { describe, expect, it } from "vitest";
+import { cli, cliAsync, sandbox } from "./helpers.js";
+
+const CONFIG = `
+providers:
+  local: { type: file }
+  mirror: { type: file, dir: ./mirror-store }
+tenants:
+  acme: { primary: local, mirrors: [mirror] }
+routes:
+  m:
+    source: local
+    targets: [mirror]
+    tenants: [acme]
+    prune: true
+`;
+
+describe("sync apply killed with SIGKILL at random moments converges", () => {
+  it("20+ kills: every target equals the source, nothing lost, at most one new version per real change", async () => {
+    const sb = sandbox();
+    writeFileSync(join(sb.cwd, "polyvault.yaml"), CONFIG);
+    expect(cli(sb, ["init"]).code).toBe(0);
+    const open = () => Runtime.open({ dataDir: sb.home, configPath: join(sb.cwd, "polyvault.yaml"), env: {}, pushOnWrite: false });
+    const expected = new Map<string, string>();
+    const changes = new Map<string, number>();
+    const write = async (names: string[], round: number) => {
+      const rt = await open();
+      try {
+        for (const n of names) {
+          const v = `${n}@${round}`;
+          await rt.manager("acme").set(n, v);
+          expected.set(n, v);
+          changes.set(n, (changes.get(n) ?? 0) + 1);
+        }
+      } finally {
+        await rt.close();
+      }
+    };
+    await write(Array.from({ length: 300 }, (_, i) => `s/${i}`), 0);
+
+    let kills = 0;
+    for (let round = 1; round <= 22; round++) {
+      // Real changes every round, so that every apply has work to be killed in the middle of.
+      if (round > 1) await write(Array.from({ length: 60 }, (_, i) => `s/${(round * 37 + i * 5) % 300}`), round);
+      const child = cliAsync({ cwd: sb.cwd, env: sb.env }, ["sync", "apply"]);
+      await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 700)));
+      if (child.exitCode === null) {
+        child.kill("SIGKILL");
+        kills++;
+      }
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.on("exit", r)));
+    }
+    expect(kills).toBeGreaterThanOrEqual(20);
+
+    const final = cli(sb, ["sync", "apply", "--json"]);
+    expect(final.code, final.stderr).toBe(0);
+    const plan = JSON.parse(cli(sb, ["sync", "plan", "--json"]).out);
+    expect(plan.summary.changes).toBe(0);
+
+    const rt = await open();
+    try {
+      const mirror = rt.provider("mirror");
+      const acme = parseTenantId("acme");
+      const asMirror = new (await import("@polyvault/core")).SecretManager({ tenant: acme, keyring: rt.keyring, primary: mirror });
+      for (const [name, value] of expected) {
+        expect((await asMirror.get(name)).text()).toBe(value);
+        const versions = await mirror.versions(acme, name);
+        expect(versions.length, name).toBeLessThanOrEqual(changes.get(name) ?? 0);
+      }
+      // The final run closed every journal entry the killed runs left open.
+      expect(await (await rt.state()).pendingJournal()).toEqual([]);
+    } finally {
+      await rt.close();
+    }
+  }, 300_000);
+});
