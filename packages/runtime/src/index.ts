@@ -5,3 +5,4 @@ export * from "./data-dir.js";
 export * from "./providers.js";
 export * from "./runtime.js";
 export * from "./api.js";
+export * from "./config/rewrite.js";

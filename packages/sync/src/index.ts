@@ -7,3 +7,4 @@ export * from "./plan/planner.js";
 export * from "./plan/types.js";
 export * from "./state/sqlite.js";
 export * from "./state/types.js";
+export * from "./migrate.js";

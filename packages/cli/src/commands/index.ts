@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { Runner } from "../main.js";
 import { registerBackup } from "./backup.js";
 import { registerCompliance } from "./compliance.js";
+import { registerAudit } from "./audit.js";
 import { registerCredentials } from "./credentials.js";
 import { registerDemo } from "./demo.js";
 import { registerEnv } from "./env.js";
@@ -11,5 +12,6 @@ import { registerKeys } from "./keys.js";
 import { registerRotation } from "./rotation.js";
 import { registerSecrets } from "./secrets.js";
 import { registerSync } from "./sync.js";
+import { registerMigrate } from "./migrate.js";
 
-export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerSync, registerRotation, registerCompliance, registerBackup, registerDemo];
+export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerSync, registerMigrate, registerRotation, registerCompliance, registerBackup, registerDemo];

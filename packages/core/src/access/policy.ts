@@ -1,0 +1,53 @@
+/**
+ * Deny by default: a request is allowed only when some grant of the principal names its role with the
+ * permission, the tenant (or "*"), and, for a permission on one secret, a glob matching its name.
+ * Globs are picomatch's (`db/*` matches `db/url`, not `db/a/b`; `db/**` matches both).
+ */
+import picomatch from "picomatch";
+import { type AccessOptions, type Grant, NAMED_PERMISSIONS, type Permission, ROLE_PERMISSIONS } from "./types.js";
+
+export type Decision =
+  | { readonly allowed: true; readonly roles: string[]; /** For `list`: which names the caller may see (absent: all). */ readonly visible?: ((name: string) => boolean) | undefined }
+  | { readonly allowed: false; readonly reason: string };
+
+interface CompiledGrant extends Grant {
+  readonly match: ((name: string) => boolean) | undefined;
+}
+
+export class AccessControl {
+  readonly #grants = new Map<string, CompiledGrant[]>();
+
+  constructor(readonly options: AccessOptions) {
+    for (const [id, spec] of Object.entries(options.principals)) {
+      this.#grants.set(
+        id,
+        spec.roles.map((g) => ({ ...g, match: g.secrets === undefined ? undefined : picomatch([...g.secrets], { dot: true }) })),
+      );
+    }
+  }
+
+  has(principal: string): boolean {
+    return this.#grants.has(principal);
+  }
+
+  /** Where the principal holds `permission`: every tenant, or these tenants (empty: nowhere). */
+  scope(principal: string, permission: Permission): { all: boolean; tenants: Set<string> } {
+    const grants = (this.#grants.get(principal) ?? []).filter((g) => ROLE_PERMISSIONS[g.role].includes(permission));
+    return { all: grants.some((g) => g.tenants.includes("*")), tenants: new Set(grants.flatMap((g) => g.tenants.filter((t) => t !== "*"))) };
+  }
+
+  /** `tenant` "*" asks for something that belongs to no tenant (the audit log, the keyring). */
+  authorize(principal: string, tenant: string, permission: Permission, name?: string): Decision {
+    const grants = (this.#grants.get(principal) ?? []).filter((g) => ROLE_PERMISSIONS[g.role].includes(permission) && (g.tenants.includes("*") || (tenant !== "*" && g.tenants.includes(tenant))));
+    const where = tenant === "*" ? "outside a tenant (needs a grant on tenants: [\"*\"])" : `in tenant ${tenant}`;
+    if (grants.length === 0) return { allowed: false, reason: `no role of principal ${principal} grants ${permission} ${where}` };
+    if (name !== undefined && NAMED_PERMISSIONS.has(permission)) {
+      const ok = grants.filter((g) => !g.match || g.match(name));
+      if (ok.length === 0) return { allowed: false, reason: `no role of principal ${principal} grants ${permission} on secret ${JSON.stringify(name)} ${where}` };
+      return { allowed: true, roles: ok.map((g) => g.role) };
+    }
+    const matchers = grants.map((g) => g.match);
+    const visible = matchers.some((m) => m === undefined) ? undefined : (n: string) => matchers.some((m) => m?.(n));
+    return { allowed: true, roles: grants.map((g) => g.role), visible };
+  }
+}

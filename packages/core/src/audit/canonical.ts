@@ -1,0 +1,53 @@
+/**
+ * Canonical form and hashing of audit entries, and the signed checkpoint statement. Canonical JSON is
+ * RFC 8785 (JCS) through the `canonicalize` library, so the hash of an entry does not depend on key order
+ * or number formatting, and another implementation can recompute it.
+ */
+import { type KeyObject, createHash, createHmac, sign, verify } from "node:crypto";
+import canonicalize from "canonicalize";
+import { IntegrityError } from "../errors.js";
+
+/** RFC 8785 canonical JSON of a plain object (undefined members dropped, as JSON does). */
+export function canonical(value: object): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new IntegrityError("audit entry cannot be serialised as JSON");
+  return text;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** The hash the next entry carries as `prev`. */
+export function hashEntry(entry: object): string {
+  return sha256Hex(canonical(entry));
+}
+
+/** Bytes signed by a checkpoint or anchor: domain-separated (count, head). */
+function statement(count: number, head: string): Buffer {
+  return Buffer.from(canonical({ purpose: "polyvault-audit-checkpoint/v1", count, head }), "utf8");
+}
+
+export function signStatement(key: KeyObject, count: number, head: string): string {
+  return sign(null, statement(count, head), key).toString("base64");
+}
+
+export function verifyStatement(key: KeyObject, count: number, head: string, sig: unknown): boolean {
+  if (typeof sig !== "string" || !/^[A-Za-z0-9+/]+=*$/.test(sig)) return false;
+  try {
+    return verify(null, statement(count, head), key, Buffer.from(sig, "base64"));
+  } catch {
+    return false;
+  }
+}
+
+/** A record's MAC: HMAC-SHA256 over its canonical form without the `mac` member. */
+export function recordMac(macKey: Buffer, entry: object): string {
+  const { mac: _mac, ...rest } = entry as { mac?: unknown };
+  return createHmac("sha256", macKey).update(canonical(rest), "utf8").digest("base64url");
+}
+
+/** Drops undefined members so the stored entry and its canonical form agree. */
+export function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

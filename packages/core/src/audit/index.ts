@@ -1,0 +1,9 @@
+/** The signed, hash-chained audit log (docs/audit.md). */
+export { AuditLog } from "./audit-log.js";
+export { recordConfigChange } from "./config-change.js";
+export { type ExportOptions, exportRecords, parseSince } from "./export.js";
+export type { PruneResult } from "./prune.js";
+export { type AuditKeys, ensureSigningKey, loadSigningKey, signingKeyPath } from "./signing-key.js";
+export { AuditStep, type AuditStepOptions, errorOutcome, requestIdOf } from "./step.js";
+export * from "./types.js";
+export { type VerifyOptions, type VerifyResult, type VerifySummary, verifyAuditLog } from "./verify.js";

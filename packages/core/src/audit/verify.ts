@@ -1,0 +1,92 @@
+/**
+ * `audit verify`: walks the log once and names the first bad entry. Each entry must carry the next
+ * sequence number and the hash of the entry before it; each checkpoint must sign (count, head) with the
+ * audit key; the entry kept in audit.head must still be in the log (else it was truncated); and by
+ * default nothing may follow the last checkpoint unsigned. See docs/audit.md for each diagnosis.
+ */
+import type { KeyObject } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { hashEntry, verifyStatement } from "./canonical.js";
+import { forEachLine } from "./file-io.js";
+import { type HeadEntry, headSeq, readHead } from "./head.js";
+import { loadSigningKey } from "./signing-key.js";
+import { AUDIT_FILES } from "./types.js";
+import { type Walk, diagnose, newWalk, step } from "./walk.js";
+
+export interface VerifyOptions {
+  /** Accept entries after the last checkpoint (a live writer has not sealed them yet). */
+  readonly allowUnsignedTail?: boolean | undefined;
+}
+
+export interface VerifySummary {
+  readonly entries: number;
+  readonly records: number;
+  readonly checkpoints: number;
+  /** Entries pruned by retention before the first line (0 when never pruned). */
+  readonly pruned: number;
+  readonly lastSeq: number;
+  readonly unsignedTail: number;
+}
+
+export type VerifyResult =
+  | ({ readonly ok: true } & VerifySummary)
+  | ({ readonly ok: false; readonly firstBad: { readonly line: number | undefined; readonly seq: number | undefined }; readonly problem: string } & VerifySummary);
+
+export function verifyAuditLog(dataDir: string, options: VerifyOptions = {}): VerifyResult {
+  const logPath = join(dataDir, AUDIT_FILES.log);
+  const head = readHead(join(dataDir, AUDIT_FILES.head));
+  const keys = loadSigningKey(dataDir);
+  const w: Walk = newWalk(keys, head);
+  let endsWithNewline = true;
+  if (existsSync(logPath)) {
+    const r = forEachLine(logPath, (text, lineNo) => step(w, text, lineNo));
+    endsWithNewline = r.endsWithNewline;
+  }
+  const summary = (): VerifySummary => ({
+    entries: w.lastLine - (w.anchored ? 1 : 0),
+    records: w.records,
+    checkpoints: w.checkpoints,
+    pruned: w.anchored ? w.firstSeq - 1 : 0,
+    lastSeq: w.expSeq - 1,
+    unsignedTail: w.expSeq - 1 - w.lastCheckpointSeq,
+  });
+  const fail = (line: number | undefined, seq: number | undefined, problem: string): VerifyResult => ({ ok: false, firstBad: { line, seq }, problem, ...summary() });
+
+  if (w.failure) {
+    const d = diagnose(w);
+    return fail(d.line, d.seq, d.problem);
+  }
+  if (!endsWithNewline) return fail(w.lastLine, w.expSeq - 1, `line ${w.lastLine} has no line end: a write was cut short, or the line was edited`);
+  const headProblem = checkHead(w, head, keys?.publicKey);
+  if (headProblem) return fail(headProblem.line, headProblem.seq, headProblem.problem);
+  const unsigned = w.expSeq - 1 - w.lastCheckpointSeq;
+  if (unsigned > 0 && !options.allowUnsignedTail) {
+    return fail(
+      w.firstUnsignedLine,
+      w.lastCheckpointSeq + 1,
+      `${unsigned} entr${unsigned === 1 ? "y" : "ies"} from record ${w.lastCheckpointSeq + 1} on follow the last signed checkpoint: appended without a signature, or left by a writer that stopped before sealing them (the next writer seals them; --allow-unsigned-tail accepts them)`,
+    );
+  }
+  return { ok: true, ...summary() };
+}
+
+function checkHead(w: Walk, head: HeadEntry | undefined, key: KeyObject | undefined): { line: number | undefined; seq: number | undefined; problem: string } | undefined {
+  const lastSeq = w.expSeq - 1;
+  if (!head) {
+    if (w.checkpoints > 0 || w.anchored) return { line: undefined, seq: undefined, problem: `${AUDIT_FILES.head} is missing although the log has signed checkpoints: it was deleted, and the log may have been truncated` };
+    return undefined;
+  }
+  if (!key || !verifyStatement(key, head.count, head.head, head.sig)) return { line: undefined, seq: undefined, problem: `${AUDIT_FILES.head} does not carry a valid signature by the audit key` };
+  const hs = headSeq(head);
+  if (w.anchored && hs <= w.firstSeq - 1) {
+    // The head's entry was pruned; only an anchor that vouches for at least as much may replace it.
+    if (w.anchorCount < head.count) return { line: 1, seq: undefined, problem: `the anchor on line 1 covers ${w.anchorCount} entries, fewer than the signed head (${head.count})` };
+    return undefined;
+  }
+  if (lastSeq < hs) {
+    return { line: w.lastLine + 1, seq: lastSeq + 1, problem: `the log ends at record ${lastSeq} but its last signed checkpoint (${AUDIT_FILES.head}) is record ${hs}: records ${lastSeq + 1}–${hs} were cut off (truncated)` };
+  }
+  if (w.headSeen !== hashEntry(head)) return { line: w.headLine, seq: hs, problem: `record ${hs} differs from the signed checkpoint kept in ${AUDIT_FILES.head}` };
+  return undefined;
+}
