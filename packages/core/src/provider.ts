@@ -86,6 +86,11 @@ export interface PutOptions {
    * without server-side check-and-set compare the head first (documented as not atomic).
    */
   readonly ifVersion?: string | null | undefined;
+  /**
+   * Take over an existing secret Polyvault does not manage at this name (`polyvault adopt`, only with
+   * the user's explicit confirmation): it is overwritten and marked managed from then on.
+   */
+  readonly adopt?: boolean | undefined;
 }
 
 export interface DeleteOptions {

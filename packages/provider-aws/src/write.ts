@@ -87,7 +87,7 @@ export async function put(
   }
 
   const existing = tagMap(d.Tags);
-  if (!isOwned(existing, tenant, name)) throw conflict("the secret exists and is not managed by Polyvault for this tenant");
+  if (!options.adopt && !isOwned(existing, tenant, name)) throw conflict("the secret exists and is not managed by Polyvault for this tenant");
   const deleted = Boolean(d.DeletedDate);
   const current = deleted ? undefined : currentVersion(d.VersionIdsToStages);
   if (options.ifVersion === null && current !== undefined) throw conflict("the secret already exists");

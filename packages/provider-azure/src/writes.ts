@@ -30,7 +30,7 @@ export async function putSecret(op: Op, t: WriteTarget, encoded: EncodedValue, t
   for (;;) {
     const current = await fetchSecret(op, t.native);
     if (current) {
-      if (!isManaged(current.properties.tags, t.tenant, t.name)) throw notManaged(op, t);
+      if (!options.adopt && !isManaged(current.properties.tags, t.tenant, t.name)) throw notManaged(op, t);
       // A secret this put() just recovered was absent as far as the caller could see.
       if (ifVersion === null && !recovered)
         throw new ConflictError(`azure provider ${op.provider}: ${op.what}: the secret already exists (ifVersion: null)`, { provider: op.provider });

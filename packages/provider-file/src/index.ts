@@ -231,7 +231,7 @@ function createRaw(options: FileProviderOptions): Provider {
         const [rev] = revs;
         if (rev !== undefined) {
           const cur = await readVersion(dir, rev, false);
-          if (!cur.managed) throw new ConflictError(`secret ${JSON.stringify(name)} exists and is not managed by Polyvault; refusing to overwrite it`, { provider: options.name });
+          if (!cur.managed && !opts.adopt) throw new ConflictError(`secret ${JSON.stringify(name)} exists and is not managed by Polyvault; refusing to overwrite it`, { provider: options.name });
         }
         if (opts.ifVersion === null && rev !== undefined) {
           throw new ConflictError(`secret ${JSON.stringify(name)} already exists (version ${rev})`, { provider: options.name });

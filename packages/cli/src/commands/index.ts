@@ -13,5 +13,6 @@ import { registerRotation } from "./rotation.js";
 import { registerSecrets } from "./secrets.js";
 import { registerSync } from "./sync.js";
 import { registerMigrate } from "./migrate.js";
+import { registerAdopt } from "./adopt.js";
 
-export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerSync, registerMigrate, registerRotation, registerCompliance, registerBackup, registerDemo];
+export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerSync, registerMigrate, registerAdopt, registerRotation, registerAudit, registerCompliance, registerBackup, registerDemo];

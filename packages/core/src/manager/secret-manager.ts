@@ -31,6 +31,8 @@ export interface SecretManagerOptions {
 
 export interface SetOptions {
   readonly labels?: Readonly<Record<string, string>> | undefined;
+  /** Take over an unmanaged secret at this name (`polyvault adopt --confirm`). */
+  readonly adopt?: boolean | undefined;
 }
 
 export interface ChangeEvent {
@@ -173,7 +175,7 @@ export class SecretManager {
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
       }
-      if (head && !head.managed) {
+      if (head && !head.managed && !options.adopt) {
         throw new ConflictError(`secret ${JSON.stringify(name)} exists in provider ${this.#primary.name} and is not managed by Polyvault; adopt it first`);
       }
       const revision = (head ? (revisionOf(head.metadata) ?? 0) : 0) + 1;
@@ -188,7 +190,7 @@ export class SecretManager {
         ...(options.labels && Object.keys(options.labels).length ? { [META.labels]: JSON.stringify(options.labels) } : {}),
       };
       try {
-        await this.#primary.put(this.tenant, name, ciphertext, { metadata, ifVersion: head ? head.version : null });
+        await this.#primary.put(this.tenant, name, ciphertext, { metadata, ifVersion: head ? head.version : null, adopt: options.adopt });
         this.#emit({ tenant: this.tenant, name, kind: "set", revision });
         return { version: revision };
       } catch (err) {
