@@ -2,18 +2,19 @@
  * `polyvault demo`: a tour of the main job on the embedded default, in a temporary data directory:
  * two tenants, set/get, isolation and tamper detection, rotation, key rotation and rewrap.
  */
-import { cp, mkdtemp, rename, rm } from "node:fs/promises";
+import { cp, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { IntegrityError, NotFoundError, initMasterKey, keyUsage, readBundle, rewrapTenant, spotifyBundle } from "@polyvault/core";
-import { EMBEDDED_DEFAULT, Runtime } from "@polyvault/runtime";
+import { IntegrityError, NotFoundError, SecretManager, initMasterKey, keyUsage, readBundle, rewrapTenant, spotifyBundle } from "@polyvault/core";
+import { combine } from "@polyvault/sync";
+import { Runtime } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 
 export function registerDemo(program: Command, run: Runner): void {
   program
     .command("demo")
-    .description("a guided tour on the embedded default (temporary data directory, no server needed)")
+    .description("a guided tour: tenants, encryption, rotation, keys, sync, drift and failover (temporary data directory, no server needed)")
     .option("--keep", "keep the temporary data directory and print its path")
     .action(
       run(async (ctx, opts: { keep?: boolean }) => {
@@ -27,7 +28,13 @@ export function registerDemo(program: Command, run: Runner): void {
           const mk = await initMasterKey(dataDir);
           mk.key.fill(0);
           say("init", `data directory ${dataDir} with a random master key (keys/master.key, mode 0600)`);
-          const rt = await Runtime.open({ dataDir, config: EMBEDDED_DEFAULT, env: {} });
+          // Two file providers and a route between them: the main job (mirroring, failover) with no server.
+          const config = {
+            providers: { local: { type: "file" as const }, mirror: { type: "file" as const, dir: join(dataDir, "mirror-store") } },
+            tenants: { acme: { primary: "local", mirrors: ["mirror"] } },
+            routes: { "acme-mirror": { source: "local", targets: ["mirror"], tenants: ["acme"], prune: true, conflict: "source-wins" as const } },
+          };
+          const rt = await Runtime.open({ dataDir, config, env: {}, pushOnWrite: false });
           try {
             const acme = rt.manager("acme");
             const globex = rt.manager("globex");
@@ -78,6 +85,30 @@ export function registerDemo(program: Command, run: Runner): void {
             const again = await acme.get("DATABASE_URL");
             say("read after rewrap", `acme/DATABASE_URL still reads (version ${again.version}, key version ${again.keyVersion})`);
             again.wipe();
+
+            const engine = await rt.sync();
+            const plan = combine(await engine.plan());
+            say("sync plan", `route acme-mirror (local → mirror): ${plan.summary.create} to create, ${plan.summary.noop} in sync — the plan lists names and actions, never values`);
+            const [first] = await engine.apply();
+            say("sync apply", `${first?.result?.counts.created} secret(s) copied to the mirror as ciphertext (the mirror never sees a key)`);
+            const onMirror = new SecretManager({ tenant: acme.tenant, keyring: rt.keyring, primary: rt.provider("mirror") });
+            await onMirror.set("SPOTIFY_CLIENT_ID", "edited-directly-in-the-mirror");
+            const drift = combine(await engine.plan()).actions.filter((a) => a.action !== "noop");
+            say("drift", `someone edits SPOTIFY_CLIENT_ID in the mirror → the plan shows ${drift.map((a) => `${a.name}: ${a.action}`).join(", ")}`);
+            const [repair] = await engine.apply();
+            say("drift repaired", `${repair?.result?.counts.repaired} secret(s) repaired (conflict policy source-wins); the mirror matches again`);
+
+            await rename(store, `${store}.offline`);
+            await writeFile(store, "");
+            try {
+              const t0 = performance.now();
+              const failover = await rt.manager("acme").get("DATABASE_URL");
+              say("failover read", `the primary's store is unreachable → DATABASE_URL served by ${failover.servedBy} (stale: ${failover.stale}) in ${Math.round(performance.now() - t0)} ms`);
+              failover.wipe();
+            } finally {
+              await rm(store, { force: true });
+              await rename(`${store}.offline`, store);
+            }
           } finally {
             await rt.close();
           }
