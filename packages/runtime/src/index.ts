@@ -6,3 +6,4 @@ export * from "./providers.js";
 export * from "./runtime.js";
 export * from "./api.js";
 export * from "./config/rewrite.js";
+export * from "./config/json-schema.js";

@@ -61,3 +61,12 @@ describe("polyvault.yaml", () => {
     expect(fails("providers: [1, 2\n")).toMatch(/not valid YAML/);
   });
 });
+
+describe("docs/polyvault.schema.json", () => {
+  it("is the JSON Schema generated from the zod schema (run `npm run schema` after changing it)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { configJsonSchema } = await import("../src/index.js");
+    const committed = JSON.parse(readFileSync(new URL("../../../docs/polyvault.schema.json", import.meta.url), "utf8"));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(configJsonSchema())));
+  });
+});
