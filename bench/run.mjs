@@ -7,6 +7,9 @@ const suites = {
   crypto: ["bench/crypto.mjs", "bench/file-provider.mjs"],
   file: ["bench/file-provider.mjs"],
   providers: ["bench/providers.mjs"],
+  sync: ["bench/sync.mjs"],
+  audit: ["bench/audit.mjs"],
+  gateway: ["bench/gateway.mjs"],
 };
 const files = suites[name];
 if (!files) {

@@ -60,6 +60,19 @@ export async function put(
   const send = <T>(label: string, fn: (s: AbortSignal) => Promise<T>) => op.call(`${what} (${label})`, fn);
   const conflict = (why: string) => new ConflictError(`${what}: ${why}; nothing written`, { provider });
 
+  // Create-only (the sync engine's creates): try CreateSecret at once — one call instead of two. An
+  // existing or pending-deletion name falls back to the path below, which refuses it or restores a
+  // soft-deleted Polyvault secret.
+  if (options.ifVersion === null && !options.adopt) {
+    try {
+      await send("create", (abortSignal) => ctx.sm().send(new CreateSecretCommand({ Name: native, SecretBinary: value, Tags: tags, ClientRequestToken: version }), { abortSignal }));
+      return { name, version, updatedAt: new Date(), managed: true, metadata };
+    } catch (err) {
+      // An existing or soft-deleted name: the careful path below decides (conflict, or restore).
+      if (!(err instanceof ConflictError) && !isPendingDeletion(err) && !isPendingDeletion((err as { cause?: unknown }).cause)) throw err;
+    }
+  }
+
   let d = await ctx.describe(op, native, what);
   if (!d) {
     if (typeof options.ifVersion === "string") throw conflict(`expected version ${options.ifVersion} but the secret does not exist`);

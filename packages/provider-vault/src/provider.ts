@@ -152,7 +152,8 @@ export class VaultProvider implements Provider {
 
     for (let round = 1; round <= MAX_WRITE_ROUNDS; round++) {
       const state = await inspect(op, kv, path, owner);
-      if (state.owner === "not-ours") throw this.notManaged(name);
+      // adopt: the user confirmed taking over a secret Polyvault does not manage (`polyvault adopt`).
+      if (state.owner === "not-ours" && !options.adopt) throw this.notManaged(name);
       const current = state.meta?.currentVersion ?? 0;
       if (ifVersion === null && state.head) {
         throw new ConflictError(`secret ${JSON.stringify(name)} already exists (version ${state.head.version})`, { provider: this.name });

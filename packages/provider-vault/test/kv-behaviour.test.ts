@@ -70,6 +70,17 @@ describe("vault KV v2 specifics", () => {
     expect((await raw.read(metadata("foreign/deleted"))).data.current_version).toBe(1);
   });
 
+  it("adopts an unmanaged secret only when asked: overwritten and marked managed", async () => {
+    await raw.write(data("adopt/me"), { data: { value: "theirs" } });
+    await raw.write(metadata("adopt/me"), { custom_metadata: { owner: "other-tool" } });
+    await expect(provider.put(tenant, "adopt/me", Buffer.from("ours"))).rejects.toBeInstanceOf(ConflictError);
+    const head = await provider.put(tenant, "adopt/me", Buffer.from("ours"), { adopt: true, metadata: { "pv-digest": "d" } });
+    expect(head).toMatchObject({ version: "2", managed: true });
+    expect(await provider.head(tenant, "adopt/me")).toMatchObject({ managed: true, metadata: { "pv-digest": "d" } });
+    expect((await provider.get(tenant, "adopt/me")).value.toString()).toBe("ours");
+    await provider.delete(tenant, "adopt/me", { purge: true });
+  });
+
   it("checks caller metadata against custom_metadata's rules before writing", async () => {
     const tooMany = Object.fromEntries(Array.from({ length: 61 }, (_, i) => [`pv-k${i}`, "v"]));
     for (const bad of [

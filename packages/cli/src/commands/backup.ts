@@ -46,7 +46,8 @@ async function primaryFromConfig(ctx: Context, dataDir: string, tenant: string):
   const { config } = loadConfig(resolveConfigPath(ctx.globals.config, ctx.io.env), ctx.io.env);
   const name = config.tenants?.[tenant]?.primary ?? Object.entries(config.providers ?? {}).find(([, pc]) => pc.type === "file")?.[0];
   const pc = name === undefined ? undefined : config.providers?.[name];
-  if (name === undefined || pc === undefined) throw new InvalidInputError(`tenant ${tenant} has no entry in tenants and there is no file provider to default to`);
+  if (name === undefined || pc === undefined)
+    throw new InvalidInputError(`tenant ${tenant} has no entry in tenants and there is no file provider to default to`);
   return createProvider(name, pc, dataDir);
 }
 
@@ -74,7 +75,13 @@ export function registerBackup(program: Command, run: Runner): void {
         const bar = progressBar(ctx, `backup ${tenant}`);
         let made: Awaited<ReturnType<typeof createBackup>>;
         try {
-          made = await createBackup({ tenant, provider: rt.placement(tenant).primary, keyringPath: rt.keyring.path, signer, onProgress: (d, t) => bar.update(d, t) });
+          made = await createBackup({
+            tenant,
+            provider: rt.placement(tenant).primary,
+            keyringPath: rt.keyring.path,
+            signer,
+            onProgress: (d, t) => bar.update(d, t),
+          });
         } finally {
           bar.stop();
         }
@@ -94,10 +101,17 @@ export function registerBackup(program: Command, run: Runner): void {
     .option("--offline", "without the master key: detects damage, not who made it")
     .action(
       run(async (ctx, file: string, opts: { offline?: boolean }) => {
-        const bundle = opts.offline ? checkBundleSelfSigned(await readBundleFile(file)) : await verifiedBundle(ctx, file).then((v) => (v.masterKey.fill(0), v.bundle));
+        const bundle = opts.offline
+          ? checkBundleSelfSigned(await readBundleFile(file))
+          : await verifiedBundle(ctx, file).then((v) => {
+              v.masterKey.fill(0);
+              return v.bundle;
+            });
         const h = bundle.header;
-        ctx.out.result({ file, verified: true, offline: Boolean(opts.offline), tenant: h.tenant, createdAt: h.createdAt, secrets: h.secrets, versions: h.versions }, () =>
-          `${file}: signature verifies${opts.offline ? " (against the key in the bundle)" : ""}; tenant ${h.tenant}, ${h.secrets} secret(s), ${h.versions} version(s), made ${h.createdAt}`,
+        ctx.out.result(
+          { file, verified: true, offline: Boolean(opts.offline), tenant: h.tenant, createdAt: h.createdAt, secrets: h.secrets, versions: h.versions },
+          () =>
+            `${file}: signature verifies${opts.offline ? " (against the key in the bundle)" : ""}; tenant ${h.tenant}, ${h.secrets} secret(s), ${h.versions} version(s), made ${h.createdAt}`,
         );
         return 0;
       }),
@@ -116,7 +130,8 @@ export function registerBackup(program: Command, run: Runner): void {
         let keyring: string;
         let actions: RestoreAction[] = [];
         try {
-          if (opts.tenant !== undefined && parseTenantId(opts.tenant) !== tenant) throw new InvalidInputError(`the bundle holds tenant ${tenant}, not ${opts.tenant} (ciphertexts are bound to their tenant)`);
+          if (opts.tenant !== undefined && parseTenantId(opts.tenant) !== tenant)
+            throw new InvalidInputError(`the bundle holds tenant ${tenant}, not ${opts.tenant} (ciphertexts are bound to their tenant)`);
           if (opts.dryRun) {
             keyring = await planKeyring(dataDir, bundle.header.keyring, used);
             const provider = await primaryFromConfig(ctx, dataDir, tenant);
@@ -143,12 +158,25 @@ export function registerBackup(program: Command, run: Runner): void {
           }
         }
         const h = bundle.header;
-        await recordDrill(dataDir, { tenant, at: new Date().toISOString(), kind: opts.dryRun ? "dry-run" : "restore", bundleCreatedAt: h.createdAt, secrets: h.secrets, versions: h.versions });
+        await recordDrill(dataDir, {
+          tenant,
+          at: new Date().toISOString(),
+          kind: opts.dryRun ? "dry-run" : "restore",
+          bundleCreatedAt: h.createdAt,
+          secrets: h.secrets,
+          versions: h.versions,
+        });
         const summary = summarize(actions);
-        ctx.out.result({ tenant, dryRun: Boolean(opts.dryRun), bundle: { createdAt: h.createdAt, secrets: h.secrets, versions: h.versions }, keyring, actions, summary }, () => [
-          ...table(["NAME", "ACTION", "VERSIONS", "REASON"], actions.map((a) => [a.name, a.action, a.versions, a.reason])),
-          `${opts.dryRun ? "dry run (nothing written): would " : ""}create ${summary.create}, append ${summary.append}, overwrite ${summary.overwrite}, skip ${summary.skip}; ${summary.conflict} conflict(s); keyring: ${keyring}`,
-        ]);
+        ctx.out.result(
+          { tenant, dryRun: Boolean(opts.dryRun), bundle: { createdAt: h.createdAt, secrets: h.secrets, versions: h.versions }, keyring, actions, summary },
+          () => [
+            ...table(
+              ["NAME", "ACTION", "VERSIONS", "REASON"],
+              actions.map((a) => [a.name, a.action, a.versions, a.reason]),
+            ),
+            `${opts.dryRun ? "dry run (nothing written): would " : ""}create ${summary.create}, append ${summary.append}, overwrite ${summary.overwrite}, skip ${summary.skip}; ${summary.conflict} conflict(s); keyring: ${keyring}`,
+          ],
+        );
         return !opts.dryRun && summary.conflict > 0 ? 1 : 0;
       }),
     );

@@ -71,7 +71,10 @@ export function registerCompliance(program: Command, run: Runner): void {
         const failed = report.controls.filter((c) => !c.pass).length;
         ctx.out.result(report, () => [
           `${standard.toUpperCase()} check of tenant ${tenant}: ${report.pass ? "PASS" : `FAIL (${failed} of ${report.controls.length} controls)`}`,
-          ...table(["CONTROL", "RESULT", "CLAUSE", "EVIDENCE"], report.controls.map((c) => [c.id, c.pass ? "pass" : "FAIL", c.reference, c.evidence])),
+          ...table(
+            ["CONTROL", "RESULT", "CLAUSE", "EVIDENCE"],
+            report.controls.map((c) => [c.id, c.pass ? "pass" : "FAIL", c.reference, c.evidence]),
+          ),
         ]);
         return report.pass ? 0 : 1;
       }),

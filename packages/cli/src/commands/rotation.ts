@@ -1,5 +1,18 @@
 import type { Command } from "commander";
-import { InvalidInputError, NotFoundError, PendingRotations, RotationPolicies, type RotationDue, type RotationOutcome, type TenantId, confirmRotation, parseSecretName, rollbackRotation, rotationSchedule, runRotations } from "@polyvault/core";
+import {
+  InvalidInputError,
+  NotFoundError,
+  PendingRotations,
+  RotationPolicies,
+  type RotationDue,
+  type RotationOutcome,
+  type TenantId,
+  confirmRotation,
+  parseSecretName,
+  rollbackRotation,
+  rotationSchedule,
+  runRotations,
+} from "@polyvault/core";
 import type { Runtime } from "@polyvault/runtime";
 import type { Context } from "../context.js";
 import type { Runner } from "../main.js";
@@ -33,12 +46,24 @@ export function registerRotation(program: Command, run: Runner): void {
         const pending = await new PendingRotations(rt.dataDir).list();
         const now = new Date();
         const all: RotationDue[] = [];
-        for (const tenant of await tenantsOf(rt, opts.tenant)) all.push(...(await rotationSchedule({ tenant, provider: rt.placement(tenant).primary, policies, now, pending })));
+        for (const tenant of await tenantsOf(rt, opts.tenant))
+          all.push(...(await rotationSchedule({ tenant, provider: rt.placement(tenant).primary, policies, now, pending })));
         const shown = opts.all ? all : all.filter((s) => s.status !== "ok");
         ctx.out.result({ now: now.toISOString(), secrets: shown }, () =>
           shown.length === 0
             ? `nothing is due (${all.length} secret(s) checked)`
-            : table(["TENANT", "NAME", "STATUS", "REVISION", "LAST ROTATED", "NEXT DUE", "POLICY"], shown.map((s) => [s.tenant, s.name, s.status + (s.pendingRevision ? ` (r${s.pendingRevision})` : ""), s.revision, day(s.lastRotatedAt), day(s.nextDueAt), `${s.policy}, ${s.intervalDays}d`])),
+            : table(
+                ["TENANT", "NAME", "STATUS", "REVISION", "LAST ROTATED", "NEXT DUE", "POLICY"],
+                shown.map((s) => [
+                  s.tenant,
+                  s.name,
+                  s.status + (s.pendingRevision ? ` (r${s.pendingRevision})` : ""),
+                  s.revision,
+                  day(s.lastRotatedAt),
+                  day(s.nextDueAt),
+                  `${s.policy}, ${s.intervalDays}d`,
+                ]),
+              ),
         );
         return opts.exitCode && all.some((s) => s.status === "overdue") ? 1 : 0;
       }),
@@ -53,7 +78,8 @@ export function registerRotation(program: Command, run: Runner): void {
     .option("--confirm", "promote each new revision at once (after its read-back) instead of waiting for `rotation confirm`")
     .action(
       run(async (ctx, opts: { tenant?: string; secret?: string; force?: boolean; confirm?: boolean }) => {
-        if (opts.force && opts.secret === undefined) throw new InvalidInputError("--force needs --secret NAME (forcing every secret of every tenant is refused)");
+        if (opts.force && opts.secret === undefined)
+          throw new InvalidInputError("--force needs --secret NAME (forcing every secret of every tenant is refused)");
         const secret = opts.secret === undefined ? undefined : parseSecretName(opts.secret);
         const rt = await ctx.runtime();
         const policies = new RotationPolicies(rt.config.rotation);
@@ -61,17 +87,33 @@ export function registerRotation(program: Command, run: Runner): void {
         for (const tenant of await tenantsOf(rt, opts.tenant)) {
           const bar = progressBar(ctx, `rotate ${tenant}`);
           try {
-            results.push(...(await runRotations({ ...rotationContext(ctx, rt, tenant), policies, secret, force: opts.force, confirm: opts.confirm, onProgress: (d, t) => bar.update(d, t) })));
+            results.push(
+              ...(await runRotations({
+                ...rotationContext(ctx, rt, tenant),
+                policies,
+                secret,
+                force: opts.force,
+                confirm: opts.confirm,
+                onProgress: (d, t) => bar.update(d, t),
+              })),
+            );
           } finally {
             bar.stop();
           }
         }
-        if (secret !== undefined && results.length === 0) throw new NotFoundError(`secret ${JSON.stringify(secret)} not found${opts.tenant ? ` in tenant ${opts.tenant}` : " in any tenant"}`);
+        if (secret !== undefined && results.length === 0)
+          throw new NotFoundError(`secret ${JSON.stringify(secret)} not found${opts.tenant ? ` in tenant ${opts.tenant}` : " in any tenant"}`);
         const count = (k: RotationOutcome["outcome"]) => results.filter((r) => r.outcome === k).length;
         const summary = { staged: count("staged"), confirmed: count("confirmed"), skipped: count("skipped"), failed: count("failed") };
         ctx.out.result({ results, summary }, () => [
-          ...(results.length ? table(["TENANT", "NAME", "OUTCOME", "FROM", "TO", "REASON"], results.map((r) => [r.tenant, r.name, r.outcome, r.fromRevision, r.toRevision, r.reason ?? ""])) : []),
-          `${summary.staged} staged, ${summary.confirmed} confirmed, ${summary.skipped} skipped, ${summary.failed} failed` + (summary.staged ? "; confirm each with `polyvault rotation confirm NAME --tenant T`" : ""),
+          ...(results.length
+            ? table(
+                ["TENANT", "NAME", "OUTCOME", "FROM", "TO", "REASON"],
+                results.map((r) => [r.tenant, r.name, r.outcome, r.fromRevision, r.toRevision, r.reason ?? ""]),
+              )
+            : []),
+          `${summary.staged} staged, ${summary.confirmed} confirmed, ${summary.skipped} skipped, ${summary.failed} failed` +
+            (summary.staged ? "; confirm each with `polyvault rotation confirm NAME --tenant T`" : ""),
         ]);
         return summary.failed > 0 ? 1 : 0;
       }),
@@ -85,7 +127,10 @@ export function registerRotation(program: Command, run: Runner): void {
       run(async (ctx, name: string, opts: { tenant: string }) => {
         const rt = await ctx.runtime();
         const r = await confirmRotation(rotationContext(ctx, rt, opts.tenant), parseSecretName(name));
-        ctx.out.result({ tenant: opts.tenant, name, confirmed: true, revision: r.stagedRevision, previousRevision: r.previousRevision }, () => `${opts.tenant}/${name}: revision ${r.stagedRevision} confirmed`);
+        ctx.out.result(
+          { tenant: opts.tenant, name, confirmed: true, revision: r.stagedRevision, previousRevision: r.previousRevision },
+          () => `${opts.tenant}/${name}: revision ${r.stagedRevision} confirmed`,
+        );
         return 0;
       }),
     );
@@ -99,7 +144,10 @@ export function registerRotation(program: Command, run: Runner): void {
       run(async (ctx, name: string, opts: { tenant: string; force?: boolean }) => {
         const rt = await ctx.runtime();
         const r = await rollbackRotation(rotationContext(ctx, rt, opts.tenant), parseSecretName(name), { force: Boolean(opts.force) });
-        ctx.out.result({ tenant: opts.tenant, name, rolledBack: true, revision: r.revision, restoredRevision: r.restoredRevision }, () => `${opts.tenant}/${name}: the value of revision ${r.restoredRevision} is current again, as revision ${r.revision}`);
+        ctx.out.result(
+          { tenant: opts.tenant, name, rolledBack: true, revision: r.revision, restoredRevision: r.restoredRevision },
+          () => `${opts.tenant}/${name}: the value of revision ${r.restoredRevision} is current again, as revision ${r.revision}`,
+        );
         return 0;
       }),
     );

@@ -92,4 +92,3 @@ export async function createBackup(options: {
   const bytes = Buffer.concat([body, trailer]);
   return { bytes, summary: { tenant, provider: provider.name, createdAt, secrets: secrets.length, versions, bytes: bytes.length, skipped } };
 }
-

@@ -58,5 +58,8 @@ export async function recordDrill(dataDir: string, drill: BackupDrill): Promise<
 
 /** The newest drill of a tenant, if any. */
 export function lastDrill(drills: readonly BackupDrill[], tenant: string): BackupDrill | undefined {
-  return drills.filter((d) => d.tenant === tenant).sort((a, b) => a.at.localeCompare(b.at)).at(-1);
+  return drills
+    .filter((d) => d.tenant === tenant)
+    .sort((a, b) => a.at.localeCompare(b.at))
+    .at(-1);
 }

@@ -3,7 +3,7 @@ export * from "./create.js";
 export * from "./drills.js";
 export * from "./io.js";
 export { BACKUP_FORMAT, type Bundle, type BundleHeader, type BundleSecret, type BundleVersion } from "./format.js";
-export * from "./keyring-merge.js";
+export { type KeyringAction, applyKeyring, mergeKeyrings, planKeyring } from "./keyring-merge.js";
 export * from "./restore.js";
 export * from "./signing.js";
 export * from "./verify.js";

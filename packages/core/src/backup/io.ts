@@ -9,7 +9,8 @@ export async function writeBundleFile(path: string, bytes: Uint8Array): Promise<
     await writeFileAtomic(path, bytes);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR" || code === "EACCES" || code === "EISDIR") throw new InvalidInputError(`cannot write backup bundle to ${path} (${code})`);
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EACCES" || code === "EISDIR")
+      throw new InvalidInputError(`cannot write backup bundle to ${path} (${code})`);
     throw err;
   }
 }

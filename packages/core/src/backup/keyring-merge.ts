@@ -19,10 +19,16 @@ import { ConflictError } from "../errors.js";
 
 export type KeyringAction = "install" | "extend" | "compatible";
 
-const same = (a: KeyringEntry, b: KeyringEntry): boolean => a.version === b.version && a.createdAt === b.createdAt && (a.wrappedSecret === b.wrappedSecret || a.wrappedSecret === null || b.wrappedSecret === null);
+const same = (a: KeyringEntry, b: KeyringEntry): boolean =>
+  a.version === b.version && a.createdAt === b.createdAt && (a.wrappedSecret === b.wrappedSecret || a.wrappedSecret === null || b.wrappedSecret === null);
 
 /** Pure: what to do, and the resulting versions. Throws ConflictError when they cannot be reconciled. */
-export function mergeKeyrings(local: KeyringFile | undefined, bundle: KeyringFile, used: ReadonlySet<number>, where: string): { action: KeyringAction; versions: KeyringEntry[] } {
+export function mergeKeyrings(
+  local: KeyringFile | undefined,
+  bundle: KeyringFile,
+  used: ReadonlySet<number>,
+  where: string,
+): { action: KeyringAction; versions: KeyringEntry[] } {
   const advice = "restore into a data directory that holds the same master key but no keys/keyring.json yet";
   if (!local || local.versions.length === 0) return { action: "install", versions: structuredClone(bundle.versions) };
   if (local.check !== bundle.check) throw new ConflictError(`${where} belongs to another master key than the backup; ${advice}`);
@@ -35,7 +41,9 @@ export function mergeKeyrings(local: KeyringFile | undefined, bundle: KeyringFil
   const versions = [...structuredClone(local.versions), ...structuredClone(bundle.versions.slice(common))];
   for (const v of [...used].sort((a, b) => a - b)) {
     if (versions[v - 1]?.state !== "active") {
-      throw new ConflictError(`key version ${v}, which the backup's data is sealed under, is retired in ${where}: that data could not be opened after a restore`);
+      throw new ConflictError(
+        `key version ${v}, which the backup's data is sealed under, is retired in ${where}: that data could not be opened after a restore`,
+      );
     }
   }
   return { action: bundle.versions.length > local.versions.length ? "extend" : "compatible", versions };
@@ -57,7 +65,8 @@ export async function applyKeyring(dataDir: string, masterKey: Uint8Array, bundl
     masterKey,
     (draft) => {
       const merged = mergeKeyrings(draft.versions.length ? draft : undefined, bundle, used, path);
-      if (merged.action === "install" && draft.check !== bundle.check) throw new ConflictError(`the backup's keyring belongs to another master key than ${path}`);
+      if (merged.action === "install" && draft.check !== bundle.check)
+        throw new ConflictError(`the backup's keyring belongs to another master key than ${path}`);
       action = merged.action;
       if (merged.action === "compatible") return false;
       draft.versions = merged.versions;

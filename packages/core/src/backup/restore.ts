@@ -44,14 +44,32 @@ async function headOrUndefined(provider: Provider, tenant: TenantId, name: strin
 function decide(s: BundleSecret, head: SecretHead | undefined): RestoreAction {
   const latest = s.versions[s.versions.length - 1] as BundleVersion;
   const n = s.versions.length;
-  if (!head) return { name: s.name, action: "create", versions: n, reason: `absent: ${n} version(s) will be written, revisions ${s.versions[0]?.revision}..${latest.revision}` };
+  if (!head)
+    return {
+      name: s.name,
+      action: "create",
+      versions: n,
+      reason: `absent: ${n} version(s) will be written, revisions ${s.versions[0]?.revision}..${latest.revision}`,
+    };
   if (!head.managed) return { name: s.name, action: "conflict", versions: 0, reason: "a secret of this name exists here and is not managed by Polyvault" };
   const digest = head.metadata[META.digest];
   const rev = revisionOf(head.metadata);
-  if (digest !== undefined && digest === latest.metadata[META.digest]) return { name: s.name, action: "skip", versions: 0, reason: `current value already matches the backup (revision ${rev ?? "?"})` };
+  if (digest !== undefined && digest === latest.metadata[META.digest])
+    return { name: s.name, action: "skip", versions: 0, reason: `current value already matches the backup (revision ${rev ?? "?"})` };
   const at = s.versions.findIndex((v) => v.revision === rev && digest !== undefined && v.metadata[META.digest] === digest);
-  if (at >= 0) return { name: s.name, action: "append", versions: n - at - 1, reason: `revision ${rev} here is an older state: revisions ${s.versions[at + 1]?.revision}..${latest.revision} will be added` };
-  return { name: s.name, action: "overwrite", versions: 1, reason: `differs (revision ${rev ?? "?"} here, ${latest.revision} in the backup): the backup's value becomes revision ${(rev ?? 0) + 1}` };
+  if (at >= 0)
+    return {
+      name: s.name,
+      action: "append",
+      versions: n - at - 1,
+      reason: `revision ${rev} here is an older state: revisions ${s.versions[at + 1]?.revision}..${latest.revision} will be added`,
+    };
+  return {
+    name: s.name,
+    action: "overwrite",
+    versions: 1,
+    reason: `differs (revision ${rev ?? "?"} here, ${latest.revision} in the backup): the backup's value becomes revision ${(rev ?? 0) + 1}`,
+  };
 }
 
 export async function planRestore(bundle: Bundle, provider: Provider, onProgress?: (done: number, total: number) => void): Promise<RestoreAction[]> {
@@ -91,7 +109,13 @@ export async function applyRestore(options: {
     else if (a.action === "append") {
       const head = await provider.head(tenant, s.name);
       const rev = revisionOf(head.metadata);
-      await putVersions(provider, tenant, s.name, s.versions.filter((v) => rev !== undefined && v.revision > rev), head.version);
+      await putVersions(
+        provider,
+        tenant,
+        s.name,
+        s.versions.filter((v) => rev !== undefined && v.revision > rev),
+        head.version,
+      );
     } else if (a.action === "overwrite") {
       const opened = open(options.keyring, { tenant, name: s.name, expectedRevision: latest.revision }, latest.ciphertext);
       try {

@@ -46,7 +46,8 @@ export function openBundle(bytes: Buffer, signer: BackupSigner): Bundle {
     throw new IntegrityError("backup bundle signature does not verify: the bundle was altered or truncated");
   }
   const bundle = parseBody(body);
-  if (bundle.header.signingKey !== signer.publicKey.toString("base64")) throw new IntegrityError("backup bundle names a signing key other than the one that signed it");
+  if (bundle.header.signingKey !== signer.publicKey.toString("base64"))
+    throw new IntegrityError("backup bundle names a signing key other than the one that signed it");
   return bundle;
 }
 
@@ -56,6 +57,7 @@ export function checkBundleSelfSigned(bytes: Buffer): Bundle {
   const claimed = claimedKey(body);
   if (claimed === undefined) throw new IntegrityError(`${NOT_A_BUNDLE}: no signing key in its header`);
   const key = Buffer.from(claimed, "base64");
-  if (key.length !== 32 || !verifyWithPublicKey(key, body, signature)) throw new IntegrityError("backup bundle signature does not verify: the bundle was altered or truncated");
+  if (key.length !== 32 || !verifyWithPublicKey(key, body, signature))
+    throw new IntegrityError("backup bundle signature does not verify: the bundle was altered or truncated");
   return parseBody(body);
 }

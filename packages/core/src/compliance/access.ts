@@ -16,7 +16,8 @@ const OFF = "access control is off (no `access` in the configuration): the local
 
 type Grant = AccessPolicy["principals"][string]["roles"][number];
 const covers = (g: Grant, tenant: string): boolean => g.tenants.includes("*") || g.tenants.includes(tenant);
-const holds = (grants: readonly Grant[], tenant: string, roles: readonly GrantRole[]): boolean => grants.some((g) => roles.includes(g.role) && covers(g, tenant));
+const holds = (grants: readonly Grant[], tenant: string, roles: readonly GrantRole[]): boolean =>
+  grants.some((g) => roles.includes(g.role) && covers(g, tenant));
 
 export async function leastPrivilege(input: ComplianceInput): Promise<ControlOutcome> {
   if (!input.access) return { pass: false, evidence: OFF };
@@ -34,7 +35,8 @@ export async function separationOfDuties(input: ComplianceInput): Promise<Contro
   const both = Object.entries(input.access.principals)
     .filter(([, p]) => !p.breakGlass && holds(p.roles, t, ["admin"]) && holds(p.roles, t, ["reader", "writer"]))
     .map(([id]) => id);
-  if (both.length) return { pass: false, evidence: `principal(s) both key administrator (admin) and reader of values (reader/writer) in ${t}: ${both.join(", ")}` };
+  if (both.length)
+    return { pass: false, evidence: `principal(s) both key administrator (admin) and reader of values (reader/writer) in ${t}: ${both.join(", ")}` };
   const admins = Object.entries(input.access.principals).filter(([, p]) => holds(p.roles, t, ["admin"])).length;
   const readers = Object.entries(input.access.principals).filter(([, p]) => holds(p.roles, t, ["reader", "writer"])).length;
   return { pass: true, evidence: `${admins} key administrator(s) and ${readers} value reader(s) in ${t}; none is both (break-glass exempt)` };

@@ -9,7 +9,8 @@ import { type ComplianceInput, type ComplianceReport, type ControlResult, STANDA
 
 export function parseStandard(raw: string): Standard {
   const s = raw.toLowerCase();
-  if (!(STANDARDS as readonly string[]).includes(s)) throw new InvalidInputError(`unknown standard ${JSON.stringify(raw.slice(0, 40))}: use one of ${STANDARDS.join(", ")}`);
+  if (!(STANDARDS as readonly string[]).includes(s))
+    throw new InvalidInputError(`unknown standard ${JSON.stringify(raw.slice(0, 40))}: use one of ${STANDARDS.join(", ")}`);
   return s as Standard;
 }
 

@@ -17,7 +17,11 @@ export async function rotationAge(input: ComplianceInput, now: Date): Promise<Co
   const schedule = await rotationSchedule({ tenant: input.tenant, provider: primary.provider, policies: input.policies, now, pending: input.pending });
   const overdue = schedule.filter((s) => s.status === "overdue").map((s) => s.name);
   const policy = `default interval ${input.policies.defaultIntervalDays} days`;
-  if (overdue.length) return { pass: false, evidence: `${overdue.length} of ${schedule.length} secret(s) past their rotation deadline (${policy}): ${few(overdue)}; run \`polyvault rotation run\`` };
+  if (overdue.length)
+    return {
+      pass: false,
+      evidence: `${overdue.length} of ${schedule.length} secret(s) past their rotation deadline (${policy}): ${few(overdue)}; run \`polyvault rotation run\``,
+    };
   return { pass: true, evidence: `${schedule.length} secret(s), none past its rotation deadline (${policy})` };
 }
 
@@ -25,7 +29,10 @@ export async function auditChain(input: ComplianceInput): Promise<ControlOutcome
   if (!input.audit) return { pass: false, evidence: "no audit log is available to this check (audit is not configured)" };
   const r = await input.audit.verify();
   if (r.ok) return { pass: true, evidence: `hash chain and signed checkpoints verify${r.records === undefined ? "" : ` (${r.records} records)`}` };
-  return { pass: false, evidence: `audit log does not verify${r.firstBad === undefined ? "" : `: first bad record ${r.firstBad}`}${r.reason ? ` (${r.reason})` : ""}` };
+  return {
+    pass: false,
+    evidence: `audit log does not verify${r.firstBad === undefined ? "" : `: first bad record ${r.firstBad}`}${r.reason ? ` (${r.reason})` : ""}`,
+  };
 }
 
 export async function auditRetention(input: ComplianceInput): Promise<ControlOutcome> {
@@ -39,7 +46,11 @@ export async function auditRetention(input: ComplianceInput): Promise<ControlOut
 export async function backupDrill(input: ComplianceInput, now: Date): Promise<ControlOutcome> {
   const days = input.settings?.backupDrillDays ?? DEFAULT_BACKUP_DRILL_DAYS;
   const last = lastDrill(input.drills, input.tenant);
-  if (!last) return { pass: false, evidence: `no restore drill recorded for this tenant (run \`polyvault backup restore FILE --dry-run\`; required every ${days} days)` };
+  if (!last)
+    return {
+      pass: false,
+      evidence: `no restore drill recorded for this tenant (run \`polyvault backup restore FILE --dry-run\`; required every ${days} days)`,
+    };
   const age = Math.floor((now.getTime() - new Date(last.at).getTime()) / DAY_MS);
   const what = `last drill ${last.at} (${last.kind}, ${last.secrets} secrets from a backup of ${last.bundleCreatedAt}), ${age} day(s) ago`;
   return { pass: age <= days, evidence: `${what}; required within ${days} days` };

@@ -35,6 +35,13 @@ export async function keyUse(input: ComplianceInput): Promise<ControlOutcome> {
     if (states.get(version) !== "active") problems.push(`${n} version(s) under key version ${version}, which is retired or unknown (unreadable)`);
     if (n > max) problems.push(`key version ${version} protects ${n} versions (limit ${max}); rotate keys and rewrap`);
   }
-  const usage = [...counts].sort((a, b) => a[0] - b[0]).map(([v, n]) => `v${v}: ${n}`).join(", ") || "no stored versions";
-  return { pass: problems.length === 0, evidence: problems.length ? problems.join("; ") : `stored versions per key version: ${usage} (limit ${max}); none under retired keys` };
+  const usage =
+    [...counts]
+      .sort((a, b) => a[0] - b[0])
+      .map(([v, n]) => `v${v}: ${n}`)
+      .join(", ") || "no stored versions";
+  return {
+    pass: problems.length === 0,
+    evidence: problems.length ? problems.join("; ") : `stored versions per key version: ${usage} (limit ${max}); none under retired keys`,
+  };
 }

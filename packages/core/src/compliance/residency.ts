@@ -43,7 +43,10 @@ export function providerLocation(config: LocatableConfig): string {
 export async function dataResidency(input: ComplianceInput): Promise<ControlOutcome> {
   const allowed = input.settings?.allowedRegions ?? [];
   if (allowed.length === 0) return { pass: false, evidence: "compliance.allowedRegions is not set: there is no allowlist to check the stores against" };
-  const ok = picomatch(allowed.map((a) => a.toLowerCase()), { dot: true });
+  const ok = picomatch(
+    allowed.map((a) => a.toLowerCase()),
+    { dot: true },
+  );
   const seen = input.stores.map((s) => ({ name: s.provider.name, location: s.location, ok: ok(s.location.toLowerCase()) }));
   const bad = seen.filter((s) => !s.ok);
   const list = (xs: typeof seen) => xs.map((s) => `${s.name} in ${s.location}`).join(", ");

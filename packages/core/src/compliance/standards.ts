@@ -23,15 +23,55 @@ export const CONTROLS: readonly ControlDef[] = [
     run: encryptionAtRest,
     references: { gdpr: "Art. 32(1)(a)", soc2: "CC6.1", hipaa: "§164.312(a)(2)(iv)" },
   },
-  { id: "key-age", title: "The current key version is within its maximum age", run: keyAge, references: { gdpr: "Art. 32(1)(a)", soc2: "CC6.1", hipaa: "§164.312(a)(2)(iv)" } },
-  { id: "key-usage", title: "Each key protects no more than its limit, and nothing under a retired key", run: keyUse, references: { gdpr: "Art. 32(1)(a)", soc2: "CC6.1", hipaa: "§164.312(a)(2)(iv)" } },
-  { id: "rotation-age", title: "Every secret was rotated within its policy interval", run: rotationAge, references: { gdpr: "Art. 32(1)(b)", soc2: "CC6.1", hipaa: "§164.312(d)" } },
-  { id: "audit-chain", title: "The audit log's hash chain and signed checkpoints verify", run: auditChain, references: { gdpr: "Art. 32(1)(b), 32(1)(d)", soc2: "CC7.2", hipaa: "§164.312(b), §164.312(c)(1)" } },
-  { id: "audit-retention", title: "Audit records are kept at least as long as policy requires", run: auditRetention, references: { gdpr: "Art. 5(2), Art. 32(1)(d)", soc2: "CC7.2, CC7.3", hipaa: "§164.312(b)" } },
-  { id: "least-privilege", title: "No wildcard admin outside a break-glass principal", run: leastPrivilege, references: { gdpr: "Art. 32(1)(b), 32(4)", soc2: "CC6.1, CC6.3", hipaa: "§164.312(a)(1)" } },
-  { id: "separation-of-duties", title: "No principal is both key administrator and reader of values", run: separationOfDuties, references: { gdpr: "Art. 32(1)(b)", soc2: "CC6.3", hipaa: "§164.312(a)(1)" } },
+  {
+    id: "key-age",
+    title: "The current key version is within its maximum age",
+    run: keyAge,
+    references: { gdpr: "Art. 32(1)(a)", soc2: "CC6.1", hipaa: "§164.312(a)(2)(iv)" },
+  },
+  {
+    id: "key-usage",
+    title: "Each key protects no more than its limit, and nothing under a retired key",
+    run: keyUse,
+    references: { gdpr: "Art. 32(1)(a)", soc2: "CC6.1", hipaa: "§164.312(a)(2)(iv)" },
+  },
+  {
+    id: "rotation-age",
+    title: "Every secret was rotated within its policy interval",
+    run: rotationAge,
+    references: { gdpr: "Art. 32(1)(b)", soc2: "CC6.1", hipaa: "§164.312(d)" },
+  },
+  {
+    id: "audit-chain",
+    title: "The audit log's hash chain and signed checkpoints verify",
+    run: auditChain,
+    references: { gdpr: "Art. 32(1)(b), 32(1)(d)", soc2: "CC7.2", hipaa: "§164.312(b), §164.312(c)(1)" },
+  },
+  {
+    id: "audit-retention",
+    title: "Audit records are kept at least as long as policy requires",
+    run: auditRetention,
+    references: { gdpr: "Art. 5(2), Art. 32(1)(d)", soc2: "CC7.2, CC7.3", hipaa: "§164.312(b)" },
+  },
+  {
+    id: "least-privilege",
+    title: "No wildcard admin outside a break-glass principal",
+    run: leastPrivilege,
+    references: { gdpr: "Art. 32(1)(b), 32(4)", soc2: "CC6.1, CC6.3", hipaa: "§164.312(a)(1)" },
+  },
+  {
+    id: "separation-of-duties",
+    title: "No principal is both key administrator and reader of values",
+    run: separationOfDuties,
+    references: { gdpr: "Art. 32(1)(b)", soc2: "CC6.3", hipaa: "§164.312(a)(1)" },
+  },
   { id: "data-residency", title: "Every store is in an allowed region", run: dataResidency, references: { gdpr: "Art. 32(1)(b), Art. 44" } },
-  { id: "backup-drill", title: "A backup restore drill was done recently", run: backupDrill, references: { gdpr: "Art. 32(1)(c), 32(1)(d)", soc2: "CC7.5, A1.3", hipaa: "§164.308(a)(7)(ii)(A),(D)" } },
+  {
+    id: "backup-drill",
+    title: "A backup restore drill was done recently",
+    run: backupDrill,
+    references: { gdpr: "Art. 32(1)(c), 32(1)(d)", soc2: "CC7.5, A1.3", hipaa: "§164.308(a)(7)(ii)(A),(D)" },
+  },
 ];
 
 export function controlsFor(standard: Standard): ControlDef[] {

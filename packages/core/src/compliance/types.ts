@@ -25,7 +25,13 @@ export type GrantRole = "admin" | "writer" | "reader" | "auditor" | "operator";
 /** polyvault.yaml's `access` (only what the checks read). */
 export interface AccessPolicy {
   readonly principals: Readonly<
-    Record<string, { readonly roles: ReadonlyArray<{ readonly role: GrantRole; readonly tenants: readonly string[]; readonly secrets?: readonly string[] | undefined }>; readonly breakGlass?: boolean | undefined }>
+    Record<
+      string,
+      {
+        readonly roles: ReadonlyArray<{ readonly role: GrantRole; readonly tenants: readonly string[]; readonly secrets?: readonly string[] | undefined }>;
+        readonly breakGlass?: boolean | undefined;
+      }
+    >
   >;
 }
 

@@ -32,7 +32,8 @@ export interface Staged {
 async function currentRevision(ctx: RotationContext, name: string): Promise<number> {
   const head = await ctx.manager.primary.head(ctx.manager.tenant, name);
   const rev = revisionOf(head.metadata);
-  if (rev === undefined || !head.managed) throw new ConflictError(`secret ${JSON.stringify(name)} in tenant ${ctx.manager.tenant} is not managed by Polyvault; adopt it before rotating`);
+  if (rev === undefined || !head.managed)
+    throw new ConflictError(`secret ${JSON.stringify(name)} in tenant ${ctx.manager.tenant} is not managed by Polyvault; adopt it before rotating`);
   return rev;
 }
 
@@ -40,7 +41,8 @@ export async function stageRotation(ctx: RotationContext, name: string, policy: 
   const { manager, pending } = ctx;
   const tenant = manager.tenant;
   const open = await pending.get(tenant, name);
-  if (open) throw new ConflictError(`a rotation of ${tenant}/${name} is already pending (revision ${open.stagedRevision ?? "?"}); confirm or roll it back first`);
+  if (open)
+    throw new ConflictError(`a rotation of ${tenant}/${name} is already pending (revision ${open.stagedRevision ?? "?"}); confirm or roll it back first`);
   const previousRevision = await currentRevision(ctx, name);
   const value = await rotationValue(policy, tenant, name, ctx.env);
   try {
@@ -94,7 +96,11 @@ export async function confirmRotation(ctx: RotationContext, name: string): Promi
 }
 
 /** Writes the previous value again as a new revision. `force` rolls back even over a later write. */
-export async function rollbackRotation(ctx: RotationContext, name: string, options: { force?: boolean } = {}): Promise<{ restoredRevision: number; revision: number }> {
+export async function rollbackRotation(
+  ctx: RotationContext,
+  name: string,
+  options: { force?: boolean } = {},
+): Promise<{ restoredRevision: number; revision: number }> {
   const tenant = ctx.manager.tenant;
   const { entry, staged, current } = await settled(ctx, name);
   if (current !== staged && !options.force) {

@@ -21,10 +21,15 @@ export interface RolloutPlanner {
   targetsFor(tenant: string, name: string, revision: number): Promise<readonly RolloutTarget[]>;
 }
 
-export type RolloutResult = { readonly ok: true; readonly done: readonly string[] } | { readonly ok: false; readonly done: readonly string[]; readonly target: string; readonly reason: string };
+export type RolloutResult =
+  | { readonly ok: true; readonly done: readonly string[] }
+  | { readonly ok: false; readonly done: readonly string[]; readonly target: string; readonly reason: string };
 
 /** Targets in `skip` (already done by an earlier, interrupted rollout) are not touched again. */
-export async function rollOut(targets: readonly RolloutTarget[], options: { skip?: readonly string[]; onTargetDone?: (name: string) => Promise<void> } = {}): Promise<RolloutResult> {
+export async function rollOut(
+  targets: readonly RolloutTarget[],
+  options: { skip?: readonly string[]; onTargetDone?: (name: string) => Promise<void> } = {},
+): Promise<RolloutResult> {
   const done = [...(options.skip ?? [])];
   for (const t of targets) {
     if (done.includes(t.name)) continue;

@@ -38,7 +38,13 @@ export interface RotationRunOptions extends RotationContext {
 
 export async function runRotations(options: RotationRunOptions): Promise<RotationOutcome[]> {
   const tenant = options.manager.tenant;
-  const schedule = await rotationSchedule({ tenant, provider: options.manager.primary, policies: options.policies, now: options.now, pending: await options.pending.list() });
+  const schedule = await rotationSchedule({
+    tenant,
+    provider: options.manager.primary,
+    policies: options.policies,
+    now: options.now,
+    pending: await options.pending.list(),
+  });
   const chosen = schedule.filter((s) => (options.secret === undefined ? s.status === "due" || s.status === "overdue" : s.name === options.secret));
   const out: RotationOutcome[] = [];
   for (const [i, s] of chosen.entries()) {
@@ -50,7 +56,8 @@ export async function runRotations(options: RotationRunOptions): Promise<Rotatio
 
 async function rotateOne(options: RotationRunOptions, s: RotationDue): Promise<RotationOutcome> {
   const base = { tenant: s.tenant, name: s.name, status: s.status, fromRevision: s.revision };
-  if (s.status === "pending") return { ...base, outcome: "skipped", reason: `a rotation to revision ${s.pendingRevision ?? "?"} waits for confirm or rollback` };
+  if (s.status === "pending")
+    return { ...base, outcome: "skipped", reason: `a rotation to revision ${s.pendingRevision ?? "?"} waits for confirm or rollback` };
   if (s.status === "ok" && !options.force) return { ...base, outcome: "skipped", reason: `not due until ${s.nextDueAt?.toISOString()}` };
   const policy = options.policies.resolve(s.tenant, s.name);
   try {
@@ -67,8 +74,20 @@ async function rotateOne(options: RotationRunOptions, s: RotationDue): Promise<R
         },
       });
       if (!result.ok) {
-        await emit(options.onEvent, { type: "rotation.failed", tenant: s.tenant, name: s.name, revision: staged.stagedRevision, target: result.target, reason: result.reason });
-        return { ...base, outcome: "failed", toRevision: staged.stagedRevision, reason: `${result.reason}; the rotation stays pending (roll back with \`polyvault rotation rollback\`)` };
+        await emit(options.onEvent, {
+          type: "rotation.failed",
+          tenant: s.tenant,
+          name: s.name,
+          revision: staged.stagedRevision,
+          target: result.target,
+          reason: result.reason,
+        });
+        return {
+          ...base,
+          outcome: "failed",
+          toRevision: staged.stagedRevision,
+          reason: `${result.reason}; the rotation stays pending (roll back with \`polyvault rotation rollback\`)`,
+        };
       }
     }
     if (options.confirm) {

@@ -43,7 +43,12 @@ describe("backup bundle", () => {
   it("leaves out (and reports) a secret whose stored bytes are not a Polyvault envelope, rather than copy a value in clear", async () => {
     const p = await populated(2);
     p.provider.tamper("acme", "app/s001", Buffer.from(`${CANARY}-plain`));
-    const { bytes, summary } = await createBackup({ tenant: p.tenant, provider: p.provider, keyringPath: join(p.dataDir, "keys", "keyring.json"), signer: p.signer });
+    const { bytes, summary } = await createBackup({
+      tenant: p.tenant,
+      provider: p.provider,
+      keyringPath: join(p.dataDir, "keys", "keyring.json"),
+      signer: p.signer,
+    });
     expect(summary.secrets).toBe(1);
     expect(summary.skipped).toEqual([{ name: "app/s001", reason: "not a Polyvault ciphertext" }]);
     expect(leaks(bytes)).toBe(false);
@@ -63,8 +68,12 @@ describe("backup bundle", () => {
     const trailerAt = p.bytes.lastIndexOf(0x0a, p.bytes.length - 2) + 1;
     const dropped = Buffer.concat([p.bytes.subarray(0, p.bytes.lastIndexOf(0x0a, trailerAt - 2) + 1), p.bytes.subarray(trailerAt)]);
     expect((await caught(() => openBundle(dropped, p.signer))).message).toBe("backup bundle signature does not verify: the bundle was altered or truncated");
-    expect((await caught(() => openBundle(Buffer.from("hello\n"), p.signer))).message).toBe("not a Polyvault backup bundle, or damaged: its last line is not a signature");
-    expect((await caught(() => openBundle(Buffer.alloc(0), p.signer))).message).toBe("not a Polyvault backup bundle, or damaged: it does not end with a newline");
+    expect((await caught(() => openBundle(Buffer.from("hello\n"), p.signer))).message).toBe(
+      "not a Polyvault backup bundle, or damaged: its last line is not a signature",
+    );
+    expect((await caught(() => openBundle(Buffer.alloc(0), p.signer))).message).toBe(
+      "not a Polyvault backup bundle, or damaged: it does not end with a newline",
+    );
   });
 
   it("refuses a bundle signed under another master key, saying so", async () => {
@@ -89,6 +98,8 @@ describe("backup bundle", () => {
     header.secrets = 3;
     const body = Buffer.from(`${JSON.stringify(header)}\n${lines[1]}\n${lines[2]}\n`);
     const forged = Buffer.concat([body, Buffer.from(`${JSON.stringify({ signature: p.signer.sign(body).toString("base64") })}\n`)]);
-    expect((await caught(() => openBundle(forged, p.signer))).message).toBe("backup bundle is damaged: the header announces 3 secrets and 3 versions, the body holds 2 and 3");
+    expect((await caught(() => openBundle(forged, p.signer))).message).toBe(
+      "backup bundle is damaged: the header announces 3 secrets and 3 versions, the body holds 2 and 3",
+    );
   });
 });

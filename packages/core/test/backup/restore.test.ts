@@ -84,7 +84,9 @@ describe("backup restore", () => {
     await Keyring.open(other, p.masterKey);
     const err = await caught(() => applyKeyring(other, p.masterKey, bundle.header.keyring, used));
     expect(err).toBeInstanceOf(ConflictError);
-    expect(err.message).toBe(`${join(other, "keys", "keyring.json")} is not the keyring the backup was made with (key version 1 differs); restore into a data directory that holds the same master key but no keys/keyring.json yet`);
+    expect(err.message).toBe(
+      `${join(other, "keys", "keyring.json")} is not the keyring the backup was made with (key version 1 differs); restore into a data directory that holds the same master key but no keys/keyring.json yet`,
+    );
   });
 
   it("refuses when the key version the backup's data needs is retired here", async () => {
@@ -94,6 +96,8 @@ describe("backup restore", () => {
     await p.keyring.retire(1);
     const err = await caught(() => planKeyring(p.dataDir, bundle.header.keyring, usedVersions(p)));
     expect(err).toBeInstanceOf(ConflictError);
-    expect(err.message).toBe(`key version 1, which the backup's data is sealed under, is retired in ${join(p.dataDir, "keys", "keyring.json")}: that data could not be opened after a restore`);
+    expect(err.message).toBe(
+      `key version 1, which the backup's data is sealed under, is retired in ${join(p.dataDir, "keys", "keyring.json")}: that data could not be opened after a restore`,
+    );
   });
 });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { type AccessPolicy, type AuditFacts, type ComplianceInput, InvalidInputError, RotationPolicies, type Standard, checkCompliance, parseStandard, providerLocation } from "../../src/index.js";
+import {
+  type AccessPolicy,
+  type AuditFacts,
+  type ComplianceInput,
+  InvalidInputError,
+  RotationPolicies,
+  type Standard,
+  checkCompliance,
+  parseStandard,
+  providerLocation,
+} from "../../src/index.js";
 import { DAY, caught, memoryProvider, setup } from "../rotation/support.js";
 
 const CANARY = "CANARY-compliance-3b8e";
@@ -127,14 +137,20 @@ describe("compliance check", () => {
 
   it("rotation-age fails when a secret is past its rotation deadline", async () => {
     const { input } = await wellConfigured();
-    const c = await control({ ...input, policies: new RotationPolicies({ policies: [{ secrets: "db/*", intervalDays: 10 }] }), now: new Date(Date.now() + 11 * DAY) }, "rotation-age");
+    const c = await control(
+      { ...input, policies: new RotationPolicies({ policies: [{ secrets: "db/*", intervalDays: 10 }] }), now: new Date(Date.now() + 11 * DAY) },
+      "rotation-age",
+    );
     expect(c.pass).toBe(false);
     expect(c.evidence).toBe("1 of 2 secret(s) past their rotation deadline (default interval 90 days): db/url; run `polyvault rotation run`");
   });
 
   it("audit-chain fails when the chain does not verify or there is no audit log", async () => {
     const { input } = await wellConfigured();
-    const broken = await control({ ...input, audit: { ...okAudit, verify: async () => ({ ok: false, firstBad: 17, reason: "hash mismatch" }) } }, "audit-chain");
+    const broken = await control(
+      { ...input, audit: { ...okAudit, verify: async () => ({ ok: false, firstBad: 17, reason: "hash mismatch" }) } },
+      "audit-chain",
+    );
     expect([broken.pass, broken.evidence]).toEqual([false, "audit log does not verify: first bad record 17 (hash mismatch)"]);
     const none = await control({ ...input, audit: undefined }, "audit-chain");
     expect([none.pass, none.evidence]).toEqual([false, "no audit log is available to this check (audit is not configured)"]);
@@ -142,7 +158,11 @@ describe("compliance check", () => {
 
   it("audit-retention fails when records are kept less long than policy requires", async () => {
     const { input } = await wellConfigured();
-    const c = await control({ ...input, audit: { ...okAudit, retentionDays: 90 }, settings: { ...input.settings, auditRetentionDays: 180 } }, "audit-retention", "hipaa");
+    const c = await control(
+      { ...input, audit: { ...okAudit, retentionDays: 90 }, settings: { ...input.settings, auditRetentionDays: 180 } },
+      "audit-retention",
+      "hipaa",
+    );
     expect([c.pass, c.evidence]).toEqual([false, "records kept 90 day(s), policy requires at least 180; oldest record 2030-01-01T00:00:00.000Z"]);
   });
 
@@ -157,16 +177,41 @@ describe("compliance check", () => {
 
   it("separation-of-duties fails on a principal who administers keys and reads values in the tenant", async () => {
     const { input } = await wellConfigured();
-    const elsewhere = { principals: { ...ACCESS.principals, dave: { roles: [{ role: "admin" as const, tenants: ["globex"] }, { role: "reader" as const, tenants: ["acme"] }] } } };
+    const elsewhere = {
+      principals: {
+        ...ACCESS.principals,
+        dave: {
+          roles: [
+            { role: "admin" as const, tenants: ["globex"] },
+            { role: "reader" as const, tenants: ["acme"] },
+          ],
+        },
+      },
+    };
     expect((await control({ ...input, access: elsewhere }, "separation-of-duties")).pass).toBe(true);
-    const both = { principals: { ...ACCESS.principals, dave: { roles: [{ role: "admin" as const, tenants: ["acme"] }, { role: "writer" as const, tenants: ["*"] }] } } };
+    const both = {
+      principals: {
+        ...ACCESS.principals,
+        dave: {
+          roles: [
+            { role: "admin" as const, tenants: ["acme"] },
+            { role: "writer" as const, tenants: ["*"] },
+          ],
+        },
+      },
+    };
     const c = await control({ ...input, access: both }, "separation-of-duties", "hipaa");
     expect([c.pass, c.evidence]).toEqual([false, "principal(s) both key administrator (admin) and reader of values (reader/writer) in acme: dave"]);
   });
 
   it("data-residency fails on a store outside the allowlist, or without an allowlist (GDPR only)", async () => {
     const { input } = await wellConfigured();
-    const us = { provider: memoryProvider("aws", "aws"), role: "mirror", encryption: "envelope", location: providerLocation({ type: "aws", region: "us-east-1" }) } as const;
+    const us = {
+      provider: memoryProvider("aws", "aws"),
+      role: "mirror",
+      encryption: "envelope",
+      location: providerLocation({ type: "aws", region: "us-east-1" }),
+    } as const;
     const c = await control({ ...input, stores: [...input.stores, us] }, "data-residency");
     expect([c.pass, c.evidence]).toEqual([false, "outside the allowlist (local, eu-*): aws in us-east-1"]);
     const none = await control({ ...input, settings: {} }, "data-residency");
@@ -186,7 +231,10 @@ describe("compliance check", () => {
 
   it("a control that throws fails with the reason instead of stopping the check", async () => {
     const { input } = await wellConfigured();
-    const c = await control({ ...input, audit: { ...okAudit, verify: async () => Promise.reject(new InvalidInputError("audit log unreadable")) } }, "audit-chain");
+    const c = await control(
+      { ...input, audit: { ...okAudit, verify: async () => Promise.reject(new InvalidInputError("audit log unreadable")) } },
+      "audit-chain",
+    );
     expect([c.pass, c.evidence]).toEqual([false, "could not be evaluated (INVALID_INPUT: audit log unreadable)"]);
   });
 });

@@ -1,6 +1,15 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { ConflictError, NotFoundError, PendingRotations, RotationPolicies, type RotationEvent, confirmRotation, rollbackRotation, stageRotation } from "../../src/index.js";
+import {
+  ConflictError,
+  NotFoundError,
+  PendingRotations,
+  RotationPolicies,
+  type RotationEvent,
+  confirmRotation,
+  rollbackRotation,
+  stageRotation,
+} from "../../src/index.js";
 import { caught, setup } from "./support.js";
 
 const CANARY = "CANARY-bluegreen-51c2";

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { InvalidInputError, RotationPolicies, type SecretHead, assessRotation, lastRotationTime, rotationSchedule } from "../../src/index.js";
 import { DAY, caught, setup } from "./support.js";
 
-const head = (name: string, updatedAt: Date | undefined, metadata: Record<string, string> = { "pv-rev": "3" }): SecretHead => ({ name, version: "3", updatedAt, managed: true, metadata });
+const head = (name: string, updatedAt: Date | undefined, metadata: Record<string, string> = { "pv-rev": "3" }): SecretHead => ({
+  name,
+  version: "3",
+  updatedAt,
+  managed: true,
+  metadata,
+});
 
 describe("rotation policies", () => {
   it("falls back to the 90-day default with a generated value", () => {
@@ -48,7 +54,15 @@ describe("rotation schedule", () => {
 
   it("treats an unknown last-rotation time as overdue (fail closed), and a pending rotation as pending", () => {
     expect(assessRotation("acme", head("a", undefined), policies, now).status).toBe("overdue");
-    const pending = { tenant: "acme", name: "a", previousRevision: 2, stagedRevision: 3, state: "staged", strategy: "blue-green", stagedAt: now.toISOString() } as const;
+    const pending = {
+      tenant: "acme",
+      name: "a",
+      previousRevision: 2,
+      stagedRevision: 3,
+      state: "staged",
+      strategy: "blue-green",
+      stagedAt: now.toISOString(),
+    } as const;
     expect(assessRotation("acme", head("a", new Date(0)), policies, now, pending)).toMatchObject({ status: "pending", pendingRevision: 3 });
   });
 

@@ -46,7 +46,9 @@ describe("rotation run", () => {
   });
 
   it("a failure is reported to onEvent and the other secrets are still rotated", async () => {
-    const { opts, events } = await fleet(new RotationPolicies({ defaultIntervalDays: 30, policies: [{ secrets: "old-1", intervalDays: 30, command: "/nonexistent/cmd" }] }));
+    const { opts, events } = await fleet(
+      new RotationPolicies({ defaultIntervalDays: 30, policies: [{ secrets: "old-1", intervalDays: 30, command: "/nonexistent/cmd" }] }),
+    );
     const rs = await runRotations(opts);
     expect(pick(rs)).toEqual([
       ["old-1", "failed"],
@@ -58,9 +60,14 @@ describe("rotation run", () => {
   });
 
   it("gradual without the sync engine fails with a message saying so", async () => {
-    const { opts, manager } = await fleet(new RotationPolicies({ defaultIntervalDays: 30, policies: [{ secrets: "**", intervalDays: 30, strategy: "gradual" }] }));
+    const { opts, manager } = await fleet(
+      new RotationPolicies({ defaultIntervalDays: 30, policies: [{ secrets: "**", intervalDays: 30, strategy: "gradual" }] }),
+    );
     const rs = await runRotations({ ...opts, secret: "old-1" });
-    expect(rs[0]).toMatchObject({ outcome: "failed", reason: "INVALID_INPUT: gradual rotation needs the sync engine's targets, which are not available in this build; use strategy blue-green" });
+    expect(rs[0]).toMatchObject({
+      outcome: "failed",
+      reason: "INVALID_INPUT: gradual rotation needs the sync engine's targets, which are not available in this build; use strategy blue-green",
+    });
     expect((await manager.get("old-1")).version).toBe(1);
   });
 
@@ -70,12 +77,17 @@ describe("rotation run", () => {
     const target = (name: string, ok: boolean): RolloutTarget => ({
       name,
       push: async () => void log.push(`push ${name}`),
-      readBack: async () => (log.push(`check ${name}`), ok),
+      readBack: async () => {
+        log.push(`check ${name}`);
+        return ok;
+      },
     });
     const rollout: RolloutPlanner = { targetsFor: async () => [target("aws", true), target("azure", false), target("vault", true)] };
     const rs = await runRotations({ ...opts, secret: "old-1", rollout });
     expect(rs[0]?.outcome).toBe("failed");
-    expect(rs[0]?.reason).toBe("read-back of target azure does not show the new revision; the rotation stays pending (roll back with `polyvault rotation rollback`)");
+    expect(rs[0]?.reason).toBe(
+      "read-back of target azure does not show the new revision; the rotation stays pending (roll back with `polyvault rotation rollback`)",
+    );
     expect(log).toEqual(["push aws", "check aws", "push azure", "check azure"]);
     expect(await opts.pending.get("acme", "old-1")).toMatchObject({ stagedRevision: 2, strategy: "gradual", targetsDone: ["aws"] });
   });

@@ -132,7 +132,9 @@ export function memoryProvider(name = "mem", type = "file"): MemoryProvider {
     async health() {
       return { ok: true, latencyMs: 0 };
     },
-    async close() {},
+    async close() {
+      // nothing to release
+    },
     plantUnmanaged(t, n, value) {
       table(t).set(n, { managed: false, deleted: false, versions: [{ id: "1", value: Buffer.from(value), metadata: {}, createdAt: p.clock() }] });
     },

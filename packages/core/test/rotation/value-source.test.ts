@@ -13,7 +13,14 @@ async function script(body: string): Promise<string> {
   await chmod(path, 0o700);
   return path;
 }
-const policy = (command: string[] | undefined, extra: Partial<ResolvedPolicy> = {}): ResolvedPolicy => ({ source: "policies[0]", intervalDays: 1, command, strategy: "blue-green", timeoutMs: 10_000, ...extra });
+const policy = (command: string[] | undefined, extra: Partial<ResolvedPolicy> = {}): ResolvedPolicy => ({
+  source: "policies[0]",
+  intervalDays: 1,
+  command,
+  strategy: "blue-green",
+  timeoutMs: 10_000,
+  ...extra,
+});
 
 describe("rotation values", () => {
   it("generates a crypto-random value of the policy's length and alphabet", async () => {
@@ -36,7 +43,9 @@ describe("rotation values", () => {
   });
 
   it("gives the command the tenant and name, and never Polyvault's own credentials", async () => {
-    const s = await script(`printf '%s|%s|%s|%s' "$POLYVAULT_TENANT" "$POLYVAULT_SECRET_NAME" "\${POLYVAULT_MASTER_KEY:-none}" "\${POLYVAULT_PASSPHRASE:-none}"`);
+    const s = await script(
+      `printf '%s|%s|%s|%s' "$POLYVAULT_TENANT" "$POLYVAULT_SECRET_NAME" "\${POLYVAULT_MASTER_KEY:-none}" "\${POLYVAULT_PASSPHRASE:-none}"`,
+    );
     const v = await rotationValue(policy([s]), "acme", "db/url", { PATH: process.env.PATH, POLYVAULT_MASTER_KEY: "bWFzdGVy", POLYVAULT_PASSPHRASE: "pw" });
     expect(v.toString()).toBe("acme|db/url|none|none");
   });
@@ -51,7 +60,9 @@ describe("rotation values", () => {
 
   it("refuses empty output, too much output, a missing executable, and a command that hangs", async () => {
     const empty = await script("exit 0");
-    expect((await caught(() => rotationValue(policy([empty]), "acme", "a"))).message).toBe(`rotation command of policies[0] (${empty}) for acme/a printed nothing: it must print the new value on stdout`);
+    expect((await caught(() => rotationValue(policy([empty]), "acme", "a"))).message).toBe(
+      `rotation command of policies[0] (${empty}) for acme/a printed nothing: it must print the new value on stdout`,
+    );
     const big = await script("head -c 70000 /dev/zero");
     const e2 = await caught(() => rotationValue(policy([big]), "acme", "a"));
     expect(e2).toBeInstanceOf(InvalidInputError);

@@ -44,7 +44,10 @@ export class SqliteStateStore implements StateStore {
     closeSync(openSync(path, "a", 0o600));
     this.#db = new Database(path);
     this.#db.pragma("journal_mode = WAL");
-    this.#db.pragma("synchronous = FULL");
+    // NORMAL in WAL mode: a commit survives a process crash (SIGKILL) but may be lost on power loss.
+    // That is safe here: the next plan is computed from the providers themselves, so a lost record
+    // only turns into "same digest: record it" (docs/sync.md). FULL would fsync every journal entry.
+    this.#db.pragma("synchronous = NORMAL");
     this.#db.pragma("busy_timeout = 10000");
     this.#db.exec(SCHEMA);
     this.#db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1')").run();
