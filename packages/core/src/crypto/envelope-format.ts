@@ -15,6 +15,8 @@ import { GCM_TAG_BYTES } from "./primitives.js";
 
 export const FORMAT_VERSION = 1;
 export const SUITE_AES256GCM_HKDF_COMMIT = 1;
+/** Suite 2: AES-256-GCM under a per-secret data key (derived once per tenant, key version and name). */
+export const SUITE_AES256GCM_SECRET_KEY_COMMIT = 2;
 export const HEADER_BYTES = 88;
 /** Bytes a ciphertext adds to its plaintext. */
 export const ENVELOPE_OVERHEAD = HEADER_BYTES + GCM_TAG_BYTES;
@@ -42,14 +44,15 @@ export function parseHeader(input: Uint8Array): EnvelopeHeader {
   if (buf.length < ENVELOPE_OVERHEAD) {
     throw new IntegrityError(`truncated Polyvault ciphertext: ${buf.length} bytes, at least ${ENVELOPE_OVERHEAD} expected`);
   }
-  if (buf[3] !== SUITE_AES256GCM_HKDF_COMMIT) throw new IntegrityError(`unsupported Polyvault cipher suite ${buf[3]}`);
+  const suite = buf[3] as number;
+  if (suite !== SUITE_AES256GCM_HKDF_COMMIT && suite !== SUITE_AES256GCM_SECRET_KEY_COMMIT) throw new IntegrityError(`unsupported Polyvault cipher suite ${suite}`);
   const keyVersion = buf.readUInt32BE(4);
   const revision = buf.readUInt32BE(8);
   if (keyVersion === 0) throw new IntegrityError("invalid Polyvault ciphertext: key version 0");
   if (revision === 0) throw new IntegrityError("invalid Polyvault ciphertext: revision 0");
   return {
     formatVersion: FORMAT_VERSION,
-    suite: SUITE_AES256GCM_HKDF_COMMIT,
+    suite,
     keyVersion,
     revision,
     salt: buf.subarray(12, 44),

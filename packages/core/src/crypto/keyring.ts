@@ -26,9 +26,15 @@ export interface KeyringStats {
   /** Tenant data-key derivations done by this Keyring (each (tenant, version) at most once). */
   tenantKeyDerivations: number;
   digestKeyDerivations: number;
+  /** Per-secret data-key derivations (cached per tenant, key version and secret name). */
+  secretKeyDerivations: number;
 }
 
 const DIGEST_SALT = Buffer.from("polyvault/digest/v1");
+const SECRET_KEY_SALT = Buffer.from("polyvault/v1/secret-key");
+const SECRET_KEY_INFO = Buffer.from("polyvault/v1/dek|");
+/** Per-secret keys kept in memory at most (each 64 bytes). */
+export const SECRET_KEY_CACHE = 10_000;
 
 export class Keyring implements Disposable {
   readonly path: string;
@@ -37,7 +43,9 @@ export class Keyring implements Disposable {
   #secrets = new Map<number, Buffer>();
   #tenantKeys = new Map<number, Map<string, Buffer>>();
   #digestKeys = new Map<string, Buffer>();
-  #stats: KeyringStats = { tenantKeyDerivations: 0, digestKeyDerivations: 0 };
+  #stats: KeyringStats = { tenantKeyDerivations: 0, digestKeyDerivations: 0, secretKeyDerivations: 0 };
+  /** (version, tenant, name) → data key ‖ commitment; bounded, least recently used evicted and wiped. */
+  #secretKeys = new Map<string, { version: number; key: Buffer }>();
   #closed = false;
 
   private constructor(path: string, master: Buffer) {
@@ -131,6 +139,31 @@ export class Keyring implements Disposable {
     return key;
   }
 
+  /**
+   * The per-secret data key and key commitment (64 bytes: key ‖ commitment) of ciphertext suite 2:
+   * HKDF-SHA256(tenantKey(tenant, version), "polyvault/v1/secret-key", "polyvault/v1/dek|" ‖ u16 len ‖ name).
+   * Derived once and cached like the tenant keys (at most SECRET_KEY_CACHE entries; do not modify).
+   */
+  secretKey(tenant: string, version: number, name: string): Buffer {
+    const id = `${version}\u0000${tenant}\u0000${name}`;
+    const hit = this.#secretKeys.get(id);
+    if (hit !== undefined) return hit.key;
+    const nameBytes = Buffer.from(name, "utf8");
+    const info = Buffer.allocUnsafe(SECRET_KEY_INFO.length + 2 + nameBytes.length);
+    SECRET_KEY_INFO.copy(info, 0);
+    info.writeUInt16BE(nameBytes.length, SECRET_KEY_INFO.length);
+    nameBytes.copy(info, SECRET_KEY_INFO.length + 2);
+    const key = hkdfSha256(this.tenantKey(tenant, version), SECRET_KEY_SALT, info, 64);
+    this.#stats.secretKeyDerivations++;
+    if (this.#secretKeys.size >= SECRET_KEY_CACHE) {
+      const [oldest, entry] = this.#secretKeys.entries().next().value as [string, { key: Buffer }];
+      entry.key.fill(0);
+      this.#secretKeys.delete(oldest);
+    }
+    this.#secretKeys.set(id, { version, key });
+    return key;
+  }
+
   /** The tenant's 32-byte digest (HMAC) key, independent of key versions (cached; do not modify). */
   digestKey(tenant: string): Buffer {
     const hit = this.#digestKeys.get(tenant);
@@ -150,6 +183,8 @@ export class Keyring implements Disposable {
     for (const s of this.#secrets.values()) s.fill(0);
     for (const m of this.#tenantKeys.values()) for (const k of m.values()) k.fill(0);
     for (const k of this.#digestKeys.values()) k.fill(0);
+    for (const e of this.#secretKeys.values()) e.key.fill(0);
+    this.#secretKeys.clear();
     this.#secrets.clear();
     this.#tenantKeys.clear();
     this.#digestKeys.clear();
@@ -196,6 +231,11 @@ export class Keyring implements Disposable {
       if (same) continue;
       for (const k of this.#tenantKeys.get(version)?.values() ?? []) k.fill(0);
       this.#tenantKeys.delete(version);
+      for (const [id, e] of this.#secretKeys) {
+        if (e.version !== version) continue;
+        e.key.fill(0);
+        this.#secretKeys.delete(id);
+      }
     }
     this.#secrets = next;
     this.#file = file;

@@ -1,4 +1,4 @@
-import { createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { IntegrityError, InvalidInputError, PolyvaultError } from "../../src/errors.js";
 import { digest, ENVELOPE_OVERHEAD, HEADER_BYTES, Keyring, open, parseHeader, seal } from "../../src/crypto/index.js";
@@ -20,27 +20,50 @@ function expectIntegrity(fn: () => unknown, what: string): IntegrityError {
 }
 
 describe("envelope v1: format", () => {
-  it("lays out header, body and tag byte by byte as documented, and can be opened with the spec alone", async () => {
+  it("lays out header, body and tag byte by byte as documented (suite 2), and can be opened with the spec alone", async () => {
     using kr = await keyring();
     const ct = seal(kr, { ...ctx, revision: 7 }, CANARY);
     expect(ct.length).toBe(ENVELOPE_OVERHEAD + CANARY.length);
-    expect([...ct.subarray(0, 4)]).toEqual([0x50, 0x56, 0x01, 0x01]);
+    expect([...ct.subarray(0, 4)]).toEqual([0x50, 0x56, 0x01, 0x02]);
     expect(ct.readUInt32BE(4)).toBe(1);
     expect(ct.readUInt32BE(8)).toBe(7);
     const h = parseHeader(ct);
-    expect(h).toMatchObject({ formatVersion: 1, suite: 1, keyVersion: 1, revision: 7, ciphertextLength: CANARY.length });
+    expect(h).toMatchObject({ formatVersion: 1, suite: 2, keyVersion: 1, revision: 7, ciphertextLength: CANARY.length });
     // Independent re-implementation from docs/security-model.md with node:crypto only.
-    const salt = ct.subarray(12, 44);
-    const okm = Buffer.from(hkdfSync("sha256", kr.tenantKey("acme", 1), salt, "polyvault/v1/dek", 64));
-    expect(ct.subarray(56, 88).equals(okm.subarray(32))).toBe(true);
     const t = Buffer.from("acme");
     const n = Buffer.from(ctx.name);
     const len = (b: Buffer) => Buffer.from([b.length >> 8, b.length & 0xff]);
+    const info = Buffer.concat([Buffer.from("polyvault/v1/dek|"), len(n), n]);
+    const okm = Buffer.from(hkdfSync("sha256", kr.tenantKey("acme", 1), "polyvault/v1/secret-key", info, 64));
+    expect(ct.subarray(56, 88).equals(okm.subarray(32))).toBe(true);
     const aad = Buffer.concat([ct.subarray(0, HEADER_BYTES), len(t), t, len(n), n]);
     const d = createDecipheriv("aes-256-gcm", okm.subarray(0, 32), ct.subarray(44, 56));
     d.setAAD(aad);
     d.setAuthTag(ct.subarray(ct.length - 16));
     expect(Buffer.concat([d.update(ct.subarray(HEADER_BYTES, ct.length - 16)), d.final()]).equals(CANARY)).toBe(true);
+  });
+
+  it("still opens suite 1 (per-message key) ciphertexts, built from the spec alone", async () => {
+    using kr = await keyring();
+    const header = Buffer.alloc(HEADER_BYTES);
+    header.write("PV", 0, "latin1");
+    header[2] = 1;
+    header[3] = 1;
+    header.writeUInt32BE(1, 4);
+    header.writeUInt32BE(3, 8);
+    randomBytes(44).copy(header, 12, 0, 44);
+    const okm = Buffer.from(hkdfSync("sha256", kr.tenantKey("acme", 1), header.subarray(12, 44), "polyvault/v1/dek", 64));
+    okm.copy(header, 56, 32, 64);
+    const t = Buffer.from("acme");
+    const n = Buffer.from(ctx.name);
+    const len = (b: Buffer) => Buffer.from([b.length >> 8, b.length & 0xff]);
+    const c = createCipheriv("aes-256-gcm", okm.subarray(0, 32), header.subarray(44, 56));
+    c.setAAD(Buffer.concat([header, len(t), t, len(n), n]));
+    const ct = Buffer.concat([header, c.update(CANARY), c.final(), c.getAuthTag()]);
+    const opened = open(kr, { ...ctx, expectedRevision: 3 }, ct);
+    expect(opened.plaintext.equals(CANARY)).toBe(true);
+    ct[ct.length - 1] = (ct[ct.length - 1] as number) ^ 1;
+    expect(() => open(kr, ctx, ct)).toThrow(IntegrityError);
   });
 
   it("uses a fresh salt and nonce every time", async () => {

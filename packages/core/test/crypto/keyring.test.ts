@@ -41,14 +41,27 @@ describe("Keyring", () => {
 
   it("derives each (tenant, version) key and each digest key once per process (cached)", async () => {
     using kr = await Keyring.open(await tempDataDir(), randomKey());
-    expect(kr.stats).toEqual({ tenantKeyDerivations: 0, digestKeyDerivations: 0 });
+    expect(kr.stats).toEqual({ tenantKeyDerivations: 0, digestKeyDerivations: 0, secretKeyDerivations: 0 });
     for (let i = 0; i < 50; i++) {
       kr.tenantKey("acme", 1);
       kr.tenantKey("globex", 1);
       kr.digestKey("acme");
     }
-    expect(kr.stats).toEqual({ tenantKeyDerivations: 2, digestKeyDerivations: 1 });
+    expect(kr.stats).toEqual({ tenantKeyDerivations: 2, digestKeyDerivations: 1, secretKeyDerivations: 0 });
     expect(kr.tenantKey("acme", 1)).toBe(kr.tenantKey("acme", 1));
+  });
+
+  it("derives each per-secret key once, keeps them apart, and wipes them on close", async () => {
+    const kr = await Keyring.open(await tempDataDir(), randomKey());
+    const a = kr.secretKey("acme", 1, "db/url");
+    for (let i = 0; i < 20; i++) kr.secretKey("acme", 1, "db/url");
+    const b = kr.secretKey("acme", 1, "db/url2");
+    const c = kr.secretKey("globex", 1, "db/url");
+    expect(kr.stats.secretKeyDerivations).toBe(3);
+    expect(a.equals(b) || a.equals(c) || b.equals(c)).toBe(false);
+    expect(a.length).toBe(64);
+    kr.close();
+    expect(a.every((x) => x === 0)).toBe(true);
   });
 
   it("refuses invalid tenant ids (before deriving) and unknown versions", async () => {
