@@ -26,7 +26,8 @@ async function heads(provider: Provider, tenant: TenantId, only: Set<string> | u
     }
     return out;
   }
-  for await (const h of listAll(provider, tenant)) out.set(h.name, h);
+  // The largest pages the provider allows: fewer calls (a no-op sync costs list calls only).
+  for await (const h of listAll(provider, tenant, provider.capabilities.maxPageSize)) out.set(h.name, h);
   return out;
 }
 
