@@ -1,5 +1,6 @@
 /** What every command gets: the output, the io, and the runtime opened on first use. */
-import { Runtime } from "@polyvault/runtime";
+import { LOCAL_OPERATOR, type Permission, Security } from "@polyvault/core";
+import { Runtime, loadConfig, openSecurity, resolveConfigPath, resolveDataDir } from "@polyvault/runtime";
 import type { Io, Output } from "./output.js";
 
 export interface GlobalOptions {
@@ -25,6 +26,28 @@ export class Context {
       actor: this.io.env.POLYVAULT_ACTOR ?? "local-operator",
     });
     return this.#runtime;
+  }
+
+  /** Checks that the caller may do `permission` on `tenant` ("*": every tenant / no tenant); audited when denied. */
+  async authorize(tenant: string, permission: Permission): Promise<void> {
+    await Security.authorizeSteps((await this.runtime()).options.steps, tenant, permission);
+  }
+
+  /**
+   * The same check without opening the runtime (a restore into an empty data directory must not
+   * create a keyring first): configuration and token only.
+   */
+  async authorizeWithoutRuntime(tenant: string, permission: Permission): Promise<void> {
+    const env = this.io.env;
+    const dataDir = resolveDataDir(this.globals.dataDir, env);
+    const { config } = loadConfig(resolveConfigPath(this.globals.config, env), env);
+    const security = openSecurity({ dataDir, config, env });
+    try {
+      const principal = await security.authenticate(env.POLYVAULT_TOKEN, env.POLYVAULT_ACTOR ?? LOCAL_OPERATOR);
+      if (security.enforcing) await security.authorize(principal, tenant, permission);
+    } finally {
+      await security.close();
+    }
   }
 
   async close(): Promise<void> {

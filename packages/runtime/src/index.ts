@@ -7,3 +7,5 @@ export * from "./runtime.js";
 export * from "./api.js";
 export * from "./config/rewrite.js";
 export * from "./config/json-schema.js";
+export * from "./requests.js";
+export * from "./steps.js";

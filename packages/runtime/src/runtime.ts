@@ -4,8 +4,8 @@
  * wired the same way for the CLI and the HTTP gateway.
  */
 import { dirname, join } from "node:path";
-import { type ChangeEvent, InvalidInputError, Keyring, type OperationStep, type Passphrase, type Provider, SecretManager, type TenantId, loadMasterKey, parseTenantId } from "@polyvault/core";
-import { type CallCounts, ProviderGate, type RouteSpec, SqliteStateStore, type StateStore, SyncEngine, counting, emptyCounts, gated } from "@polyvault/sync";
+import { type ChangeEvent, InvalidInputError, Keyring, Security, type OperationStep, type Passphrase, type Provider, SecretManager, type TenantId, loadMasterKey, parseTenantId } from "@polyvault/core";
+import { type CallCounts, PgStateStore, ProviderGate, type RouteSpec, SqliteStateStore, type StateStore, SyncEngine, counting, emptyCounts, gated } from "@polyvault/sync";
 import { type LoadedConfig, loadConfig, resolveConfigPath } from "./config/load.js";
 import type { PolyvaultConfig } from "./config/schema.js";
 import { resolveDataDir } from "./data-dir.js";
@@ -74,7 +74,7 @@ export class Runtime {
       const fast = counting(gated(await createProvider(name, pc, dataDir, { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_TIMEOUT_MS, FAILOVER_TIMEOUT_MS), fast: true }, baseDir), gate), calls);
       sets.set(name, { provider, fast, gate, calls });
     }
-    const steps = [...(await buildSteps({ dataDir, config: loaded.config, env })), ...(options.steps ?? [])];
+    const steps = [...(await buildSteps({ dataDir, config: loaded.config, env, actor: options.actor })), ...(options.steps ?? [])];
     return new Runtime(dataDir, loaded, keyring, sets, master.warnings, { ...options, steps });
   }
 
@@ -148,9 +148,21 @@ export class Runtime {
     return [...out].sort().map(parseTenantId);
   }
 
+  /** `state: "sqlite"` (or none): the file in the data directory; a postgres:// URL: the shared store. */
   async state(): Promise<StateStore> {
-    this.#state ??= new SqliteStateStore(join(this.dataDir, "state.db"));
-    return this.#state;
+    if (this.#state) return this.#state;
+    const where = this.config.state;
+    if (where === undefined || where === "sqlite") {
+      this.#state = new SqliteStateStore(join(this.dataDir, "state.db"));
+      return this.#state;
+    }
+    const store = await PgStateStore.open(where); // refuses anything but a postgres:// or postgresql:// URL
+    if (this.#state) {
+      await store.close(); // a concurrent call opened one first
+      return this.#state;
+    }
+    this.#state = store;
+    return store;
   }
 
   /** Routes resolved against the live providers ("*" = every known tenant). */
@@ -184,6 +196,8 @@ export class Runtime {
       await s.fast.close();
     }
     await this.#state?.close();
+    // Signs the audit log's final checkpoint (and prunes past retention).
+    await Security.of(this.options.steps)?.close();
     this.keyring.close();
   }
 }

@@ -14,14 +14,12 @@ export interface StepContext {
   readonly env: NodeJS.ProcessEnv;
   /** The actor recorded without access control (the CLI passes $POLYVAULT_ACTOR or "local-operator"). */
   readonly actor?: string | undefined;
-  /** Where the configuration came from (undefined: the embedded default). */
-  readonly configPath?: string | undefined;
 }
 
 export async function buildSteps(ctx: StepContext): Promise<OperationStep[]> {
   const security = openSecurity(ctx);
   const principal = await security.authenticate(ctx.env.POLYVAULT_TOKEN, ctx.actor ?? LOCAL_OPERATOR);
-  await security.recordConfig(ctx.config, principal, ctx.configPath);
+  await security.recordConfig(ctx.config, principal);
   return security.steps(security.enforcing ? principal : undefined);
 }
 

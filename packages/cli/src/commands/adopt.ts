@@ -29,6 +29,7 @@ export function registerAdopt(program: Command, run: Runner): void {
         const manager = rt.manager(opts.tenant);
         const provider = rt.provider(opts.provider);
         const tenant = manager.tenant;
+        await ctx.authorize(tenant, "write");
         const unmanaged: string[] = [];
         for await (const h of listAll(provider, tenant)) if (!h.managed) unmanaged.push(h.name);
         const wanted = names.length ? names : unmanaged;

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Command } from "commander";
 import { EXIT_CODES, InvalidInputError, LOCAL_OPERATOR, Security, exportRecords, parseSince, verifyAuditLog } from "@polyvault/core";
 import { loadConfig, resolveConfigPath, resolveDataDir } from "@polyvault/runtime";
@@ -67,17 +68,23 @@ export function registerAudit(program: Command, run: Runner): void {
           const scope = security.scope(principal, "audit.export");
           // Authorize where the grant is (this also refuses a locked-out principal, audited); nowhere: denied.
           await security.authorize(principal, scope.all || scope.tenants.size === 0 ? "*" : ([...scope.tenants][0] as string), "audit.export");
-          const requestId = crypto.randomUUID();
+          const requestId = randomUUID();
           const base = { actor: principal, action: "audit.export", requestId, reason: since ? `since ${since.toISOString()}` : undefined };
           await security.record({ ...base, outcome: "started" });
           const out = ctx.io.stdout;
+          // Waits for a slow reader (backpressure); a reader that went away (`| head`) just ends the output.
+          let gone = false;
+          out.on("error", (err: NodeJS.ErrnoException) => {
+            if (err.code === "EPIPE") gone = true;
+          });
+          const write = (text: string): Promise<void> | undefined => (gone || out.write(text) ? undefined : new Promise((r) => out.once("drain", r)));
           let n = 0;
-          if (format === "json") out.write("[");
-          exportRecords(dataDir, { since, filter: scope.all ? undefined : (r) => r.tenant !== undefined && scope.tenants.has(r.tenant) }, (r) => {
-            out.write(format === "json" ? `${n ? "," : ""}\n  ${JSON.stringify(r)}` : `${JSON.stringify(r)}\n`);
+          if (format === "json") await write("[");
+          await exportRecords(dataDir, { since, filter: scope.all ? undefined : (r) => r.tenant !== undefined && scope.tenants.has(r.tenant) }, async (r) => {
+            await write(format === "json" ? `${n ? "," : ""}\n  ${JSON.stringify(r)}` : `${JSON.stringify(r)}\n`);
             n++;
           });
-          if (format === "json") out.write(n ? "\n]\n" : "]\n");
+          if (format === "json") await write(n ? "\n]\n" : "]\n");
           await security.record({ ...base, outcome: "ok" });
           ctx.out.note(`${n} record(s) exported`);
           return 0;

@@ -69,6 +69,7 @@ export function registerBackup(program: Command, run: Runner): void {
       run(async (ctx, opts: { tenant: string; out: string }) => {
         const rt = await ctx.runtime();
         const tenant = parseTenantId(opts.tenant);
+        await ctx.authorize(tenant, "backup");
         const master = await loadMasterKey({ dataDir: rt.dataDir, env: ctx.io.env });
         const signer = backupSigner(master.key);
         master.key.fill(0);
@@ -126,6 +127,10 @@ export function registerBackup(program: Command, run: Runner): void {
       run(async (ctx, file: string, opts: { tenant?: string; dryRun?: boolean }) => {
         const { bundle, dataDir, masterKey } = await verifiedBundle(ctx, file);
         const tenant = bundle.header.tenant;
+        await ctx.authorizeWithoutRuntime(tenant, "restore").catch((err: unknown) => {
+          masterKey.fill(0);
+          throw err;
+        });
         const used = new Set(bundle.secrets.flatMap((s) => s.versions.map((v) => v.keyVersion)));
         let keyring: string;
         let actions: RestoreAction[] = [];

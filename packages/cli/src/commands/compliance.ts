@@ -1,5 +1,9 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import {
+  AUDIT_DEFAULTS,
+  AUDIT_FILES,
   type AuditFacts,
   type ComplianceStore,
   PendingRotations,
@@ -9,6 +13,7 @@ import {
   parseStandard,
   providerLocation,
   readDrills,
+  verifyAuditLog,
 } from "@polyvault/core";
 import type { Runtime } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
@@ -36,8 +41,32 @@ function storesOf(rt: Runtime, tenant: TenantId): ComplianceStore[] {
   return out;
 }
 
-/** The audit log's facts. Wired by the runtime once the signed audit log is in place; until then the audit controls fail. */
-function auditFacts(_rt: Runtime): AuditFacts | undefined {
+/** The audit log's facts, from the signed log in the data directory. */
+function auditFacts(rt: Runtime): AuditFacts {
+  return {
+    retentionDays: rt.config.audit?.retentionDays ?? AUDIT_DEFAULTS.retentionDays,
+    oldestRecordAt: firstRecordTime(join(rt.dataDir, AUDIT_FILES.log)),
+    async verify() {
+      // This process is itself appending: its own records are sealed by the checkpoint at exit.
+      const r = verifyAuditLog(rt.dataDir, { allowUnsignedTail: true });
+      return r.ok ? { ok: true, records: r.records } : { ok: false, records: r.records, firstBad: r.firstBad.seq ?? r.firstBad.line, reason: r.problem };
+    },
+  };
+}
+
+function firstRecordTime(logPath: string): Date | undefined {
+  let text: string;
+  try {
+    text = readFileSync(logPath, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    const time = (JSON.parse(line) as { time?: string }).time;
+    if (time) return new Date(time);
+  }
   return undefined;
 }
 
@@ -54,6 +83,7 @@ export function registerCompliance(program: Command, run: Runner): void {
         const standard = parseStandard(opts.standard);
         const rt = await ctx.runtime();
         const tenant = rt.manager(opts.tenant).tenant;
+        await ctx.authorize(tenant, "compliance");
         const report = await checkCompliance(
           {
             tenant,

@@ -13,6 +13,7 @@ import { registerRotation } from "./rotation.js";
 import { registerSecrets } from "./secrets.js";
 import { registerSync } from "./sync.js";
 import { registerMigrate } from "./migrate.js";
+import { registerServe } from "./serve.js";
 import { registerAdopt } from "./adopt.js";
 
-export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerSync, registerMigrate, registerAdopt, registerRotation, registerAudit, registerCompliance, registerBackup, registerDemo];
+export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerSync, registerMigrate, registerAdopt, registerRotation, registerAudit, registerCompliance, registerBackup, registerServe, registerDemo];

@@ -25,6 +25,7 @@ export function registerKeys(program: Command, run: Runner): void {
     .action(
       run(async (ctx) => {
         const rt = await ctx.runtime();
+        await ctx.authorize("*", "keys");
         const counts = await usage(rt);
         const versions = rt.keyring.versions().map((v) => ({ ...v, current: v.version === rt.keyring.current, protects: counts.get(v.version) ?? 0 }));
         ctx.out.result({ current: rt.keyring.current, versions }, () =>
@@ -40,6 +41,7 @@ export function registerKeys(program: Command, run: Runner): void {
     .action(
       run(async (ctx) => {
         const rt = await ctx.runtime();
+        await ctx.authorize("*", "keys");
         const version = await rt.keyring.rotate();
         ctx.out.result({ current: version }, () => `key version ${version} added and now current; run \`polyvault keys rewrap\` to re-encrypt existing secrets`);
         return 0;
@@ -53,6 +55,7 @@ export function registerKeys(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts: { tenant?: string }) => {
         const rt = await ctx.runtime();
+        await ctx.authorize(opts.tenant ?? "*", "rewrap");
         const tenants = opts.tenant ? [rt.manager(opts.tenant).tenant] : await rt.tenants();
         const results: RewrapResult[] = [];
         for (const tenant of tenants) {
@@ -80,6 +83,7 @@ export function registerKeys(program: Command, run: Runner): void {
         const version = Number(raw);
         if (!Number.isInteger(version) || version < 1) throw new InvalidInputError(`key version must be a positive whole number (got ${JSON.stringify(raw)})`);
         const rt = await ctx.runtime();
+        await ctx.authorize("*", "keys");
         const left = (await usage(rt)).get(version) ?? 0;
         if (left > 0) throw new CheckFailedError(`key version ${version} still protects ${left} stored secret version(s); run \`polyvault keys rewrap\` first`);
         await rt.keyring.retire(version);

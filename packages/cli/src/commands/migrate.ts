@@ -20,6 +20,7 @@ export function registerMigrate(program: Command, run: Runner): void {
       run(async (ctx, opts: { tenant: string; from: string; to: string; verify?: boolean; cutover?: boolean; preflightOnly?: boolean }) => {
         const rt = await ctx.runtime();
         const tenant = rt.manager(opts.tenant).tenant;
+        await ctx.authorize(tenant, "sync");
         if (opts.from === opts.to) throw new InvalidInputError("--from and --to name the same provider");
         if (opts.cutover && !rt.loaded.path) throw new InvalidInputError("--cutover rewrites the configuration file, but this run uses the embedded default; pass --config FILE");
         const input = { tenant, from: rt.provider(opts.from), to: rt.provider(opts.to), state: await rt.state(), keyring: rt.keyring };

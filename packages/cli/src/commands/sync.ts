@@ -53,6 +53,7 @@ export function registerSync(program: Command, run: Runner): void {
     .option("--exit-code", "exit 1 when the plan has conflicts or drift left for review")
     .action(
       run(async (ctx, opts: { route?: string; tenant?: string; exitCode?: boolean }) => {
+        await ctx.authorize(opts.tenant ?? "*", "sync");
         const engine = await (await ctx.runtime()).sync();
         const { actions, summary } = combine(await engine.plan({ route: opts.route, tenant: await tenantOf(ctx, opts.tenant) }));
         const changes = actions.filter((a) => a.action !== "noop");
@@ -74,6 +75,7 @@ export function registerSync(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts: { route?: string; tenant?: string; confirm?: boolean }) => {
         const rt = await ctx.runtime();
+        await ctx.authorize(opts.tenant ?? "*", "sync");
         const engine = await rt.sync();
         const bars = new Map<string, ReturnType<typeof progressBar>>();
         let runs: RouteRun[];
@@ -109,6 +111,7 @@ export function registerSync(program: Command, run: Runner): void {
     .option("--watch", "stay running as the scheduler (each route on its cron; one process per route at a time)")
     .action(
       run(async (ctx, opts: { watch?: boolean }) => {
+        await ctx.authorize("*", "sync");
         const engine = await (await ctx.runtime()).sync();
         if (!opts.watch) {
           const runs = await engine.runDue();
@@ -138,6 +141,7 @@ export function registerSync(program: Command, run: Runner): void {
     .action(
       run(async (ctx) => {
         const rt = await ctx.runtime();
+        await ctx.authorize("*", "sync");
         const status = await (await rt.sync()).status();
         const breakers = Object.fromEntries([...rt.providers.keys()].map((n) => [n, rt.gate(n).breakerState]));
         ctx.out.result({ ...status, breakers }, () => [

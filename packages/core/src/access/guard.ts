@@ -58,7 +58,8 @@ export class Guard {
     let message = decision.reason;
     if (failure) {
       await this.#afterFailure(failure, tenant);
-      if (failure.justLocked && failure.lockedUntil) message += `; after ${failure.failures} denied requests principal ${this.principal} is locked out until ${failure.lockedUntil.toISOString()}`;
+      if (failure.justLocked && failure.lockedUntil)
+        message += `; after ${failure.failures} denied requests principal ${this.principal} is locked out until ${failure.lockedUntil.toISOString()}`;
     }
     throw new AccessDeniedError(message);
   }
@@ -66,7 +67,13 @@ export class Guard {
   async #afterFailure(failure: FailureResult, tenant: string): Promise<void> {
     const { alerts } = this.deps;
     if (failure.failures === alerts.violationThreshold) {
-      await alerts.notify({ kind: "access.violations", principal: this.principal, tenant: tenant === "*" ? undefined : tenant, failures: failure.failures, threshold: alerts.violationThreshold });
+      await alerts.notify({
+        kind: "access.violations",
+        principal: this.principal,
+        tenant: tenant === "*" ? undefined : tenant,
+        failures: failure.failures,
+        threshold: alerts.violationThreshold,
+      });
     }
     if (failure.justLocked && failure.lockedUntil) {
       const until = failure.lockedUntil.toISOString();

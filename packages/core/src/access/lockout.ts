@@ -20,6 +20,8 @@ interface State {
   principals: Record<string, Entry>;
 }
 
+const MAX_KEPT = 1000;
+
 export interface FailureResult {
   /** Failures within the window, this one included. */
   readonly failures: number;
@@ -57,8 +59,10 @@ export class LockoutStore {
       const now = this.#now().getTime();
       const state = this.#read();
       const entry = state.principals[principal] ?? { failures: [] };
-      if (entry.lockedUntil !== undefined && entry.lockedUntil > now) return { failures: entry.failures.length, lockedUntil: new Date(entry.lockedUntil), justLocked: false };
-      entry.failures = [...entry.failures.filter((t) => t > now - this.policy.windowSeconds * 1000), now];
+      if (entry.lockedUntil !== undefined && entry.lockedUntil > now)
+        return { failures: entry.failures.length, lockedUntil: new Date(entry.lockedUntil), justLocked: false };
+      // Capped, so a flood of bad tokens cannot grow the file without bound (counts past the cap stay at the cap).
+      entry.failures = [...entry.failures.filter((t) => t > now - this.policy.windowSeconds * 1000), now].slice(-MAX_KEPT);
       delete entry.lockedUntil;
       const count = entry.failures.length;
       const justLocked = options.lock !== false && count >= this.policy.maxFailures;

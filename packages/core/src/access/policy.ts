@@ -7,7 +7,11 @@ import picomatch from "picomatch";
 import { type AccessOptions, type Grant, NAMED_PERMISSIONS, type Permission, ROLE_PERMISSIONS } from "./types.js";
 
 export type Decision =
-  | { readonly allowed: true; readonly roles: string[]; /** For `list`: which names the caller may see (absent: all). */ readonly visible?: ((name: string) => boolean) | undefined }
+  | {
+      readonly allowed: true;
+      readonly roles: string[] /** For `list`: which names the caller may see (absent: all). */;
+      readonly visible?: ((name: string) => boolean) | undefined;
+    }
   | { readonly allowed: false; readonly reason: string };
 
 interface CompiledGrant extends Grant {
@@ -38,12 +42,15 @@ export class AccessControl {
 
   /** `tenant` "*" asks for something that belongs to no tenant (the audit log, the keyring). */
   authorize(principal: string, tenant: string, permission: Permission, name?: string): Decision {
-    const grants = (this.#grants.get(principal) ?? []).filter((g) => ROLE_PERMISSIONS[g.role].includes(permission) && (g.tenants.includes("*") || (tenant !== "*" && g.tenants.includes(tenant))));
-    const where = tenant === "*" ? "outside a tenant (needs a grant on tenants: [\"*\"])" : `in tenant ${tenant}`;
+    const grants = (this.#grants.get(principal) ?? []).filter(
+      (g) => ROLE_PERMISSIONS[g.role].includes(permission) && (g.tenants.includes("*") || (tenant !== "*" && g.tenants.includes(tenant))),
+    );
+    const where = tenant === "*" ? 'outside a tenant (needs a grant on tenants: ["*"])' : `in tenant ${tenant}`;
     if (grants.length === 0) return { allowed: false, reason: `no role of principal ${principal} grants ${permission} ${where}` };
     if (name !== undefined && NAMED_PERMISSIONS.has(permission)) {
       const ok = grants.filter((g) => !g.match || g.match(name));
-      if (ok.length === 0) return { allowed: false, reason: `no role of principal ${principal} grants ${permission} on secret ${JSON.stringify(name)} ${where}` };
+      if (ok.length === 0)
+        return { allowed: false, reason: `no role of principal ${principal} grants ${permission} on secret ${JSON.stringify(name)} ${where}` };
       return { allowed: true, roles: ok.map((g) => g.role) };
     }
     const matchers = grants.map((g) => g.match);

@@ -28,7 +28,7 @@ export interface SecurityOptions {
   readonly now?: (() => Date) | undefined;
 }
 
-const bySteps = new WeakMap<OperationStep, Security>();
+const bySteps = new WeakMap<OperationStep, { security: Security; principal: string | undefined }>();
 
 export class Security {
   readonly audit: AuditLog;
@@ -46,9 +46,22 @@ export class Security {
 
   /** The Security behind steps built by steps() (for commands that need to authorize outside SecretManager). */
   static of(steps: readonly OperationStep[] | undefined): Security | undefined {
+    return Security.#lookup(steps)?.security;
+  }
+
+  /**
+   * Authorizes a command that is not a SecretManager operation (keys, sync, backup, …) for the principal
+   * the steps were built for; a no-op when the steps carry no access control. Throws AccessDeniedError.
+   */
+  static async authorizeSteps(steps: readonly OperationStep[] | undefined, tenant: string, permission: Permission, name?: string): Promise<void> {
+    const found = Security.#lookup(steps);
+    if (found?.principal !== undefined) await found.security.authorize(found.principal, tenant, permission, name);
+  }
+
+  static #lookup(steps: readonly OperationStep[] | undefined): { security: Security; principal: string | undefined } | undefined {
     for (const s of steps ?? []) {
-      const sec = bySteps.get(s);
-      if (sec) return sec;
+      const found = bySteps.get(s);
+      if (found) return found;
     }
     return undefined;
   }
@@ -71,9 +84,16 @@ export class Security {
     const failure = await this.lockout.recordFailure(UNAUTHENTICATED, { lock: false }).catch(() => undefined);
     await this.record({ actor: UNAUTHENTICATED, action: "authenticate", outcome: "UNAUTHORIZED", reason, requestId: randomUUID() }).catch(() => undefined);
     if (failure?.failures === this.alerts.violationThreshold) {
-      await this.alerts.notify({ kind: "access.violations", principal: UNAUTHENTICATED, failures: failure.failures, threshold: this.alerts.violationThreshold });
+      await this.alerts.notify({
+        kind: "access.violations",
+        principal: UNAUTHENTICATED,
+        failures: failure.failures,
+        threshold: this.alerts.violationThreshold,
+      });
     }
-    throw new UnauthorizedError(token ? "POLYVAULT_TOKEN does not match any principal in the access configuration" : "access control is on: set POLYVAULT_TOKEN to your token");
+    throw new UnauthorizedError(
+      token ? "POLYVAULT_TOKEN does not match any principal in the access configuration" : "access control is on: set POLYVAULT_TOKEN to your token",
+    );
   }
 
   /** Allows or throws AccessDeniedError (audited, counted); a no-op with access control off. `tenant` "*": no tenant. */
@@ -105,7 +125,7 @@ export class Security {
     const steps: OperationStep[] = [];
     if (guard) steps.push(new AccessStep(guard));
     steps.push(new AuditStep(this.audit, { actor: guard ? principal : undefined, onWriteFailure: (err, r) => this.#auditFailed(err, r) }));
-    for (const s of steps) bySteps.set(s, this);
+    for (const s of steps) bySteps.set(s, { security: this, principal: guard ? principal : undefined });
     return steps;
   }
 
@@ -120,8 +140,8 @@ export class Security {
   }
 
   /** Appends `config.change` when the configuration differs from the one last recorded. */
-  recordConfig(config: object, actor: string, source: string | undefined): Promise<boolean> {
-    return recordConfigChange(this.audit, config, actor, source).catch(async (err: unknown) => {
+  recordConfig(config: object, actor: string): Promise<boolean> {
+    return recordConfigChange(this.audit, config, actor).catch(async (err: unknown) => {
       await this.#auditFailed(err, { actor, action: "config.change", outcome: "ok" });
       throw err;
     });

@@ -57,7 +57,8 @@ export class Alerts {
     let key: Buffer | undefined;
     if (config.secretEnv !== undefined) {
       const raw = env[config.secretEnv];
-      if (!raw) throw new InvalidInputError(`alerts.secretEnv names ${config.secretEnv}, but that environment variable is not set (it holds the webhook's HMAC key)`);
+      if (!raw)
+        throw new InvalidInputError(`alerts.secretEnv names ${config.secretEnv}, but that environment variable is not set (it holds the webhook's HMAC key)`);
       key = Buffer.from(raw, "utf8");
     }
     return new Alerts({ webhook: config.webhook, key, violationThreshold: config.violationThreshold, expiryDays: config.expiryDays });
@@ -77,7 +78,12 @@ export class Alerts {
         async () => {
           attempts++;
           const timestamp = String(Math.floor(Date.now() / 1000));
-          const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "polyvault-alerts/1", "x-polyvault-event": event.kind, [TIMESTAMP_HEADER]: timestamp };
+          const headers: Record<string, string> = {
+            "content-type": "application/json",
+            "user-agent": "polyvault-alerts/1",
+            "x-polyvault-event": event.kind,
+            [TIMESTAMP_HEADER]: timestamp,
+          };
           if (this.#init.key) headers[SIGNATURE_HEADER] = signAlert(this.#init.key, timestamp, body);
           const res = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.#init.timeoutMs ?? 5_000) });
           await res.arrayBuffer().catch(() => undefined);

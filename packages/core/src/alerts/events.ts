@@ -10,17 +10,44 @@ export interface AlertError {
 
 export type AlertEvent =
   /** A principal (or "(unauthenticated)") reached `violationThreshold` denied requests within the lockout window. */
-  | { readonly kind: "access.violations"; readonly principal: string; readonly tenant?: string | undefined; readonly failures: number; readonly threshold: number }
+  | {
+      readonly kind: "access.violations";
+      readonly principal: string;
+      readonly tenant?: string | undefined;
+      readonly failures: number;
+      readonly threshold: number;
+    }
   | { readonly kind: "access.lockout"; readonly principal: string; readonly until: string; readonly failures: number }
   | { readonly kind: "rotation.failure"; readonly tenant: string; readonly name: string; readonly error: AlertError }
   | { readonly kind: "secret.expiring"; readonly tenant: string; readonly name: string; readonly expiresAt: string; readonly daysLeft: number }
-  | { readonly kind: "sync.failure"; readonly route: string; readonly target?: string | undefined; readonly tenant?: string | undefined; readonly error: AlertError }
-  | { readonly kind: "sync.conflict"; readonly route: string; readonly target: string; readonly tenant: string; readonly name: string; readonly reason?: string | undefined }
+  | {
+      readonly kind: "sync.failure";
+      readonly route: string;
+      readonly target?: string | undefined;
+      readonly tenant?: string | undefined;
+      readonly error: AlertError;
+    }
+  | {
+      readonly kind: "sync.conflict";
+      readonly route: string;
+      readonly target: string;
+      readonly tenant: string;
+      readonly name: string;
+      readonly reason?: string | undefined;
+    }
   | { readonly kind: "audit.write-failure"; readonly action: string; readonly tenant?: string | undefined; readonly error: AlertError };
 
 export type AlertKind = AlertEvent["kind"];
 
-export const ALERT_KINDS: readonly AlertKind[] = ["access.violations", "access.lockout", "rotation.failure", "secret.expiring", "sync.failure", "sync.conflict", "audit.write-failure"];
+export const ALERT_KINDS: readonly AlertKind[] = [
+  "access.violations",
+  "access.lockout",
+  "rotation.failure",
+  "secret.expiring",
+  "sync.failure",
+  "sync.conflict",
+  "audit.write-failure",
+];
 
 /** What notify() reports; it never throws, so an alert never hides the error that caused it. */
 export type AlertDelivery =

@@ -69,7 +69,8 @@ export class AuditLog {
     for (const f of FIELDS) {
       const v = record[f];
       if (v === undefined) continue;
-      if (typeof v !== "string" || v.length === 0 || v.length > 512) return Promise.reject(new InvalidInputError(`audit record field ${f} must be a string of 1–512 characters`));
+      if (typeof v !== "string" || v.length === 0 || v.length > 512)
+        return Promise.reject(new InvalidInputError(`audit record field ${f} must be a string of 1–512 characters`));
       clean[f] = v;
     }
     if (!clean.actor || !clean.action || !clean.outcome) return Promise.reject(new InvalidInputError("an audit record needs actor, action and outcome"));

@@ -13,7 +13,7 @@ import { canonical } from "./canonical.js";
 import { writeFileAtomicSync } from "./file-io.js";
 import { ensureSigningKey } from "./signing-key.js";
 
-export async function recordConfigChange(log: AuditLog, config: object, actor: string, source: string | undefined): Promise<boolean> {
+export async function recordConfigChange(log: AuditLog, config: object, actor: string): Promise<boolean> {
   const der = ensureSigningKey(log.dataDir).privateKey.export({ format: "der", type: "pkcs8" });
   const key = createHash("sha256").update("polyvault-config-digest/v1").update(der).digest();
   const digest = createHmac("sha256", key).update(canonical(config)).digest("hex");
@@ -25,7 +25,12 @@ export async function recordConfigChange(log: AuditLog, config: object, actor: s
     // first run
   }
   if (previous === digest) return false;
-  await log.append({ actor, action: "config.change", outcome: "ok", reason: source === undefined ? "embedded default" : "configuration file" });
+  await log.append({
+    actor,
+    action: "config.change",
+    outcome: "ok",
+    reason: previous === "" ? "first configuration recorded" : "configuration differs from the last one recorded",
+  });
   writeFileAtomicSync(path, `${digest}\n`);
   return true;
 }

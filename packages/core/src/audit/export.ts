@@ -1,12 +1,13 @@
 /**
  * `audit export`: the records (not the checkpoints) of the log, oldest first, optionally only those at
  * or after `since` and those a filter keeps (the CLI keeps the tenants the caller may audit). Streams:
- * each record is handed to `emit` as it is read, so a large log never sits in memory.
+ * each record is handed to `emit` as it is read (and `emit` may wait for the output to drain), so a
+ * large log never sits in memory.
  */
-import { existsSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { join } from "node:path";
 import { InvalidInputError, IntegrityError } from "../errors.js";
-import { forEachLine } from "./file-io.js";
+import { createInterface } from "node:readline";
 import { AUDIT_FILES, type AuditRecord } from "./types.js";
 
 export interface ExportOptions {
@@ -14,25 +15,27 @@ export interface ExportOptions {
   readonly filter?: ((record: AuditRecord) => boolean) | undefined;
 }
 
-export function exportRecords(dataDir: string, options: ExportOptions, emit: (record: AuditRecord) => void): number {
+export async function exportRecords(dataDir: string, options: ExportOptions, emit: (record: AuditRecord) => void | Promise<void>): Promise<number> {
   const path = join(dataDir, AUDIT_FILES.log);
   if (!existsSync(path)) return 0;
   const since = options.since?.getTime();
   let count = 0;
-  forEachLine(path, (line, lineNo) => {
+  let lineNo = 0;
+  const lines = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) {
+    lineNo++;
     let e: AuditRecord;
     try {
       e = JSON.parse(line) as AuditRecord;
     } catch {
       throw new IntegrityError(`line ${lineNo} of ${path} is not valid JSON; run \`polyvault audit verify\``);
     }
-    if (e.type !== "record") return true;
-    if (since !== undefined && !(Date.parse(e.time) >= since)) return true;
-    if (options.filter && !options.filter(e)) return true;
-    emit(e);
+    if (e.type !== "record") continue;
+    if (since !== undefined && !(Date.parse(e.time) >= since)) continue;
+    if (options.filter && !options.filter(e)) continue;
+    await emit(e);
     count++;
-    return true;
-  });
+  }
   return count;
 }
 
@@ -46,5 +49,7 @@ export function parseSince(text: string, now = new Date()): Date {
     const d = new Date(text.trim());
     if (!Number.isNaN(d.getTime())) return d;
   }
-  throw new InvalidInputError(`--since ${JSON.stringify(text)} is not a time: use an ISO 8601 date or date-time (2025-01-31, 2025-01-31T12:00:00Z) or a duration such as 90m, 24h, 7d, 2w`);
+  throw new InvalidInputError(
+    `--since ${JSON.stringify(text)} is not a time: use an ISO 8601 date or date-time (2025-01-31, 2025-01-31T12:00:00Z) or a duration such as 90m, 24h, 7d, 2w`,
+  );
 }

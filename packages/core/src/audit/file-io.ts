@@ -73,9 +73,13 @@ export function readTail(fd: number): Tail {
 }
 
 /** Calls `fn` for each line (without its newline), in order, with its 1-based number; stops when fn returns false. */
-export function forEachLine(path: string, fn: (line: string, lineNo: number) => boolean | undefined): { lines: number; endsWithNewline: boolean } {
+export function forEachLine(
+  path: string,
+  fn: (line: string, lineNo: number) => boolean | undefined,
+  chunkBytes = 1 << 20,
+): { lines: number; endsWithNewline: boolean } {
   const fd = openSync(path, "r");
-  const buf = Buffer.alloc(1 << 20);
+  const buf = Buffer.alloc(chunkBytes);
   let carry = Buffer.alloc(0);
   let lineNo = 0;
   let last = -1;

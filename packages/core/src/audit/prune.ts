@@ -27,12 +27,16 @@ export function pruneLog(ctx: WriterContext, now: Date, retentionDays: number, o
   // Cheap check first: the oldest entry's time. onlyIfDue waits a day past the cutoff, so at most one rewrite a day.
   let oldest: number | undefined;
   try {
-    forEachLine(ctx.logPath, (line) => {
-      const e = JSON.parse(line) as { type?: string; time?: string };
-      if (e.type === "anchor") return true;
-      oldest = Date.parse(e.time ?? "");
-      return false;
-    });
+    forEachLine(
+      ctx.logPath,
+      (line) => {
+        const e = JSON.parse(line) as { type?: string; time?: string };
+        if (e.type === "anchor") return true;
+        oldest = Date.parse(e.time ?? "");
+        return false;
+      },
+      16_384,
+    ); // run at every close: read only the start of the file
   } catch {
     return { pruned: 0, skipped: "the log is missing or unreadable" };
   }
@@ -56,7 +60,14 @@ export function pruneLog(ctx: WriterContext, now: Date, retentionDays: number, o
   });
   if (!last) return { pruned: 0 };
 
-  const anchor: AuditAnchor = { v: 1, type: "anchor", time: now.toISOString(), count: last.seq, head: last.hash, sig: signStatement(ctx.keys().privateKey, last.seq, last.hash) };
+  const anchor: AuditAnchor = {
+    v: 1,
+    type: "anchor",
+    time: now.toISOString(),
+    count: last.seq,
+    head: last.hash,
+    sig: signStatement(ctx.keys().privateKey, last.seq, last.hash),
+  };
   const tmp = join(dirname(ctx.logPath), `.audit.log.${process.pid}.prune.tmp`);
   const out = openSync(tmp, "w", 0o600);
   const src = openSync(ctx.logPath, "r");

@@ -57,7 +57,10 @@ export class AuditStep implements OperationStep {
       if (!change) throw err;
       // Too late to refuse: the change is made. Say so plainly (and not retryable: a retry would repeat it).
       const what = op.name === undefined ? `${op.action} in tenant ${op.tenant}` : `${op.action} of ${JSON.stringify(op.name)} in tenant ${op.tenant}`;
-      throw new InternalError(`${what} was applied, but its outcome could not be written to the audit log (which holds its write-ahead record): ${(err as Error).message}`, { cause: err });
+      throw new InternalError(
+        `${what} was applied, but its outcome could not be written to the audit log (which holds its write-ahead record): ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     return result;
   }

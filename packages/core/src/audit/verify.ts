@@ -12,7 +12,8 @@ import { forEachLine } from "./file-io.js";
 import { type HeadEntry, headSeq, readHead } from "./head.js";
 import { loadSigningKey } from "./signing-key.js";
 import { AUDIT_FILES } from "./types.js";
-import { type Walk, diagnose, newWalk, step } from "./walk.js";
+import { diagnose } from "./diagnose.js";
+import { type Walk, newWalk, step } from "./walk.js";
 
 export interface VerifyOptions {
   /** Accept entries after the last checkpoint (a live writer has not sealed them yet). */
@@ -31,7 +32,11 @@ export interface VerifySummary {
 
 export type VerifyResult =
   | ({ readonly ok: true } & VerifySummary)
-  | ({ readonly ok: false; readonly firstBad: { readonly line: number | undefined; readonly seq: number | undefined }; readonly problem: string } & VerifySummary);
+  | ({
+      readonly ok: false;
+      readonly firstBad: { readonly line: number | undefined; readonly seq: number | undefined };
+      readonly problem: string;
+    } & VerifySummary);
 
 export function verifyAuditLog(dataDir: string, options: VerifyOptions = {}): VerifyResult {
   const logPath = join(dataDir, AUDIT_FILES.log);
@@ -51,13 +56,19 @@ export function verifyAuditLog(dataDir: string, options: VerifyOptions = {}): Ve
     lastSeq: w.expSeq - 1,
     unsignedTail: w.expSeq - 1 - w.lastCheckpointSeq,
   });
-  const fail = (line: number | undefined, seq: number | undefined, problem: string): VerifyResult => ({ ok: false, firstBad: { line, seq }, problem, ...summary() });
+  const fail = (line: number | undefined, seq: number | undefined, problem: string): VerifyResult => ({
+    ok: false,
+    firstBad: { line, seq },
+    problem,
+    ...summary(),
+  });
 
   if (w.failure) {
     const d = diagnose(w);
     return fail(d.line, d.seq, d.problem);
   }
-  if (!endsWithNewline) return fail(w.lastLine, w.expSeq - 1, `line ${w.lastLine} has no line end: a write was cut short, or the line was edited`);
+  if (!endsWithNewline)
+    return fail(w.lastLine, w.expSeq - 1, `line ${w.lastLine} (record ${w.expSeq - 1}) has no line end: a write was cut short, or the line was edited`);
   const headProblem = checkHead(w, head, keys?.publicKey);
   if (headProblem) return fail(headProblem.line, headProblem.seq, headProblem.problem);
   const unsigned = w.expSeq - 1 - w.lastCheckpointSeq;
@@ -65,28 +76,44 @@ export function verifyAuditLog(dataDir: string, options: VerifyOptions = {}): Ve
     return fail(
       w.firstUnsignedLine,
       w.lastCheckpointSeq + 1,
-      `${unsigned} entr${unsigned === 1 ? "y" : "ies"} from record ${w.lastCheckpointSeq + 1} on follow the last signed checkpoint: appended without a signature, or left by a writer that stopped before sealing them (the next writer seals them; --allow-unsigned-tail accepts them)`,
+      `line ${w.firstUnsignedLine} (record ${w.lastCheckpointSeq + 1}) is not signed: ${unsigned} entr${unsigned === 1 ? "y" : "ies"} from record ${w.lastCheckpointSeq + 1} on follow the last signed checkpoint: appended without a signature, or left by a writer that stopped before sealing them (the next writer seals them; --allow-unsigned-tail accepts them)`,
     );
   }
   return { ok: true, ...summary() };
 }
 
-function checkHead(w: Walk, head: HeadEntry | undefined, key: KeyObject | undefined): { line: number | undefined; seq: number | undefined; problem: string } | undefined {
+function checkHead(
+  w: Walk,
+  head: HeadEntry | undefined,
+  key: KeyObject | undefined,
+): { line: number | undefined; seq: number | undefined; problem: string } | undefined {
   const lastSeq = w.expSeq - 1;
   if (!head) {
-    if (w.checkpoints > 0 || w.anchored) return { line: undefined, seq: undefined, problem: `${AUDIT_FILES.head} is missing although the log has signed checkpoints: it was deleted, and the log may have been truncated` };
+    if (w.checkpoints > 0 || w.anchored)
+      return {
+        line: undefined,
+        seq: undefined,
+        problem: `${AUDIT_FILES.head} is missing although the log has signed checkpoints: it was deleted, and the log may have been truncated`,
+      };
     return undefined;
   }
-  if (!key || !verifyStatement(key, head.count, head.head, head.sig)) return { line: undefined, seq: undefined, problem: `${AUDIT_FILES.head} does not carry a valid signature by the audit key` };
+  if (!key || !verifyStatement(key, head.count, head.head, head.sig))
+    return { line: undefined, seq: undefined, problem: `${AUDIT_FILES.head} does not carry a valid signature by the audit key` };
   const hs = headSeq(head);
   if (w.anchored && hs <= w.firstSeq - 1) {
     // The head's entry was pruned; only an anchor that vouches for at least as much may replace it.
-    if (w.anchorCount < head.count) return { line: 1, seq: undefined, problem: `the anchor on line 1 covers ${w.anchorCount} entries, fewer than the signed head (${head.count})` };
+    if (w.anchorCount < head.count)
+      return { line: 1, seq: undefined, problem: `line 1 (the anchor) covers ${w.anchorCount} entries, fewer than the signed head (${head.count})` };
     return undefined;
   }
   if (lastSeq < hs) {
-    return { line: w.lastLine + 1, seq: lastSeq + 1, problem: `the log ends at record ${lastSeq} but its last signed checkpoint (${AUDIT_FILES.head}) is record ${hs}: records ${lastSeq + 1}–${hs} were cut off (truncated)` };
+    return {
+      line: w.lastLine + 1,
+      seq: lastSeq + 1,
+      problem: `line ${w.lastLine + 1} (record ${lastSeq + 1}) is missing: the log ends at record ${lastSeq} but its last signed checkpoint (${AUDIT_FILES.head}) is record ${hs}: records ${lastSeq + 1}–${hs} were cut off (truncated)`,
+    };
   }
-  if (w.headSeen !== hashEntry(head)) return { line: w.headLine, seq: hs, problem: `record ${hs} differs from the signed checkpoint kept in ${AUDIT_FILES.head}` };
+  if (w.headSeen !== hashEntry(head))
+    return { line: w.headLine, seq: hs, problem: `line ${w.headLine} (record ${hs}) differs from the signed checkpoint kept in ${AUDIT_FILES.head}` };
   return undefined;
 }

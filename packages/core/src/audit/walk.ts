@@ -1,8 +1,7 @@
 /**
- * One pass over the log's lines, stopping at the first inconsistency, plus one line of lookahead to
- * tell which of two neighbours is the bad one (an edited record breaks the link to the *next* record;
- * an inserted record forks the chain). `diagnose` turns the stop into the first bad record's line,
- * sequence number and a sentence a person can act on.
+ * One pass over the log's lines, checking each entry (MAC, sequence number, link to the one before,
+ * checkpoint signature) and stopping at the first that is wrong, after reading one more line so that
+ * diagnose.ts can tell which of two neighbours is the bad one.
  */
 import type { KeyObject } from "node:crypto";
 import { hashEntry, recordMac, verifyStatement } from "./canonical.js";
@@ -10,7 +9,7 @@ import type { AuditKeys } from "./signing-key.js";
 import { type HeadEntry, headSeq } from "./head.js";
 import { GENESIS } from "./types.js";
 
-type Parsed = { seq?: unknown; prev?: unknown; type?: unknown; count?: unknown; head?: unknown; sig?: unknown } & Record<string, unknown>;
+export type Parsed = { seq?: unknown; prev?: unknown; type?: unknown; count?: unknown; head?: unknown; sig?: unknown } & Record<string, unknown>;
 type Kind = "parse" | "gap" | "back" | "chain" | "checkpoint" | "anchor" | "shape" | "mac";
 
 export interface Walk {
@@ -37,7 +36,26 @@ export interface Walk {
 }
 
 export function newWalk(keys: AuditKeys | undefined, head: HeadEntry | undefined): Walk {
-  return { key: keys?.publicKey, macKey: keys?.macKey, headSeq: head ? headSeq(head) : undefined, expSeq: 1, expPrev: GENESIS, lastLine: 0, records: 0, checkpoints: 0, anchored: false, anchorCount: 0, firstSeq: 1, lastCheckpointSeq: 0, firstUnsignedLine: 1, headSeen: undefined, headLine: undefined, prev: undefined, failure: undefined, next: null };
+  return {
+    key: keys?.publicKey,
+    macKey: keys?.macKey,
+    headSeq: head ? headSeq(head) : undefined,
+    expSeq: 1,
+    expPrev: GENESIS,
+    lastLine: 0,
+    records: 0,
+    checkpoints: 0,
+    anchored: false,
+    anchorCount: 0,
+    firstSeq: 1,
+    lastCheckpointSeq: 0,
+    firstUnsignedLine: 1,
+    headSeen: undefined,
+    headLine: undefined,
+    prev: undefined,
+    failure: undefined,
+    next: null,
+  };
 }
 
 function parse(text: string): Parsed | undefined {
@@ -77,7 +95,8 @@ export function step(w: Walk, text: string, line: number): boolean {
     w.firstUnsignedLine = 2;
     return true;
   }
-  if ((e.type !== "record" && e.type !== "checkpoint") || !Number.isInteger(e.seq) || typeof e.prev !== "string") return stop("shape", "is not an audit entry (edited or inserted)");
+  if ((e.type !== "record" && e.type !== "checkpoint") || !Number.isInteger(e.seq) || typeof e.prev !== "string")
+    return stop("shape", "is not an audit entry (edited or inserted)");
   const seq = e.seq as number;
   if (e.type === "record") {
     if (!w.macKey) return stop("mac", KEY_MISSING.replace("checkpoints", "records"));
@@ -89,7 +108,8 @@ export function step(w: Walk, text: string, line: number): boolean {
   if (e.type === "checkpoint") {
     if (e.count !== seq - 1 || e.head !== e.prev) return stop("checkpoint", "is a checkpoint whose count or head does not match its position (edited)");
     if (!w.key) return stop("checkpoint", KEY_MISSING);
-    if (!verifyStatement(w.key, e.count as number, e.head as string, e.sig)) return stop("checkpoint", "is a checkpoint whose signature does not match (edited or forged)");
+    if (!verifyStatement(w.key, e.count as number, e.head as string, e.sig))
+      return stop("checkpoint", "is a checkpoint whose signature does not match (edited or forged)");
     w.checkpoints++;
     w.lastCheckpointSeq = seq;
     w.firstUnsignedLine = line + 1;
@@ -105,34 +125,4 @@ export function step(w: Walk, text: string, line: number): boolean {
   w.expSeq = seq + 1;
   w.expPrev = hash;
   return true;
-}
-
-/** The first bad record: its line, its sequence number and what is wrong with it. */
-export function diagnose(w: Walk): { line: number; seq: number | undefined; problem: string } {
-  const f = w.failure;
-  if (!f) throw new Error("diagnose() without a failure");
-  const own = typeof f.entry?.seq === "number" ? f.entry.seq : undefined;
-  const at = (line: number, seq: number | undefined, problem: string) => ({ line, seq, problem: `line ${line}${seq === undefined ? "" : ` (record ${seq})`} ${problem}` });
-  const confirms = (e: Parsed | undefined) => e !== undefined && w.next !== null && w.next.prev === hashEntry(e);
-  switch (f.kind) {
-    case "gap":
-      // The next line continuing the chain where this one should have: this line was inserted.
-      if (w.next !== null && w.next.seq === w.expSeq && w.next.prev === w.expPrev) return at(f.line, w.expSeq, `holds record ${own}, ahead of its place: records reordered, or this one inserted (the next line continues the chain)`);
-      return at(f.line, w.expSeq, `is missing (deleted, or records reordered): line ${f.line} holds record ${own} instead`);
-    case "back": {
-      if (f.entry && hashEntry(f.entry) === w.expPrev) return at(f.line, w.expSeq, "is a copy of the line before it (inserted)");
-      // Two lines claim the same predecessor: the one the next line links to is genuine, the other inserted.
-      const fork = own === w.expSeq - 1 && f.entry?.prev === w.prev?.prev;
-      if (fork && w.prev && confirms(f.entry)) return at(w.prev.line, w.prev.seq, `is an inserted record: line ${f.line} carries the same place in the chain and the records after it link to that one`);
-      return at(f.line, w.expSeq, fork ? "is an inserted record: it forks the chain at its predecessor" : f.problem);
-    }
-    case "chain": {
-      // The link from this entry to the one before is broken: either that one was altered, or this one was.
-      const intact = confirms(f.entry) || (w.next === null && f.entry?.type === "checkpoint" && w.key !== undefined && verifyStatement(w.key, f.entry.count as number, f.entry.prev as string, f.entry.sig));
-      if ((intact || w.next === null) && w.prev) return at(w.prev.line, w.prev.seq, `was altered: its hash no longer matches the one record ${own} (line ${f.line}) carries`);
-      return at(f.line, own, "was altered: the hash it carries does not match the record before it");
-    }
-    default:
-      return at(f.line, f.kind === "parse" || f.kind === "shape" || f.kind === "mac" ? w.expSeq : own, f.problem);
-  }
 }

@@ -41,7 +41,8 @@ export interface WriteOutcome {
 /** Where the chain ends, read from the file (and audit.head) when the cached state is stale. */
 function loadState(ctx: WriterContext, fd: number): ChainState {
   const tail = readTail(fd);
-  if (!tail.complete) throw new IntegrityError(`${ctx.logPath} ends with an incomplete line; run \`polyvault audit verify\` (appends are refused until it is resolved)`);
+  if (!tail.complete)
+    throw new IntegrityError(`${ctx.logPath} ends with an incomplete line; run \`polyvault audit verify\` (appends are refused until it is resolved)`);
   const head: HeadEntry | undefined = readHead(ctx.headPath);
   let seq = 0;
   let hash = GENESIS;
@@ -58,7 +59,9 @@ function loadState(ctx: WriterContext, fd: number): ChainState {
   }
   // Never extend a log that lost entries the signed head vouches for: that would bury the truncation.
   if (head && headSeq(head) > seq) {
-    throw new IntegrityError(`${ctx.logPath} ends at record ${seq} but its last signed checkpoint is record ${headSeq(head)}: the log was truncated; appends are refused (see docs/audit.md)`);
+    throw new IntegrityError(
+      `${ctx.logPath} ends at record ${seq} but its last signed checkpoint is record ${headSeq(head)}: the log was truncated; appends are refused (see docs/audit.md)`,
+    );
   }
   const lastIsCheckpoint = last?.type === "checkpoint" || last?.type === "anchor";
   return {

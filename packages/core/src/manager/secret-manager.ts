@@ -4,7 +4,7 @@
  * check-and-set, and fails reads over to mirrors when the primary is unavailable.
  */
 import { ENVELOPE_OVERHEAD, type Keyring, digest, open, parseHeader, seal } from "../crypto/index.js";
-import { ConflictError, IntegrityError, NotFoundError, TooLargeError, isPolyvaultError } from "../errors.js";
+import { AccessDeniedError, ConflictError, IntegrityError, NotFoundError, TooLargeError, UnauthorizedError, isPolyvaultError } from "../errors.js";
 import { parseSecretName, type TenantId } from "../names.js";
 import { type Provider, type SecretHead, type StoredSecret, listAll } from "../provider.js";
 import { type GenerateOptions, generateSecret } from "./generate.js";
@@ -27,6 +27,8 @@ export interface SecretManagerOptions {
   readonly steps?: readonly OperationStep[] | undefined;
   /** Who is calling (recorded by the steps). */
   readonly actor?: string | undefined;
+  /** The request this manager serves (the gateway makes one per request), for the audit log. */
+  readonly requestId?: string | undefined;
 }
 
 export interface SetOptions {
@@ -68,6 +70,7 @@ export class SecretManager {
   readonly #mirrors: readonly Provider[];
   readonly #steps: readonly OperationStep[];
   readonly #actor: string | undefined;
+  readonly #requestId: string | undefined;
   readonly #listeners = new Set<(e: ChangeEvent) => void>();
 
   constructor(options: SecretManagerOptions) {
@@ -78,6 +81,7 @@ export class SecretManager {
     this.#mirrors = options.mirrors ?? [];
     this.#steps = options.steps ?? [];
     this.#actor = options.actor;
+    this.#requestId = options.requestId;
   }
 
   get primary(): Provider {
@@ -108,13 +112,17 @@ export class SecretManager {
   async set(name: string, value: Uint8Array | string, options: SetOptions = {}): Promise<{ version: number }> {
     const secretName = parseSecretName(name);
     const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
-    return this.#run("write", secretName, () => this.#write(secretName, bytes, options));
+    return this.#run("write", secretName, (op) => {
+      op.provider = this.#primary.name;
+      return this.#write(secretName, bytes, options);
+    });
   }
 
   /** A new value for an existing secret: the one given, or a generated one. */
   async rotate(name: string, options: { value?: Uint8Array | string | undefined; generate?: GenerateOptions } = {}): Promise<{ version: number }> {
     const secretName = parseSecretName(name);
-    return this.#run("rotate", secretName, async () => {
+    return this.#run("rotate", secretName, async (op) => {
+      op.provider = this.#primary.name;
       const head = await this.#primary.head(this.tenant, secretName);
       const value = options.value === undefined ? generateSecret(options.generate) : options.value;
       const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
@@ -154,8 +162,11 @@ export class SecretManager {
   // --- internals -------------------------------------------------------------------------------
 
   #run<T>(action: Action, name: string | undefined, body: (op: Operation) => Promise<T>): Promise<T> {
-    const op: Operation = { tenant: this.tenant, action, name, actor: this.#actor };
-    return runSteps(this.#steps, op, () => body(op));
+    const op: Operation = { tenant: this.tenant, action, name, actor: this.#actor, requestId: this.#requestId };
+    return runSteps(this.#steps, op, () => body(op)).catch((err: unknown) => {
+      if (err instanceof AccessDeniedError || err instanceof UnauthorizedError) this.metrics.failedAccessAttempts++;
+      throw err;
+    });
   }
 
   #emit(e: ChangeEvent): void {

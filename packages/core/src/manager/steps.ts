@@ -13,6 +13,8 @@ export interface Operation {
   readonly name?: string | undefined;
   /** Who asked (a principal id), when access control is on. */
   readonly actor?: string | undefined;
+  /** The request this operation belongs to (the gateway's request id), recorded in the audit log. */
+  readonly requestId?: string | undefined;
   /** Filled in by the operation: the provider that served or stored it. */
   provider?: string | undefined;
 }

@@ -1,7 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { AccessControl, type Permission, ROLE_PERMISSIONS, type Role, principalForToken, tokenSha256 } from "../../src/index.js";
 
-const ALL: Permission[] = ["read", "write", "rotate", "delete", "list", "versions", "rewrap", "keys", "audit.verify", "audit.export", "sync", "backup", "restore", "compliance"];
+const ALL: Permission[] = [
+  "read",
+  "write",
+  "rotate",
+  "delete",
+  "list",
+  "versions",
+  "rewrap",
+  "keys",
+  "audit.verify",
+  "audit.export",
+  "sync",
+  "backup",
+  "restore",
+  "compliance",
+];
 
 /** docs/access-control.md's matrix, written out independently of ROLE_PERMISSIONS. */
 const MATRIX: Record<Role, Permission[]> = {
@@ -15,7 +30,13 @@ const MATRIX: Record<Role, Permission[]> = {
 const principals = {
   root: { tokenSha256: tokenSha256("root-token"), roles: [{ role: "admin" as const, tenants: ["*"] }] },
   bob: { tokenSha256: tokenSha256("bob-token"), roles: [{ role: "reader" as const, tenants: ["acme"], secrets: ["db/*", "API_KEY"] }] },
-  carol: { tokenSha256: tokenSha256("carol-token"), roles: [{ role: "writer" as const, tenants: ["acme", "globex"] }, { role: "reader" as const, tenants: ["initech"] }] },
+  carol: {
+    tokenSha256: tokenSha256("carol-token"),
+    roles: [
+      { role: "writer" as const, tenants: ["acme", "globex"] },
+      { role: "reader" as const, tenants: ["initech"] },
+    ],
+  },
 };
 
 describe("role matrix", () => {
@@ -44,7 +65,10 @@ describe("AccessControl.authorize", () => {
     expect(ac.authorize("bob", "acme", "read", "db/url").allowed).toBe(true);
     expect(ac.authorize("bob", "acme", "read", "API_KEY").allowed).toBe(true);
     expect(ac.authorize("bob", "acme", "versions", "db/url").allowed).toBe(true);
-    expect(ac.authorize("bob", "acme", "read", "db/a/b")).toEqual({ allowed: false, reason: 'no role of principal bob grants read on secret "db/a/b" in tenant acme' });
+    expect(ac.authorize("bob", "acme", "read", "db/a/b")).toEqual({
+      allowed: false,
+      reason: 'no role of principal bob grants read on secret "db/a/b" in tenant acme',
+    });
     expect(ac.authorize("bob", "acme", "read", "dbx").allowed).toBe(false);
     expect(ac.authorize("bob", "acme", "read", "API_KEY2").allowed).toBe(false);
   });
@@ -58,11 +82,14 @@ describe("AccessControl.authorize", () => {
     expect(all.allowed && all.visible).toBeUndefined();
   });
 
-  it("tenant \"*\" (outside any tenant) needs a grant on every tenant", () => {
+  it('tenant "*" (outside any tenant) needs a grant on every tenant', () => {
     expect(ac.authorize("root", "*", "audit.verify").allowed).toBe(true);
     const auditorOfAcme = new AccessControl({ principals: { a: { tokenSha256: "0".repeat(64), roles: [{ role: "auditor", tenants: ["acme"] }] } } });
     expect(auditorOfAcme.authorize("a", "acme", "audit.export").allowed).toBe(true);
-    expect(auditorOfAcme.authorize("a", "*", "audit.verify")).toEqual({ allowed: false, reason: 'no role of principal a grants audit.verify outside a tenant (needs a grant on tenants: ["*"])' });
+    expect(auditorOfAcme.authorize("a", "*", "audit.verify")).toEqual({
+      allowed: false,
+      reason: 'no role of principal a grants audit.verify outside a tenant (needs a grant on tenants: ["*"])',
+    });
   });
 });
 

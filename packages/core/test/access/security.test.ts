@@ -1,7 +1,17 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { AccessDeniedError, type Operation, SecretValue, Security, UnauthorizedError, parseTenantId, runSteps, tokenSha256, verifyAuditLog } from "../../src/index.js";
+import {
+  AccessDeniedError,
+  type Operation,
+  SecretValue,
+  Security,
+  UnauthorizedError,
+  parseTenantId,
+  runSteps,
+  tokenSha256,
+  verifyAuditLog,
+} from "../../src/index.js";
 import { lines, tempDir } from "../audit/helpers.js";
 import { startReceiver } from "../alerts/receiver.js";
 
@@ -10,7 +20,8 @@ const CANARY = "CANARY-c0ffee-VALUE";
 const acme = parseTenantId("acme");
 const globex = parseTenantId("globex");
 const op = (tenant: typeof acme, action: Operation["action"], name?: string): Operation => ({ tenant, action, name, actor: "ignored-env-actor" });
-const secret = (name: string) => new SecretValue({ tenant: "acme", name, version: 1, servedBy: "local", stale: false, updatedAt: undefined, labels: {}, keyVersion: 1 }, Buffer.from(CANARY));
+const secret = (name: string) =>
+  new SecretValue({ tenant: "acme", name, version: 1, servedBy: "local", stale: false, updatedAt: undefined, labels: {}, keyVersion: 1 }, Buffer.from(CANARY));
 const access = {
   principals: {
     bob: { tokenSha256: tokenSha256("bob-token"), roles: [{ role: "reader" as const, tenants: ["acme"], secrets: ["db/*"] }] },
@@ -33,7 +44,10 @@ describe("Security: authentication, the access step, lockout, audit and alerts t
     await sec.close();
     await rx.close();
   });
-  const records = () => lines(dir).map((l) => JSON.parse(l)).filter((e) => e.type === "record");
+  const records = () =>
+    lines(dir)
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === "record");
 
   it("no token or an unknown token: UnauthorizedError, audited, counted; a known token names its principal", async () => {
     await expect(sec.authenticate(undefined)).rejects.toThrow(new UnauthorizedError("access control is on: set POLYVAULT_TOKEN to your token"));
@@ -55,7 +69,11 @@ describe("Security: authentication, the access step, lockout, audit and alerts t
     v.wipe();
     const listed = await runSteps(steps, op(acme, "list"), async () => [{ name: "db/url" }, { name: "API_KEY" }, { name: "db/x/y" }]);
     expect(listed).toEqual([{ name: "db/url" }]);
-    expect(records().slice(-2).map((r) => [r.actor, r.action, r.tenant, r.name, r.outcome])).toEqual([
+    expect(
+      records()
+        .slice(-2)
+        .map((r) => [r.actor, r.action, r.tenant, r.name, r.outcome]),
+    ).toEqual([
       ["bob", "read", "acme", "db/url", "ok"],
       ["bob", "list", "acme", undefined, "ok"],
     ]);
@@ -73,7 +91,9 @@ describe("Security: authentication, the access step, lockout, audit and alerts t
     for (const [t, a, n] of attempts) await expect(runSteps(steps, op(t, a, n), body)).rejects.toThrow(AccessDeniedError);
     const fifth = await runSteps(steps, op(acme, "rotate", "db/url"), body).catch((e: unknown) => e as Error);
     expect(fifth).toBeInstanceOf(AccessDeniedError);
-    expect(fifth.message).toBe(`no role of principal bob grants rotate in tenant acme; after 5 denied requests principal bob is locked out until ${new Date(now + 60_000).toISOString()}`);
+    expect((fifth as Error).message).toBe(
+      `no role of principal bob grants rotate in tenant acme; after 5 denied requests principal bob is locked out until ${new Date(now + 60_000).toISOString()}`,
+    );
     expect(body).not.toHaveBeenCalled();
     expect(sec.failedAccessAttempts("acme")).toBe(4);
     expect(sec.failedAccessAttempts("globex")).toBe(1);
@@ -92,7 +112,7 @@ describe("Security: authentication, the access step, lockout, audit and alerts t
     const steps = sec.steps("bob");
     const err = await runSteps(steps, op(acme, "read", "db/url"), async () => secret("db/url")).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(AccessDeniedError);
-    expect(err.message).toBe(`principal bob is locked out until ${new Date(now + 60_000).toISOString()} after repeated denied requests`);
+    expect((err as Error).message).toBe(`principal bob is locked out until ${new Date(now + 60_000).toISOString()} after repeated denied requests`);
     expect(records().at(-1)).toMatchObject({ actor: "bob", action: "read", outcome: "denied", reason: "locked out" });
     expect(await sec.authenticate("root-token")).toBe("root");
     (await runSteps(sec.steps("root"), op(acme, "read", "db/url"), async () => secret("db/url"))).wipe();
@@ -106,6 +126,9 @@ describe("Security: authentication, the access step, lockout, audit and alerts t
     expect(sec.allows("root", "acme", "audit.export")).toBe(true);
     expect(sec.allows("bob", "acme", "audit.export")).toBe(false);
     expect(Security.of(sec.steps("root"))).toBe(sec);
+    await Security.authorizeSteps(sec.steps("root"), "*", "keys");
+    await expect(Security.authorizeSteps(sec.steps("bob"), "*", "keys")).rejects.toThrow(/no role of principal bob grants keys outside a tenant/);
+    await Security.authorizeSteps([], "*", "keys");
   });
 
   it("no value in the audit log, the access state or any webhook body; the log verifies", async () => {
@@ -128,6 +151,29 @@ describe("Security without access control", () => {
     await runSteps(steps, { tenant: acme, action: "delete", name: "x", actor: "ops-person" }, async () => undefined);
     await sec.authorize("anyone", "*", "keys");
     await sec.close();
-    expect(lines(dir).map((l) => JSON.parse(l)).filter((e) => e.type === "record").map((r) => r.actor)).toEqual(["ops-person", "ops-person"]);
+    expect(
+      lines(dir)
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.type === "record")
+        .map((r) => r.actor),
+    ).toEqual(["ops-person", "ops-person"]);
+  });
+});
+
+describe("Security when the audit log cannot be written", () => {
+  it("refuses the change before it runs and sends a signed audit.write-failure alert", async () => {
+    const rx = await startReceiver(KEY);
+    try {
+      const dir = tempDir();
+      mkdirSync(join(dir, "audit.log"));
+      const sec = new Security({ dataDir: dir, env: { ALERT_KEY: KEY }, access, alerts: { webhook: rx.url, secretEnv: "ALERT_KEY" } });
+      const body = vi.fn(async () => ({ version: 1 }));
+      await expect(runSteps(sec.steps("root"), op(acme, "write", "db/url"), body)).rejects.toThrow(/cannot be written \(EISDIR\); the operation is refused/);
+      expect(body).not.toHaveBeenCalled();
+      expect(rx.received.map((r) => [r.json.kind, r.json.action, r.json.tenant, r.signatureValid])).toEqual([["audit.write-failure", "write", "acme", true]]);
+      expect((rx.received[0]?.json.error as { code: string }).code).toBe("UNAVAILABLE");
+    } finally {
+      await rx.close();
+    }
   });
 });

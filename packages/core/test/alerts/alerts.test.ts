@@ -33,7 +33,11 @@ describe("Alerts", () => {
 
   it("a receiver with another key sees an invalid signature", async () => {
     const rx = await receiver();
-    await Alerts.fromConfig({ webhook: rx.url, secretEnv: "ALERT_KEY" }, { ALERT_KEY: "some-other-key" }).notify({ kind: "sync.failure", route: "r", error: { code: "UNAVAILABLE", message: "down" } });
+    await Alerts.fromConfig({ webhook: rx.url, secretEnv: "ALERT_KEY" }, { ALERT_KEY: "some-other-key" }).notify({
+      kind: "sync.failure",
+      route: "r",
+      error: { code: "UNAVAILABLE", message: "down" },
+    });
     expect(rx.received[0]?.signatureValid).toBe(false);
   });
 
@@ -48,7 +52,13 @@ describe("Alerts", () => {
 
   it("does not retry a 400; reports it without throwing", async () => {
     const rx = await receiver([400]);
-    const d = await new Alerts({ webhook: rx.url, key: Buffer.from(KEY), minRetryMs: 10 }).notify({ kind: "secret.expiring", tenant: "acme", name: "API_KEY", expiresAt: "2030-01-01T00:00:00.000Z", daysLeft: 3 });
+    const d = await new Alerts({ webhook: rx.url, key: Buffer.from(KEY), minRetryMs: 10 }).notify({
+      kind: "secret.expiring",
+      tenant: "acme",
+      name: "API_KEY",
+      expiresAt: "2030-01-01T00:00:00.000Z",
+      daysLeft: 3,
+    });
     expect(d).toEqual({ delivered: false, attempts: 1, error: "webhook answered HTTP 400" });
     expect(rx.received).toHaveLength(1);
   });
@@ -58,7 +68,11 @@ describe("Alerts", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { port } = server.address() as AddressInfo;
     await new Promise((r) => server.close(r));
-    const d = await new Alerts({ webhook: `http://127.0.0.1:${port}/`, key: Buffer.from(KEY), retries: 2, minRetryMs: 10 }).notify({ kind: "audit.write-failure", action: "write", error: { code: "UNAVAILABLE", message: "EISDIR" } });
+    const d = await new Alerts({ webhook: `http://127.0.0.1:${port}/`, key: Buffer.from(KEY), retries: 2, minRetryMs: 10 }).notify({
+      kind: "audit.write-failure",
+      action: "write",
+      error: { code: "UNAVAILABLE", message: "EISDIR" },
+    });
     expect(d.delivered).toBe(false);
     expect(d.attempts).toBe(3);
   });
@@ -68,15 +82,26 @@ describe("Alerts", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     closers.push(() => new Promise((r) => server.close(() => r())));
     const { port } = server.address() as AddressInfo;
-    const d = await new Alerts({ webhook: `http://127.0.0.1:${port}/`, retries: 1, minRetryMs: 10, timeoutMs: 200 }).notify({ kind: "sync.conflict", route: "r", target: "aws", tenant: "acme", name: "x" });
+    const d = await new Alerts({ webhook: `http://127.0.0.1:${port}/`, retries: 1, minRetryMs: 10, timeoutMs: 200 }).notify({
+      kind: "sync.conflict",
+      route: "r",
+      target: "aws",
+      tenant: "acme",
+      name: "x",
+    });
     expect(d).toMatchObject({ delivered: false, attempts: 2 });
     server.closeAllConnections();
   });
 
   it("disabled alerts send nothing; a secretEnv naming an unset variable is a configuration error", async () => {
-    expect(await Alerts.fromConfig(undefined, {}).notify({ kind: "access.lockout", principal: "b", until: "x", failures: 1 })).toMatchObject({ delivered: false, skipped: true });
+    expect(await Alerts.fromConfig(undefined, {}).notify({ kind: "access.lockout", principal: "b", until: "x", failures: 1 })).toMatchObject({
+      delivered: false,
+      skipped: true,
+    });
     expect(() => Alerts.fromConfig({ webhook: "http://127.0.0.1:1/", secretEnv: "MISSING_KEY" }, {})).toThrow(InvalidInputError);
-    expect(() => Alerts.fromConfig({ webhook: "http://127.0.0.1:1/", secretEnv: "MISSING_KEY" }, {})).toThrow(/alerts.secretEnv names MISSING_KEY, but that environment variable is not set/);
+    expect(() => Alerts.fromConfig({ webhook: "http://127.0.0.1:1/", secretEnv: "MISSING_KEY" }, {})).toThrow(
+      /alerts.secretEnv names MISSING_KEY, but that environment variable is not set/,
+    );
     expect(Alerts.fromConfig({ webhook: "http://x/", violationThreshold: 7, expiryDays: 30 }, {})).toMatchObject({ violationThreshold: 7, expiryDays: 30 });
     expect(Alerts.disabled()).toMatchObject({ violationThreshold: 3, expiryDays: 14, enabled: false });
   });

@@ -17,7 +17,16 @@ export function tempDir(prefix = "pv-audit-"): string {
 }
 
 export function record(i: number, extra: Record<string, string> = {}) {
-  return { actor: `user-${i % 7}`, tenant: i % 2 ? "acme" : "globex", action: i % 3 ? "read" : "write", name: `db/secret-${i}`, provider: "local", outcome: "ok", requestId: `req-${i}`, ...extra };
+  return {
+    actor: `user-${i % 7}`,
+    tenant: i % 2 ? "acme" : "globex",
+    action: i % 3 ? "read" : "write",
+    name: `db/secret-${i}`,
+    provider: "local",
+    outcome: "ok",
+    requestId: `req-${i}`,
+    ...extra,
+  };
 }
 
 /** A closed log of `count` records (all queued at once: one group-committed write). */

@@ -5,7 +5,10 @@ import { AuditLog, IntegrityError, InvalidInputError, UnavailableError, verifyAu
 import { lines, makeLog, record, tempDir } from "./helpers.js";
 
 const mode = (p: string) => statSync(p).mode & 0o777;
-const types = (dir: string) => lines(dir).map((l) => (JSON.parse(l) as { type: string }).type[0]).join("");
+const types = (dir: string) =>
+  lines(dir)
+    .map((l) => (JSON.parse(l) as { type: string }).type[0])
+    .join("");
 
 describe("AuditLog writing", () => {
   it("creates the log and head 0600 and the signing key 0600 in keys/ (0700); records carry no unknown fields", async () => {

@@ -24,7 +24,11 @@ describe("audit log across processes", () => {
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0]);
     const v = verifyAuditLog(dir);
     expect(v).toMatchObject({ ok: true, records: 600, unsignedTail: 0 });
-    const actors = new Set(lines(dir).map((l) => JSON.parse(l).actor).filter(Boolean));
+    const actors = new Set(
+      lines(dir)
+        .map((l) => JSON.parse(l).actor)
+        .filter(Boolean),
+    );
     expect(actors.size).toBe(4);
   }, 60_000);
 
@@ -38,7 +42,10 @@ describe("audit log across processes", () => {
 
   it("a process killed with SIGKILL leaves an unsigned tail; verify names it; the next writer seals it", async () => {
     const dir = tempDir();
-    const r = await child(dir, `const log = new AuditLog(dir, { checkpointSeconds: 3600 }); await log.append({ actor: "a", action: "write", outcome: "started" }); process.kill(process.pid, "SIGKILL");`);
+    const r = await child(
+      dir,
+      `const log = new AuditLog(dir, { checkpointSeconds: 3600 }); await log.append({ actor: "a", action: "write", outcome: "started" }); process.kill(process.pid, "SIGKILL");`,
+    );
     expect(r.signal).toBe("SIGKILL");
     const v = verifyAuditLog(dir);
     expect(v.ok).toBe(false);

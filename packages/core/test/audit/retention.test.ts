@@ -43,12 +43,18 @@ describe("audit retention", () => {
     await log.prune({ now });
     await log.close();
     const text = readFileSync(join(dir, "audit.log"), "utf8");
-    writeFileSync(join(dir, "audit.log"), text.replace(/"count":(\d+)/, (_, n) => `"count":${Number(n) - 1}`));
+    writeFileSync(
+      join(dir, "audit.log"),
+      text.replace(/"count":(\d+)/, (_, n) => `"count":${Number(n) - 1}`),
+    );
     const v = verifyAuditLog(dir);
     expect(v.ok).toBe(false);
     if (!v.ok) expect(v).toMatchObject({ firstBad: { line: 1 } });
     if (!v.ok) expect(v.problem).toMatch(/anchor whose signature does not match/);
-    const dropped = text.split("\n").filter((_, i) => i !== 1).join("\n");
+    const dropped = text
+      .split("\n")
+      .filter((_, i) => i !== 1)
+      .join("\n");
     writeFileSync(join(dir, "audit.log"), dropped);
     const v2 = verifyAuditLog(dir);
     expect(v2.ok).toBe(false);

@@ -1,13 +1,31 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { AuditLog, AuditStep, InternalError, NotFoundError, type Operation, SecretValue, UnavailableError, parseTenantId, runSteps, verifyAuditLog } from "../../src/index.js";
+import {
+  AuditLog,
+  AuditStep,
+  InternalError,
+  NotFoundError,
+  type Operation,
+  SecretValue,
+  UnavailableError,
+  parseTenantId,
+  runSteps,
+  verifyAuditLog,
+} from "../../src/index.js";
 import { lines, tempDir } from "./helpers.js";
 
 const tenant = parseTenantId("acme");
 const op = (action: Operation["action"], name?: string): Operation => ({ tenant, action, name, actor: "local-operator" });
-const value = () => new SecretValue({ tenant, name: "db/url", version: 1, servedBy: "local", stale: false, updatedAt: undefined, labels: {}, keyVersion: 1 }, Buffer.from("CANARY-STEP-VALUE"));
-const records = (dir: string) => lines(dir).map((l) => JSON.parse(l)).filter((e) => e.type === "record");
+const value = () =>
+  new SecretValue(
+    { tenant, name: "db/url", version: 1, servedBy: "local", stale: false, updatedAt: undefined, labels: {}, keyVersion: 1 },
+    Buffer.from("CANARY-STEP-VALUE"),
+  );
+const records = (dir: string) =>
+  lines(dir)
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.type === "record");
 
 describe("AuditStep", () => {
   it("a change is recorded before (started) and after (ok) with one request id; a read once, after", async () => {
@@ -33,7 +51,9 @@ describe("AuditStep", () => {
   it("a failed operation is recorded with its error code and the error reaches the caller", async () => {
     const dir = tempDir();
     const log = new AuditLog(dir);
-    await expect(runSteps([new AuditStep(log)], op("read", "nope"), async () => Promise.reject(new NotFoundError("secret \"nope\" not found")))).rejects.toThrow(NotFoundError);
+    await expect(runSteps([new AuditStep(log)], op("read", "nope"), async () => Promise.reject(new NotFoundError('secret "nope" not found')))).rejects.toThrow(
+      NotFoundError,
+    );
     await log.close();
     expect(records(dir).map((r) => r.outcome)).toEqual(["NOT_FOUND"]);
   });

@@ -6,7 +6,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditLog } from "../../src/index.js";
 import { indexOfSeq, lines, makeLog, tampered } from "./helpers.js";
 
-const hash = (e: object) => createHash("sha256").update(canonicalize(e) as string).digest("hex");
+const hash = (e: object) =>
+  createHash("sha256")
+    .update(canonicalize(e) as string)
+    .digest("hex");
 
 describe("audit verify on a 10,000-record log", () => {
   let dir: string;

@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { InvalidInputError } from "@polyvault/core";
+import { DEFAULT_PORT, serve } from "@polyvault/server";
+import type { Runner } from "../main.js";
+
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function wholeNumber(flag: string, raw: string, max: number): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > max) throw new InvalidInputError(`${flag} must be a whole number from 0 to ${max} (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new InvalidInputError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+}
+
+export function registerServe(program: Command, run: Runner): void {
+  program
+    .command("serve")
+    .description("HTTP gateway: REST API with bearer tokens, /health, /health/secrets, /metrics, /openapi.json, a status page, and the sync scheduler")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", `port to listen on (0: any free port)`, String(DEFAULT_PORT))
+    .option("--tls-cert <file>", "PEM certificate: serve HTTPS (with --tls-key)")
+    .option("--tls-key <file>", "PEM private key for --tls-cert")
+    .option("--no-scheduler", "do not run scheduled routes in this process (push-on-write still runs)")
+    .option("--rate-limit <n>", "requests per token (or per client address without one) per minute; 0 turns the limit off", "6000")
+    .option("--log-level <level>", `log level: ${LEVELS.join(", ")}`, "info")
+    .option("--insecure-no-auth", "allow a non-loopback --host without access control (anyone who can reach it is admin)")
+    .action(
+      run(async (ctx, opts: { host: string; port: string; tlsCert?: string; tlsKey?: string; scheduler: boolean; rateLimit: string; logLevel: string; insecureNoAuth?: boolean }) => {
+        const port = wholeNumber("--port", opts.port, 65535);
+        const rateLimitPerMinute = wholeNumber("--rate-limit", opts.rateLimit, 1_000_000_000);
+        if (!LEVELS.includes(opts.logLevel)) throw new InvalidInputError(`--log-level must be one of ${LEVELS.join(", ")} (got ${JSON.stringify(opts.logLevel)})`);
+        if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new InvalidInputError("give both --tls-cert and --tls-key, or neither");
+        const tls = opts.tlsCert && opts.tlsKey ? { cert: readPem("--tls-cert", opts.tlsCert), key: readPem("--tls-key", opts.tlsKey) } : undefined;
+
+        const rt = await ctx.runtime();
+        // Logs go to stderr (one JSON line each); stdout carries only the listening address.
+        const gateway = await serve(rt, {
+          host: opts.host,
+          port,
+          tls,
+          scheduler: opts.scheduler,
+          rateLimitPerMinute,
+          allowNoAuth: opts.insecureNoAuth,
+          logger: { level: opts.logLevel, stream: process.stderr },
+        });
+        ctx.out.result({ listening: gateway.url, scheduler: opts.scheduler, tls: Boolean(tls) }, () => `polyvault: gateway listening on ${gateway.url}`);
+        // SIGTERM (or Ctrl-C): stop accepting, drain in-flight requests, seal the audit log, exit 0.
+        const signal = await new Promise<string>((resolve) => {
+          process.once("SIGTERM", () => resolve("SIGTERM"));
+          process.once("SIGINT", () => resolve("SIGINT"));
+        });
+        gateway.app.log.info({ signal }, "shutting down: draining requests, sealing the audit log");
+        await gateway.close();
+        return 0;
+      }),
+    );
+}
