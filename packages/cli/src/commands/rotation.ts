@@ -12,6 +12,8 @@ import {
   rollbackRotation,
   rotationSchedule,
   runRotations,
+  type RotationEvent,
+  Security,
 } from "@polyvault/core";
 import type { Runtime } from "@polyvault/runtime";
 import type { Context } from "../context.js";
@@ -23,9 +25,14 @@ async function tenantsOf(rt: Runtime, tenant: string | undefined): Promise<Tenan
   return tenant ? [rt.manager(tenant).tenant] : rt.tenants();
 }
 
-/** Everything a rotation needs for one tenant. Rotation failures go to the alerts module's notify() once it is wired here. */
+/** Everything a rotation needs for one tenant; a failed rotation is sent to the alert webhook. */
 function rotationContext(ctx: Context, rt: Runtime, tenant: string) {
-  return { manager: rt.manager(tenant), pending: new PendingRotations(rt.dataDir), env: ctx.io.env };
+  const alerts = Security.of(rt.options.steps)?.alerts;
+  const onEvent = async (e: RotationEvent) => {
+    if (e.type !== "rotation.failed" || !alerts) return;
+    await alerts.notify({ kind: "rotation.failure", tenant: e.tenant, name: e.name, error: { code: "ROTATION_FAILED", message: e.reason ?? "rotation failed" } });
+  };
+  return { manager: rt.manager(tenant), pending: new PendingRotations(rt.dataDir), env: ctx.io.env, onEvent };
 }
 
 const day = (d: Date | undefined) => d?.toISOString().slice(0, 10);
