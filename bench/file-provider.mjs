@@ -72,7 +72,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await benchFileProvider(countArg > 0 ? { count: Number(process.argv[countArg + 1]) } : {});
   if (json) console.log(JSON.stringify(r));
   else {
-    console.log(`file provider, ${r.count} × ${r.size}-byte secrets (SecretManager: encrypt + lock + atomic durable write; raw: write + fsync + rename + fsync dir)`);
+    console.log(
+      `file provider, ${r.count} × ${r.size}-byte secrets (SecretManager: encrypt + lock + atomic durable write; raw: write + fsync + rename + fsync dir)`,
+    );
     console.log(`  put: ${r.putPerSec}/s   raw fs: ${r.rawPutPerSec}/s   (raw is ${r.putRatio}× faster)`);
     console.log(`  get: ${r.getPerSec}/s   raw fs: ${r.rawGetPerSec}/s   (raw is ${r.getRatio}× faster)`);
   }

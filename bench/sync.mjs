@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 
-const { initMasterKey, SecretManager, parseTenantId } = await import("../packages/core/dist/index.js");
+const { initMasterKey } = await import("../packages/core/dist/index.js");
 const { Runtime } = await import("../packages/runtime/dist/index.js");
 const { combine } = await import("../packages/sync/dist/index.js");
 
@@ -62,7 +62,12 @@ export async function benchSync({ count = COUNT } = {}) {
     let t = performance.now();
     const [mirror] = await engine.apply({ route: "to-aws" });
     const engineSeconds = (performance.now() - t) / 1000;
-    out.initialMirror = { engineSeconds: +engineSeconds.toFixed(1), created: mirror.result.counts.created, failed: mirror.result.counts.failed, rateWaits: rt.gate("aws").rateWaits };
+    out.initialMirror = {
+      engineSeconds: +engineSeconds.toFixed(1),
+      created: mirror.result.counts.created,
+      failed: mirror.result.counts.failed,
+      rateWaits: rt.gate("aws").rateWaits,
+    };
     await engine.apply({ route: "to-file" });
     await rt.close();
 
@@ -128,9 +133,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   else {
     console.log(`sync benchmarks, ${r.count} secrets (populate: ${r.populateSeconds} s)`);
     console.log(`(a) no-op sync of both routes: ${r.noop.seconds} s, ${r.noop.changes} changes; provider calls:`);
-    for (const [p, c] of Object.entries(r.noop.calls)) console.log(`    ${p.padEnd(7)} list ${c.list}  head ${c.head}  get ${c.get}  getMany ${c.getMany}  value reads ${c.valueReads}  put ${c.put}  delete ${c.delete}`);
+    for (const [p, c] of Object.entries(r.noop.calls))
+      console.log(
+        `    ${p.padEnd(7)} list ${c.list}  head ${c.head}  get ${c.get}  getMany ${c.getMany}  value reads ${c.valueReads}  put ${c.put}  delete ${c.delete}`,
+      );
     const im = r.initialMirror;
-    console.log(`(b) initial mirror to aws (moto): engine ${im.engineSeconds} s (${im.created} created, ${im.failed} failed, rate waits ${im.rateWaits}) vs naive sequential raw SDK ${im.naiveSeconds} s → ${im.ratio}×`);
+    console.log(
+      `(b) initial mirror to aws (moto): engine ${im.engineSeconds} s (${im.created} created, ${im.failed} failed, rate waits ${im.rateWaits}) vs naive sequential raw SDK ${im.naiveSeconds} s → ${im.ratio}×`,
+    );
     console.log(`(c) failover reads, primary down: first ${r.failover.firstMs} ms, then p50 ${r.failover.p50Ms} ms, p99 ${r.failover.p99Ms} ms`);
   }
 }

@@ -10,9 +10,7 @@ import { join } from "node:path";
 
 /** Installs are cached outside the repository, keyed by name and version, so a warm run skips them. */
 export function cacheRoot() {
-  const base =
-    process.env.POLYVAULT_EMULATOR_CACHE ??
-    join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "polyvault", "emulators");
+  const base = process.env.POLYVAULT_EMULATOR_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "polyvault", "emulators");
   mkdirSync(base, { recursive: true });
   return base;
 }
@@ -110,14 +108,10 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function probe(url, timeoutMs = 2000) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = (u.protocol === "https:" ? httpsRequest : httpRequest)(
-      u,
-      { method: "GET", timeout: timeoutMs, rejectUnauthorized: false },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
+    const req = (u.protocol === "https:" ? httpsRequest : httpRequest)(u, { method: "GET", timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
     req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
     req.on("error", reject);
     req.end();

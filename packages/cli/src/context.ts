@@ -55,7 +55,9 @@ export class Context {
     if (!rt) return;
     await rt.flushPushes();
     for (const p of rt.pushErrors) {
-      this.io.stderr.write(`polyvault: warning: the change to ${p.tenant}/${p.name} is stored, but pushing it to its mirrors failed (${(p.error as Error).message}); the next scheduled sync will retry\n`);
+      this.io.stderr.write(
+        `polyvault: warning: the change to ${p.tenant}/${p.name} is stored, but pushing it to its mirrors failed (${(p.error as Error).message}); the next scheduled sync will retry\n`,
+      );
     }
     await rt.close();
   }

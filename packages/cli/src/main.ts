@@ -33,7 +33,7 @@ export async function main(argv: string[], ioOverride: Partial<Io> = {}): Promis
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       // Usage errors are reported once, by the top-level catch below.
-      writeErr: () => {},
+      writeErr: () => undefined,
     });
 
   /** Wraps a command body: builds the context from the merged global options, records the exit code. */

@@ -8,8 +8,13 @@ export interface Progress {
 }
 
 export function progressBar(ctx: Context, label: string): Progress {
-  if (!ctx.io.isTTY || ctx.out.json) return { update() {}, stop() {} };
-  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total}`, stream: ctx.io.stderr as NodeJS.WriteStream, hideCursor: true, clearOnComplete: false });
+  if (!ctx.io.isTTY || ctx.out.json) return { update: () => undefined, stop: () => undefined };
+  const bar = new SingleBar({
+    format: `${label} [{bar}] {value}/{total}`,
+    stream: ctx.io.stderr as NodeJS.WriteStream,
+    hideCursor: true,
+    clearOnComplete: false,
+  });
   let started = false;
   return {
     update(done, total) {

@@ -11,7 +11,10 @@ describe("polyvault adopt", () => {
     const dir = join(sb.home, "store", "acme", "s", "LEGACY_TOKEN");
     mkdirSync(dir, { recursive: true });
     const file = join(dir, "v0000000001.pv");
-    writeFileSync(file, encodeVersion({ name: "LEGACY_TOKEN", tenant: "acme", managed: false, metadata: {}, createdAt: new Date().toISOString() }, Buffer.from("legacy-value")));
+    writeFileSync(
+      file,
+      encodeVersion({ name: "LEGACY_TOKEN", tenant: "acme", managed: false, metadata: {}, createdAt: new Date().toISOString() }, Buffer.from("legacy-value")),
+    );
     const before = readFileSync(file);
 
     const refused = cli(sb, ["secrets", "set", "LEGACY_TOKEN", "--tenant", "acme", "--value-stdin"], "new");
@@ -19,7 +22,12 @@ describe("polyvault adopt", () => {
     expect(refused.stderr).toMatch(/not managed by Polyvault; adopt it first/);
 
     const dry = JSON.parse(cli(sb, ["adopt", "--provider", "local", "--tenant", "acme", "--json"]).out);
-    expect(dry).toEqual({ tenant: "acme", provider: "local", confirmed: false, secrets: [{ name: "LEGACY_TOKEN", bytes: 12, polyvault: "absent", action: "adopt" }] });
+    expect(dry).toEqual({
+      tenant: "acme",
+      provider: "local",
+      confirmed: false,
+      secrets: [{ name: "LEGACY_TOKEN", bytes: 12, polyvault: "absent", action: "adopt" }],
+    });
     expect(readFileSync(file).equals(before)).toBe(true);
     expect(cli(sb, ["adopt", "NOPE", "--provider", "local", "--tenant", "acme"]).stderr).toMatch(/not unmanaged secrets of tenant acme in local: NOPE/);
 

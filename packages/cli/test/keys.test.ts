@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { cli, cliAsync, sandbox } from "./helpers.js";
 
 async function populate(home: string, tenant: string, count: number): Promise<Map<string, Buffer>> {
-  const rt = await Runtime.open({ dataDir: home, env: {} , config: { providers: { local: { type: "file" } } } });
+  const rt = await Runtime.open({ dataDir: home, env: {}, config: { providers: { local: { type: "file" } } } });
   const values = new Map<string, Buffer>();
   try {
     const m = rt.manager(tenant);

@@ -7,7 +7,10 @@ describe("polyvault migrate --verify --cutover", () => {
   it("moves a tenant between providers and rewrites the configuration, keeping the previous file", () => {
     const sb = sandbox();
     const config = join(sb.cwd, "polyvault.yaml");
-    writeFileSync(config, "# our providers\nproviders:\n  local: { type: file }\n  next: { type: file, dir: ./next-store }\ntenants:\n  acme: { primary: local }\n");
+    writeFileSync(
+      config,
+      "# our providers\nproviders:\n  local: { type: file }\n  next: { type: file, dir: ./next-store }\ntenants:\n  acme: { primary: local }\n",
+    );
     expect(cli(sb, ["init"]).code).toBe(0);
     for (let i = 0; i < 12; i++) cli(sb, ["secrets", "set", `s${i}`, "--tenant", "acme", "--value-stdin"], `value-${i}`);
     const bad = cli(sb, ["migrate", "--tenant", "acme", "--from", "local", "--to", "nope"]);

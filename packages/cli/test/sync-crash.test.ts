@@ -40,12 +40,19 @@ describe("sync apply killed with SIGKILL at random moments converges", () => {
         await rt.close();
       }
     };
-    await write(Array.from({ length: 300 }, (_, i) => `s/${i}`), 0);
+    await write(
+      Array.from({ length: 300 }, (_, i) => `s/${i}`),
+      0,
+    );
 
     let kills = 0;
     for (let round = 1; round <= 22; round++) {
       // Real changes every round, so that every apply has work to be killed in the middle of.
-      if (round > 1) await write(Array.from({ length: 60 }, (_, i) => `s/${(round * 37 + i * 5) % 300}`), round);
+      if (round > 1)
+        await write(
+          Array.from({ length: 60 }, (_, i) => `s/${(round * 37 + i * 5) % 300}`),
+          round,
+        );
       const child = cliAsync({ cwd: sb.cwd, env: sb.env }, ["sync", "apply"]);
       await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 700)));
       if (child.exitCode === null) {

@@ -113,7 +113,7 @@ export function toHead(
 }
 
 /** The stored bytes of a GetSecretValue/BatchGetSecretValue answer (copied; the SDK's array is zeroed). */
-export function valueOf(v: Pick<GetSecretValueResponse, "SecretBinary" | "SecretString">): Buffer | undefined {
+export function storedValueOf(v: Pick<GetSecretValueResponse, "SecretBinary" | "SecretString">): Buffer | undefined {
   if (v.SecretBinary !== undefined) {
     const copy = Buffer.from(v.SecretBinary);
     v.SecretBinary.fill(0);

@@ -55,17 +55,7 @@ const INVALID = new Set([
   "MalformedPolicyDocumentException",
   "SerializationException",
 ]);
-const NETWORK = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
+const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 
 /** AWS answers InvalidRequestException for any call on a secret that is scheduled for deletion. */
 export function isPendingDeletion(err: unknown): boolean {
@@ -75,7 +65,11 @@ export function isPendingDeletion(err: unknown): boolean {
 
 /** Validation messages can quote a request field; keep AWS's words but drop anything quoted. */
 function clean(message: string | undefined): string {
-  return (message ?? "").replace(/'[^']*'/g, "'…'").replace(/\s+/g, " ").trim().slice(0, 300);
+  return (message ?? "")
+    .replace(/'[^']*'/g, "'…'")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 300);
 }
 
 function retryAfterMs(e: AwsLikeError): number | undefined {

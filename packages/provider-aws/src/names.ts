@@ -37,8 +37,7 @@ export interface AwsNameCodec {
 
 /** Validates the configured prefix; throws InvalidInputError naming the rule it breaks. */
 export function checkPrefix(prefix: string): string {
-  if (prefix.length > PREFIX_MAX)
-    throw new InvalidInputError(`aws prefix is longer than ${PREFIX_MAX} characters (AWS names are at most ${AWS_NAME_MAX})`);
+  if (prefix.length > PREFIX_MAX) throw new InvalidInputError(`aws prefix is longer than ${PREFIX_MAX} characters (AWS names are at most ${AWS_NAME_MAX})`);
   if (!PREFIX_PATTERN.test(prefix))
     throw new InvalidInputError(
       `aws prefix ${JSON.stringify(prefix)} must be segments of A-Za-z0-9_+=.@- separated by single '/', not starting or ending with '/'`,

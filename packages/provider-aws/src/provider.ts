@@ -1,12 +1,6 @@
 /** The AWS Secrets Manager provider: options, capabilities, and the Provider methods. */
 import { ListSecretsCommand } from "@aws-sdk/client-secrets-manager";
-import {
-  type CommonProviderOptions,
-  type HealthReport,
-  InvalidInputError,
-  type Provider,
-  type ProviderCapabilities,
-} from "@polyvault/core";
+import { type CommonProviderOptions, type HealthReport, InvalidInputError, type Provider, type ProviderCapabilities } from "@polyvault/core";
 import { type AwsClientOptions, AwsContext } from "./context.js";
 import { AWS_NAME_RULE, createAwsNameCodec } from "./names.js";
 import { BATCH_GET_MAX, MAX_PAGE, get, getMany, list, versions } from "./read.js";

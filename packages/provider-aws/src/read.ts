@@ -10,7 +10,7 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import type { ListOptions, ListPage, SecretHead, StoredSecret, TenantId, VersionInfo } from "@polyvault/core";
 import { InvalidInputError, NotFoundError } from "@polyvault/core";
-import { type AwsContext, toHead, valueOf } from "./context.js";
+import { type AwsContext, toHead, storedValueOf } from "./context.js";
 import { toPolyvaultError } from "./errors.js";
 import type { Operation } from "./retry.js";
 
@@ -78,13 +78,12 @@ export async function get(ctx: AwsContext, tenant: TenantId, name: string, versi
     op.call(what, (abortSignal) =>
       ctx
         .sm()
-        .send(
-          new GetSecretValueCommand(version === undefined ? { SecretId: native, VersionStage: "AWSCURRENT" } : { SecretId: native, VersionId: version }),
-          { abortSignal },
-        ),
+        .send(new GetSecretValueCommand(version === undefined ? { SecretId: native, VersionStage: "AWSCURRENT" } : { SecretId: native, VersionId: version }), {
+          abortSignal,
+        }),
     ),
   ]);
-  const value = valueOf(v);
+  const value = storedValueOf(v);
   if (!d || d.DeletedDate || value === undefined || v.VersionId === undefined) throw new NotFoundError(`${what}: not found`, { provider: ctx.providerName });
   return stored(name, tenant, d, v.VersionId, v.CreatedDate, value);
 }
@@ -106,7 +105,7 @@ export async function getMany(ctx: AwsContext, tenant: TenantId, names: readonly
     for (const v of values) {
       const name = byNative.get(v.Name ?? "");
       const entry = entries.get(v.Name ?? "");
-      const value = valueOf(v);
+      const value = storedValueOf(v);
       if (name === undefined || value === undefined || v.VersionId === undefined) continue;
       // Written between the two calls and not yet listed: its tags come from a describe.
       const tagsOf = entry ?? (await ctx.describe(op, v.Name ?? "", `get ${tenant}/${name}`));
@@ -144,10 +143,11 @@ async function listExact(ctx: AwsContext, op: Operation, tenant: TenantId, nativ
     let token: string | undefined;
     do {
       const r = await op.call(`getMany ${tenant} (tags)`, (abortSignal) =>
-        ctx.sm().send(
-          new ListSecretsCommand({ Filters: [{ Key: "name", Values: values }], MaxResults: MAX_PAGE, ...(token ? { NextToken: token } : {}) }),
-          { abortSignal },
-        ),
+        ctx
+          .sm()
+          .send(new ListSecretsCommand({ Filters: [{ Key: "name", Values: values }], MaxResults: MAX_PAGE, ...(token ? { NextToken: token } : {}) }), {
+            abortSignal,
+          }),
       );
       for (const s of r.SecretList ?? []) if (s.Name !== undefined && wanted.has(s.Name)) found.set(s.Name, s);
       token = r.NextToken;
@@ -169,8 +169,7 @@ export async function versions(ctx: AwsContext, tenant: TenantId, name: string):
         abortSignal,
       }),
     );
-    for (const v of r.Versions ?? [])
-      if (v.VersionId) all.push({ version: v.VersionId, createdAt: v.CreatedDate, current: v.VersionId === head.version });
+    for (const v of r.Versions ?? []) if (v.VersionId) all.push({ version: v.VersionId, createdAt: v.CreatedDate, current: v.VersionId === head.version });
     token = r.NextToken || undefined;
   } while (token);
   return newestFirst(all);

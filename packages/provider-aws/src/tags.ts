@@ -7,14 +7,7 @@
  * look again, which is the safe direction.
  */
 import type { Tag } from "@aws-sdk/client-secrets-manager";
-import {
-  InvalidInputError,
-  MANAGED_BY_KEY,
-  MANAGED_BY_VALUE,
-  ORIGINAL_NAME_KEY,
-  type SecretMetadata,
-  TENANT_KEY,
-} from "@polyvault/core";
+import { InvalidInputError, MANAGED_BY_KEY, MANAGED_BY_VALUE, ORIGINAL_NAME_KEY, type SecretMetadata, TENANT_KEY } from "@polyvault/core";
 
 export const VERSION_KEY = "pv-version";
 const RESERVED = new Set([MANAGED_BY_KEY, TENANT_KEY, ORIGINAL_NAME_KEY, VERSION_KEY]);

@@ -39,13 +39,7 @@ export function newVersionId(): string {
   return `${Date.now().toString(16).padStart(12, "0")}-${randomUUID()}`;
 }
 
-export async function put(
-  ctx: AwsContext,
-  tenant: TenantId,
-  name: string,
-  value: Uint8Array,
-  options: PutOptions = {},
-): Promise<SecretHead> {
+export async function put(ctx: AwsContext, tenant: TenantId, name: string, value: Uint8Array, options: PutOptions = {}): Promise<SecretHead> {
   const native = ctx.native(tenant, name);
   const what = `put ${tenant}/${name}`;
   const provider = ctx.providerName;
@@ -65,7 +59,9 @@ export async function put(
   // soft-deleted Polyvault secret.
   if (options.ifVersion === null && !options.adopt) {
     try {
-      await send("create", (abortSignal) => ctx.sm().send(new CreateSecretCommand({ Name: native, SecretBinary: value, Tags: tags, ClientRequestToken: version }), { abortSignal }));
+      await send("create", (abortSignal) =>
+        ctx.sm().send(new CreateSecretCommand({ Name: native, SecretBinary: value, Tags: tags, ClientRequestToken: version }), { abortSignal }),
+      );
       return { name, version, updatedAt: new Date(), managed: true, metadata };
     } catch (err) {
       // An existing or soft-deleted name: the careful path below decides (conflict, or restore).
@@ -84,8 +80,7 @@ export async function put(
           });
         } catch (err) {
           // Right after a purge AWS is still deleting in the background: transient, so retried.
-          if (isPendingDeletion(err))
-            throw new UnavailableError(`${what}: AWS is still deleting a purged secret of this name`, { cause: err, provider });
+          if (isPendingDeletion(err)) throw new UnavailableError(`${what}: AWS is still deleting a purged secret of this name`, { cause: err, provider });
           throw err;
         }
       });
@@ -121,8 +116,7 @@ export async function put(
   // metadata is hidden rather than shown against the new value (see tags.ts).
   await send("tags", (abortSignal) => ctx.sm().send(new TagResourceCommand({ SecretId: native, Tags: tags }), { abortSignal }));
   const stale = staleMetadataKeys(existing, metaTags);
-  if (stale.length > 0)
-    await send("untag", (abortSignal) => ctx.sm().send(new UntagResourceCommand({ SecretId: native, TagKeys: stale }), { abortSignal }));
+  if (stale.length > 0) await send("untag", (abortSignal) => ctx.sm().send(new UntagResourceCommand({ SecretId: native, TagKeys: stale }), { abortSignal }));
   return { name, version, updatedAt: new Date(), managed: true, metadata };
 }
 
@@ -136,9 +130,7 @@ export async function remove(ctx: AwsContext, tenant: TenantId, name: string, re
   if (!d || (d.DeletedDate && !options.purge)) throw new NotFoundError(`${what}: not found`, { provider });
   if (!isOwned(tagMap(d.Tags), tenant, name))
     throw new ConflictError(`${what}: the secret is not managed by Polyvault for this tenant; nothing deleted`, { provider });
-  const input = options.purge
-    ? { SecretId: native, ForceDeleteWithoutRecovery: true }
-    : { SecretId: native, RecoveryWindowInDays: recoveryWindowDays };
+  const input = options.purge ? { SecretId: native, ForceDeleteWithoutRecovery: true } : { SecretId: native, RecoveryWindowInDays: recoveryWindowDays };
   try {
     await op.call(what, (abortSignal) => ctx.sm().send(new DeleteSecretCommand(input), { abortSignal }));
   } catch (err) {

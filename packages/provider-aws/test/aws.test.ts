@@ -10,7 +10,11 @@ const aws = provider(runPrefix("aws"));
 const tenant = "acme" as TenantId;
 const other = "globex" as TenantId;
 const native = (name: string, t = tenant) => nativeName(aws, t, name);
-const rejects = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const rejects = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 afterAll(() => aws.close());
 
 describe("aws provider against moto", () => {

@@ -1,12 +1,6 @@
 // The emulator the tests run against (test/emulators/aws.mjs starts moto there) and raw-SDK helpers
 // that write and read the way something other than Polyvault would.
-import {
-  CreateSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  type Tag,
-  SecretsManagerClient,
-} from "@aws-sdk/client-secrets-manager";
+import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type Tag, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { type AddressInfo, createServer } from "node:net";
 import type { TenantId } from "@polyvault/core";
 import { type AwsProviderOptions, createAwsProvider } from "../src/index.js";

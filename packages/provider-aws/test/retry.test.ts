@@ -43,7 +43,11 @@ async function serve(replies: Reply[]) {
   return { seen, provider };
 }
 
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe("aws provider retry policy and error mapping", () => {
   it("retries throttling, waiting at least Retry-After", async () => {

@@ -117,11 +117,15 @@ function createRaw(options: FileProviderOptions): Provider {
     const { header, valueOffset } = decodeHeader(buf, file);
     if (expect && header.managed && (header.tenant !== expect.tenant || header.name !== expect.name)) {
       buf.fill(0);
-      throw new IntegrityError(`file provider: ${file} holds ${header.tenant}/${header.name}, not ${expect.tenant}/${expect.name} (moved or copied?)`, { provider: options.name });
+      throw new IntegrityError(`file provider: ${file} holds ${header.tenant}/${header.name}, not ${expect.tenant}/${expect.name} (moved or copied?)`, {
+        provider: options.name,
+      });
     }
     if (header.managed && header.version !== rev) {
       buf.fill(0);
-      throw new IntegrityError(`file provider: ${file} holds version ${header.version} in the place of version ${rev} (moved or copied?)`, { provider: options.name });
+      throw new IntegrityError(`file provider: ${file} holds version ${header.version} in the place of version ${rev} (moved or copied?)`, {
+        provider: options.name,
+      });
     }
     const value = withValue ? Buffer.from(buf.subarray(valueOffset)) : Buffer.alloc(0);
     buf.fill(0);
@@ -204,7 +208,9 @@ function createRaw(options: FileProviderOptions): Provider {
       const dir = secretDir(tenant, name);
       const rev = Number(opts.version);
       if (!Number.isInteger(rev) || !(await live(dir)).includes(rev)) {
-        throw new NotFoundError(`version ${JSON.stringify(opts.version)} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
+        throw new NotFoundError(`version ${JSON.stringify(opts.version)} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`, {
+          provider: options.name,
+        });
       }
       return readVersion(dir, rev, true, { tenant, name });
     },
@@ -224,20 +230,26 @@ function createRaw(options: FileProviderOptions): Provider {
     async put(tenant, name, value, opts: PutOptions = {}) {
       const dir = secretDir(tenant, name);
       const max = options.maxValueBytes ?? 1024 * 1024;
-      if (value.length > max) throw new TooLargeError(`value of ${value.length} bytes exceeds the file provider's limit of ${max} bytes`, { provider: options.name });
+      if (value.length > max)
+        throw new TooLargeError(`value of ${value.length} bytes exceeds the file provider's limit of ${max} bytes`, { provider: options.name });
       await ensureDir(dir);
       return withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
         const revs = await live(dir);
         const [rev] = revs;
         if (rev !== undefined) {
           const cur = await readVersion(dir, rev, false);
-          if (!cur.managed && !opts.adopt) throw new ConflictError(`secret ${JSON.stringify(name)} exists and is not managed by Polyvault; refusing to overwrite it`, { provider: options.name });
+          if (!cur.managed && !opts.adopt)
+            throw new ConflictError(`secret ${JSON.stringify(name)} exists and is not managed by Polyvault; refusing to overwrite it`, {
+              provider: options.name,
+            });
         }
         if (opts.ifVersion === null && rev !== undefined) {
           throw new ConflictError(`secret ${JSON.stringify(name)} already exists (version ${rev})`, { provider: options.name });
         }
         if (typeof opts.ifVersion === "string" && opts.ifVersion !== String(rev)) {
-          throw new ConflictError(`secret ${JSON.stringify(name)} changed: expected version ${opts.ifVersion}, found ${rev ?? "none"}`, { provider: options.name });
+          throw new ConflictError(`secret ${JSON.stringify(name)} changed: expected version ${opts.ifVersion}, found ${rev ?? "none"}`, {
+            provider: options.name,
+          });
         }
         // Writing a soft-deleted name starts it afresh: the deleted versions are purged first.
         if (rev === undefined && (await isDeleted(dir))) {
@@ -246,7 +258,10 @@ function createRaw(options: FileProviderOptions): Provider {
         }
         const next = ((await revisions(dir))[0] ?? 0) + 1;
         const createdAt = new Date().toISOString();
-        await writeFileAtomic(join(dir, versionFile(next)), encodeVersion({ name, tenant, managed: true, metadata: opts.metadata ?? {}, createdAt, version: next }, value));
+        await writeFileAtomic(
+          join(dir, versionFile(next)),
+          encodeVersion({ name, tenant, managed: true, metadata: opts.metadata ?? {}, createdAt, version: next }, value),
+        );
         return { name, version: String(next), updatedAt: new Date(createdAt), managed: true, metadata: opts.metadata ?? {} };
       });
     },
@@ -256,9 +271,11 @@ function createRaw(options: FileProviderOptions): Provider {
       await withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
         const revs = await revisions(dir);
         const deleted = await isDeleted(dir);
-        if (revs.length === 0 || (deleted && !opts.purge)) throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
+        if (revs.length === 0 || (deleted && !opts.purge))
+          throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
         const newest = await readVersion(dir, revs[0] as number, false);
-        if (!newest.managed) throw new ConflictError(`secret ${JSON.stringify(name)} is not managed by Polyvault; refusing to delete it`, { provider: options.name });
+        if (!newest.managed)
+          throw new ConflictError(`secret ${JSON.stringify(name)} is not managed by Polyvault; refusing to delete it`, { provider: options.name });
         if (opts.purge) await removeTreeAtomic(dir, join(tenantDir(tenant), "trash"));
         else await writeFileAtomic(join(dir, DELETED_MARKER), Buffer.from(JSON.stringify({ deletedAt: new Date().toISOString() })));
       });
@@ -280,10 +297,19 @@ function createRaw(options: FileProviderOptions): Provider {
       const dir = secretDir(tenant, name);
       await withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
         const rev = Number(version);
-        if (!(await live(dir)).includes(rev)) throw new NotFoundError(`version ${version} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
+        if (!(await live(dir)).includes(rev))
+          throw new NotFoundError(`version ${version} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
         const cur = await readVersion(dir, rev, false);
-        if (!cur.managed) throw new ConflictError(`secret ${JSON.stringify(name)} is not managed by Polyvault; refusing to rewrite it`, { provider: options.name });
-        const header = { name, tenant, managed: true, metadata: { ...cur.metadata, ...opts.metadata }, createdAt: (cur.updatedAt ?? new Date()).toISOString(), version: rev };
+        if (!cur.managed)
+          throw new ConflictError(`secret ${JSON.stringify(name)} is not managed by Polyvault; refusing to rewrite it`, { provider: options.name });
+        const header = {
+          name,
+          tenant,
+          managed: true,
+          metadata: { ...cur.metadata, ...opts.metadata },
+          createdAt: (cur.updatedAt ?? new Date()).toISOString(),
+          version: rev,
+        };
         await writeFileAtomic(join(dir, versionFile(rev)), encodeVersion(header, value));
       });
     },
@@ -291,7 +317,10 @@ function createRaw(options: FileProviderOptions): Provider {
     async listTenants() {
       try {
         const entries = await readdir(root, { withFileTypes: true });
-        return entries.filter((e) => e.isDirectory() && TenantIdSchema.safeParse(e.name).success).map((e) => e.name as TenantId).sort();
+        return entries
+          .filter((e) => e.isDirectory() && TenantIdSchema.safeParse(e.name).success)
+          .map((e) => e.name as TenantId)
+          .sort();
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
         throw err;
@@ -308,6 +337,8 @@ function createRaw(options: FileProviderOptions): Provider {
       }
     },
 
-    async close() {},
+    async close() {
+      // Nothing to release: no client, no open handles between calls.
+    },
   };
 }

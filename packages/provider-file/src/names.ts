@@ -17,7 +17,10 @@ export function encodeName(name: string): string[] {
 }
 
 export function decodeName(parts: readonly string[]): string {
-  return parts.map((p) => (p.endsWith("+") ? p.slice(0, -1) : p)).join("").replaceAll("~", "/");
+  return parts
+    .map((p) => (p.endsWith("+") ? p.slice(0, -1) : p))
+    .join("")
+    .replaceAll("~", "/");
 }
 
 export function fileNameFits(tenant: string, name: string): NameCheck {

@@ -14,7 +14,9 @@ import { roundTripSection } from "./sections/roundtrip.js";
 export function describeProviderConformance(options: ConformanceOptions): void {
   // Skipped only when the real server cannot be installed here at all; the reason is in the test name.
   const run = options.serverUnavailable ? describe.skip : describe;
-  const title = options.serverUnavailable ? `provider conformance: ${options.name} — NOT RUN: ${options.serverUnavailable}` : `provider conformance: ${options.name}`;
+  const title = options.serverUnavailable
+    ? `provider conformance: ${options.name} — NOT RUN: ${options.serverUnavailable}`
+    : `provider conformance: ${options.name}`;
   run(title, () => {
     let ctx: SuiteContext | undefined;
     let provider: Provider | undefined;
@@ -36,15 +38,7 @@ export function describeProviderConformance(options: ConformanceOptions): void {
       return ctx;
     };
     const slow = options.slowTimeoutMs ?? 120_000;
-    for (const section of [
-      roundTripSection,
-      lifecycleSection,
-      listingSection,
-      ownershipSection,
-      namesSection,
-      concurrencySection,
-      failureSection,
-    ]) {
+    for (const section of [roundTripSection, lifecycleSection, listingSection, ownershipSection, namesSection, concurrencySection, failureSection]) {
       section(get, slow);
     }
   });

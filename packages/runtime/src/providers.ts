@@ -26,7 +26,13 @@ export async function createProvider(name: string, config: ProviderConfig, dataD
       return createFileProvider({ ...common, dir: config.dir ? resolve(baseDir, config.dir) : join(dataDir, name === "local" ? "store" : `store-${name}`) });
     case "aws": {
       const { createAwsProvider } = await import("@polyvault/provider-aws");
-      return createAwsProvider({ ...common, region: config.region, endpoint: config.endpoint, credentials: config.credentials, ...(build.fast ? { maxAttempts: 1 } : {}) });
+      return createAwsProvider({
+        ...common,
+        region: config.region,
+        endpoint: config.endpoint,
+        credentials: config.credentials,
+        ...(build.fast ? { maxAttempts: 1 } : {}),
+      });
     }
     case "azure": {
       const { createAzureProvider } = await import("@polyvault/provider-azure");

@@ -29,10 +29,10 @@ export class PushQueue {
   ) {}
 
   add(provider: string, tenant: TenantId, name: string): void {
-    let byTenant = this.#pending.get(provider);
-    if (!byTenant) this.#pending.set(provider, (byTenant = new Map()));
-    let names = byTenant.get(tenant);
-    if (!names) byTenant.set(tenant, (names = new Set()));
+    const byTenant = this.#pending.get(provider) ?? new Map<TenantId, Set<string>>();
+    this.#pending.set(provider, byTenant);
+    const names = byTenant.get(tenant) ?? new Set<string>();
+    byTenant.set(tenant, names);
     names.add(name);
     if (!this.#workers.has(provider)) {
       const w = this.#work(provider).finally(() => this.#workers.delete(provider));

@@ -9,7 +9,18 @@
  * Managers stay per tenant, so the security metrics of a tenant accumulate across requests.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { InternalError, LOCAL_OPERATOR, type Operation, type OperationStep, type Provider, SecretManager, Security, UnauthorizedError, parseTenantId, runSteps } from "@polyvault/core";
+import {
+  InternalError,
+  LOCAL_OPERATOR,
+  type Operation,
+  type OperationStep,
+  type Provider,
+  SecretManager,
+  Security,
+  UnauthorizedError,
+  parseTenantId,
+  runSteps,
+} from "@polyvault/core";
 import type { RouteRun } from "@polyvault/sync";
 import { PushQueue } from "./push-queue.js";
 import type { Runtime } from "./runtime.js";
@@ -100,7 +111,15 @@ export class RequestScopes {
       const { primary, mirrors } = rt.placement(id);
       const fast = rt.sets.get(primary.name)?.fast ?? primary;
       const step: OperationStep = { name: "request", run: (op, next) => this.#runAs(op, next) };
-      m = new SecretManager({ tenant: id, keyring: rt.keyring, primary: wrap(primary), readPrimary: wrap(fast), mirrors: mirrors.map(wrap), steps: [step], actor: this.localActor });
+      m = new SecretManager({
+        tenant: id,
+        keyring: rt.keyring,
+        primary: wrap(primary),
+        readPrimary: wrap(fast),
+        mirrors: mirrors.map(wrap),
+        steps: [step],
+        actor: this.localActor,
+      });
       if (rt.options.pushOnWrite !== false && Object.keys(rt.config.routes ?? {}).length) m.onChange((e) => this.#pushes.add(primary.name, e.tenant, e.name));
       this.#managers.set(id, m);
     }

@@ -4,8 +4,31 @@
  * wired the same way for the CLI and the HTTP gateway.
  */
 import { dirname, join } from "node:path";
-import { type ChangeEvent, InvalidInputError, Keyring, Security, type OperationStep, type Passphrase, type Provider, SecretManager, type TenantId, loadMasterKey, parseTenantId } from "@polyvault/core";
-import { type CallCounts, PgStateStore, ProviderGate, type RouteSpec, SqliteStateStore, type StateStore, SyncEngine, counting, emptyCounts, gated } from "@polyvault/sync";
+import {
+  type ChangeEvent,
+  InvalidInputError,
+  Keyring,
+  Security,
+  type OperationStep,
+  type Passphrase,
+  type Provider,
+  SecretManager,
+  type TenantId,
+  loadMasterKey,
+  parseTenantId,
+} from "@polyvault/core";
+import {
+  type CallCounts,
+  PgStateStore,
+  ProviderGate,
+  type RouteSpec,
+  SqliteStateStore,
+  type StateStore,
+  SyncEngine,
+  counting,
+  emptyCounts,
+  gated,
+} from "@polyvault/sync";
 import { type LoadedConfig, loadConfig, resolveConfigPath } from "./config/load.js";
 import type { PolyvaultConfig } from "./config/schema.js";
 import { resolveDataDir } from "./data-dir.js";
@@ -71,7 +94,13 @@ export class Runtime {
       const calls = emptyCounts();
       const baseDir = loaded.path ? dirname(loaded.path) : dataDir;
       const provider = counting(gated(await createProvider(name, pc, dataDir, {}, baseDir), gate), calls);
-      const fast = counting(gated(await createProvider(name, pc, dataDir, { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_TIMEOUT_MS, FAILOVER_TIMEOUT_MS), fast: true }, baseDir), gate), calls);
+      const fast = counting(
+        gated(
+          await createProvider(name, pc, dataDir, { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_TIMEOUT_MS, FAILOVER_TIMEOUT_MS), fast: true }, baseDir),
+          gate,
+        ),
+        calls,
+      );
       sets.set(name, { provider, fast, gate, calls });
     }
     const steps = [...(await buildSteps({ dataDir, config: loaded.config, env, actor: options.actor })), ...(options.steps ?? [])];
@@ -119,7 +148,15 @@ export class Runtime {
     let m = this.#managers.get(id);
     if (!m) {
       const { primary, mirrors } = this.placement(id);
-      m = new SecretManager({ tenant: id, keyring: this.keyring, primary, readPrimary: this.#set(primary.name).fast, mirrors, steps: this.options.steps, actor: this.options.actor });
+      m = new SecretManager({
+        tenant: id,
+        keyring: this.keyring,
+        primary,
+        readPrimary: this.#set(primary.name).fast,
+        mirrors,
+        steps: this.options.steps,
+        actor: this.options.actor,
+      });
       if (this.options.pushOnWrite !== false && Object.keys(this.config.routes ?? {}).length) m.onChange((e) => this.#push(e, primary.name));
       this.#managers.set(id, m);
     }
@@ -173,7 +210,11 @@ export class Runtime {
       out.push({
         name,
         source: this.provider(rc.source),
-        targets: rc.targets.map((t) => (typeof t === "string" ? { provider: this.provider(t), encryption: "envelope" as const } : { provider: this.provider(t.provider), encryption: t.encryption ?? "envelope" })),
+        targets: rc.targets.map((t) =>
+          typeof t === "string"
+            ? { provider: this.provider(t), encryption: "envelope" as const }
+            : { provider: this.provider(t.provider), encryption: t.encryption ?? "envelope" },
+        ),
         tenants: rc.tenants === "*" ? all : rc.tenants.map(parseTenantId),
         schedule: rc.schedule,
         prune: rc.prune ?? false,

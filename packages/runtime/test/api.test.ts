@@ -21,7 +21,11 @@ describe("library API (the original system's entry points)", () => {
     expect(await loadEnvironmentSecrets("tenant_123", envFile, options)).toEqual(["SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_REDIRECT_URI"]);
     const manager = await getSecretManager("tenant_123", options);
     expect((await manager.get("SPOTIFY_CLIENT_ID")).text()).toBe("id1");
-    expect(await getSpotifyCredentials("tenant_123", options)).toEqual({ client_id: "id1", client_secret: "sec1", redirect_uri: "http://localhost:8000/callback" });
+    expect(await getSpotifyCredentials("tenant_123", options)).toEqual({
+      client_id: "id1",
+      client_secret: "sec1",
+      redirect_uri: "http://localhost:8000/callback",
+    });
   });
 
   it("secureContext wipes every Buffer it handed out when it closes", async () => {
@@ -54,7 +58,9 @@ describe("library API (the original system's entry points)", () => {
 
   it("refuses to start without a master key, naming how to make one", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "pv-api-nokey-"));
-    await expect(getSecretManager("t", { dataDir, env: {}, config: { providers: { local: { type: "file" } } } })).rejects.toThrow(/no master key: set \$POLYVAULT_MASTER_KEY, or create one with `polyvault init`/);
+    await expect(getSecretManager("t", { dataDir, env: {}, config: { providers: { local: { type: "file" } } } })).rejects.toThrow(
+      /no master key: set \$POLYVAULT_MASTER_KEY, or create one with `polyvault init`/,
+    );
     await initMasterKey(dataDir);
     await expect(getSecretManager("t", { dataDir, env: {}, config: { providers: { local: { type: "file" } } } })).resolves.toBeDefined();
   });

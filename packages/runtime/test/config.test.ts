@@ -33,7 +33,7 @@ const fails = (text: string, env: NodeJS.ProcessEnv = {}) => {
 };
 
 describe("polyvault.yaml", () => {
-  it("accepts CONTRACT.md's example and substitutes ${ENV}", () => {
+  it("accepts CONTRACT.md's example and substitutes environment variables", () => {
     const c = parseConfig(CONTRACT_EXAMPLE, "polyvault.yaml", { VAULT_TOKEN: "tok" });
     expect(c.providers?.vault).toMatchObject({ type: "vault", token: "tok" });
     expect(c.tenants?.acme?.mirrors).toEqual(["azure", "vault"]);
@@ -49,7 +49,9 @@ describe("polyvault.yaml", () => {
   });
 
   it("refuses references to providers that do not exist, and other cross-field mistakes", () => {
-    const msg = fails("providers:\n  local: { type: file }\ntenants:\n  acme: { primary: aws, mirrors: [local, local] }\nroutes:\n  r: { source: local, targets: [local, nope], tenants: '*' }\n");
+    const msg = fails(
+      "providers:\n  local: { type: file }\ntenants:\n  acme: { primary: aws, mirrors: [local, local] }\nroutes:\n  r: { source: local, targets: [local, nope], tenants: '*' }\n",
+    );
     expect(msg).toContain("tenants.acme.primary: no provider named 'aws' in providers");
     expect(msg).toContain("routes.r.targets.0: 'local' is the route's source");
     expect(msg).toContain("routes.r.targets.1: no provider named 'nope' in providers");

@@ -58,7 +58,8 @@ export class SyncEngine {
 
   async plan(filter: { route?: string | undefined; tenant?: TenantId | undefined } = {}): Promise<RoutePlan[]> {
     const out: RoutePlan[] = [];
-    for (const { spec, opts } of this.#select(filter.route, filter.tenant)) out.push({ route: spec.name, plan: await planRoute(spec, this.options.state, opts) });
+    for (const { spec, opts } of this.#select(filter.route, filter.tenant))
+      out.push({ route: spec.name, plan: await planRoute(spec, this.options.state, opts) });
     return out;
   }
 
@@ -73,7 +74,11 @@ export class SyncEngine {
     return runs;
   }
 
-  async #runRoute(spec: RouteSpec, planOptions: PlanOptions, options: { confirm?: boolean | undefined; onProgress?: ((route: string, done: number, total: number) => void) | undefined }): Promise<RouteRun> {
+  async #runRoute(
+    spec: RouteSpec,
+    planOptions: PlanOptions,
+    options: { confirm?: boolean | undefined; onProgress?: ((route: string, done: number, total: number) => void) | undefined },
+  ): Promise<RouteRun> {
     const lease = `route:${spec.name}`;
     const { state } = this.options;
     if (!(await this.#acquire(lease))) return { route: spec.name, skipped: "another process is syncing this route" };
@@ -88,13 +93,25 @@ export class SyncEngine {
       const plan = await planRoute(spec, state, planOptions);
       let result: ApplyResult;
       try {
-        result = await applyPlan(spec, plan, state, { keyring: this.options.keyring, runId, confirm: options.confirm, onProgress: (d, t) => options.onProgress?.(spec.name, d, t) });
+        result = await applyPlan(spec, plan, state, {
+          keyring: this.options.keyring,
+          runId,
+          confirm: options.confirm,
+          onProgress: (d, t) => options.onProgress?.(spec.name, d, t),
+        });
       } catch (err) {
         await state.recordRun({ runId, route: spec.name, startedAt, finishedAt: new Date(), ok: false, counts: { ...plan.summary, refused: 1 } });
         throw err;
       }
       const c = result.counts;
-      await state.recordRun({ runId, route: spec.name, startedAt, finishedAt: new Date(), ok: c.failed === 0 && c.conflictsLeft === 0, counts: { ...plan.summary, ...c, interrupted: interrupted.length } });
+      await state.recordRun({
+        runId,
+        route: spec.name,
+        startedAt,
+        finishedAt: new Date(),
+        ok: c.failed === 0 && c.conflictsLeft === 0,
+        counts: { ...plan.summary, ...c, interrupted: interrupted.length },
+      });
       return { route: spec.name, plan, result };
     } finally {
       clearInterval(renew);
@@ -166,7 +183,12 @@ export class SyncEngine {
   async status(): Promise<{ routes: Array<{ name: string; schedule: string | undefined; lastRun: RunSummary | undefined; pending: number }> }> {
     const routes = [];
     for (const spec of this.options.routes) {
-      routes.push({ name: spec.name, schedule: spec.schedule, lastRun: await this.options.state.lastRun(spec.name), pending: (await this.options.state.pendingJournal(spec.name)).length });
+      routes.push({
+        name: spec.name,
+        schedule: spec.schedule,
+        lastRun: await this.options.state.lastRun(spec.name),
+        pending: (await this.options.state.pendingJournal(spec.name)).length,
+      });
     }
     return { routes };
   }

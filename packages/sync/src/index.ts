@@ -5,6 +5,8 @@ export * from "./engine.js";
 export * from "./plan/diff.js";
 export * from "./plan/planner.js";
 export * from "./plan/types.js";
+export * from "./state/leadership.js";
+export * from "./state/postgres.js";
 export * from "./state/sqlite.js";
 export * from "./state/types.js";
 export * from "./migrate.js";

@@ -56,12 +56,17 @@ export async function preflight(i: MigrateInput): Promise<Preflight> {
     // Case-folded: a service that compares names case-insensitively must not see two as one.
     const key = fit.nativeName.toLowerCase();
     const other = natives.get(key);
-    if (other !== undefined) problems.push({ name: h.name, problem: "collision", detail: `maps onto the same ${i.to.name} name as ${JSON.stringify(other)} (${fit.nativeName})` });
+    if (other !== undefined)
+      problems.push({ name: h.name, problem: "collision", detail: `maps onto the same ${i.to.name} name as ${JSON.stringify(other)} (${fit.nativeName})` });
     else natives.set(key, h.name);
     const size = Number(h.metadata[META.size] ?? Number.NaN);
     const stored = Number.isFinite(size) ? size : (await i.from.get(i.tenant, h.name)).value.length;
     if (stored > i.to.capabilities.maxValueBytes) {
-      problems.push({ name: h.name, problem: "size", detail: `its ${stored - ENVELOPE_OVERHEAD}-byte value (${stored} encrypted) is over ${i.to.name}'s limit of ${i.to.capabilities.maxValueBytes} bytes` });
+      problems.push({
+        name: h.name,
+        problem: "size",
+        detail: `its ${stored - ENVELOPE_OVERHEAD}-byte value (${stored} encrypted) is over ${i.to.name}'s limit of ${i.to.capabilities.maxValueBytes} bytes`,
+      });
     }
   }
   if (!health.ok) return { secrets, problems };

@@ -10,7 +10,16 @@ const head = (digest: string | undefined, version = "v1", managed = true): Secre
   managed,
   metadata: digest === undefined ? {} : { "pv-digest": digest, "pv-rev": "1" },
 });
-const rec = (sourceDigest: string, targetVersion = "t1"): SyncRecord => ({ route: "r", target: "t", tenant: "a", name: "s", sourceDigest, sourceRevision: 1, targetVersion, syncedAt: new Date() });
+const rec = (sourceDigest: string, targetVersion = "t1"): SyncRecord => ({
+  route: "r",
+  target: "t",
+  tenant: "a",
+  name: "s",
+  sourceDigest,
+  sourceRevision: 1,
+  targetVersion,
+  syncedAt: new Date(),
+});
 const base = { prune: true, conflict: "source-wins" as const };
 
 describe("three-way diff (docs/sync.md table)", () => {
@@ -22,7 +31,12 @@ describe("three-way diff (docs/sync.md table)", () => {
     ["changed in target (drift), source-wins", { ...base, source: head("d1"), target: head("dX", "t2"), record: rec("d1", "t1") }, "drift", "write"],
     ["drift, target-wins", { ...base, conflict: "target-wins", source: head("d1"), target: head("dX", "t2"), record: rec("d1", "t1") }, "drift", "none"],
     ["drift, fail", { ...base, conflict: "fail", source: head("d1"), target: head("dX", "t2"), record: rec("d1", "t1") }, "drift", "none"],
-    ["target rewritten out of band without metadata", { ...base, source: head("d1"), target: head(undefined, "t2"), record: rec("d1", "t1") }, "drift", "write"],
+    [
+      "target rewritten out of band without metadata",
+      { ...base, source: head("d1"), target: head(undefined, "t2"), record: rec("d1", "t1") },
+      "drift",
+      "write",
+    ],
     ["changed in both", { ...base, source: head("d2"), target: head("dX", "t2"), record: rec("d1", "t1") }, "conflict", "write"],
     ["changed in both, fail", { ...base, conflict: "fail", source: head("d2"), target: head("dX", "t2"), record: rec("d1", "t1") }, "conflict", "none"],
     ["both exist, differ, no record", { ...base, source: head("d2"), target: head("dX", "t2"), record: undefined }, "conflict", "write"],

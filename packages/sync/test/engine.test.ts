@@ -84,7 +84,10 @@ describe("sync engine on two file providers", () => {
     await b.manager("acme").set("u/1", "polyvault value");
     const d = join(b.dir, "mirror", "acme", "s", "u~1");
     mkdirSync(d, { recursive: true });
-    writeFileSync(join(d, "v0000000001.pv"), encodeVersion({ name: "u/1", tenant: "acme", managed: false, metadata: {}, createdAt: new Date().toISOString() }, Buffer.from("theirs")));
+    writeFileSync(
+      join(d, "v0000000001.pv"),
+      encodeVersion({ name: "u/1", tenant: "acme", managed: false, metadata: {}, createdAt: new Date().toISOString() }, Buffer.from("theirs")),
+    );
     const [run] = await b.engine().apply();
     expect(run?.plan?.actions[0]).toMatchObject({ name: "u/1", action: "conflict", apply: "none" });
     expect((await b.rawTarget.get(b.tenants[0] as never, "u/1")).value.toString()).toBe("theirs");

@@ -46,7 +46,18 @@ export async function bed(tenants = ["acme", "globex"]): Promise<Bed> {
       new SyncEngine({
         state,
         keyring,
-        routes: [{ name: "mirror", source, targets: [{ provider: target, encryption: "envelope" }], tenants: ids, prune: true, conflict: "source-wins", maxDeleteFraction: 0.1, ...route }],
+        routes: [
+          {
+            name: "mirror",
+            source,
+            targets: [{ provider: target, encryption: "envelope" }],
+            tenants: ids,
+            prune: true,
+            conflict: "source-wins",
+            maxDeleteFraction: 0.1,
+            ...route,
+          },
+        ],
       }),
   };
 }

@@ -18,7 +18,10 @@ describe("migration: preflight, copy, verify", () => {
     // Something else already keeps a secret where `taken` would go in the new provider.
     const d = join(b.dir, "small", "acme", "s", "taken");
     mkdirSync(d, { recursive: true });
-    writeFileSync(join(d, "v0000000001.pv"), encodeVersion({ name: "taken", tenant: "acme", managed: false, metadata: {}, createdAt: new Date().toISOString() }, Buffer.from("theirs")));
+    writeFileSync(
+      join(d, "v0000000001.pv"),
+      encodeVersion({ name: "taken", tenant: "acme", managed: false, metadata: {}, createdAt: new Date().toISOString() }, Buffer.from("theirs")),
+    );
 
     const input = { tenant: acme, from: b.source, to: small, state: b.state, keyring: b.keyring };
     const pre = await preflight(input);

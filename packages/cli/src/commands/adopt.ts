@@ -59,7 +59,12 @@ export function registerAdopt(program: Command, run: Runner): void {
           rows.push(row);
         }
         ctx.out.result({ tenant, provider: opts.provider, confirmed: Boolean(opts.confirm), secrets: rows }, () => [
-          ...(rows.length ? table(["NAME", "BYTES", "IN POLYVAULT", "ACTION"], rows.map((r) => [r.name, r.bytes, r.polyvault, r.action])) : [`no unmanaged secrets of tenant ${tenant} in ${opts.provider}`]),
+          ...(rows.length
+            ? table(
+                ["NAME", "BYTES", "IN POLYVAULT", "ACTION"],
+                rows.map((r) => [r.name, r.bytes, r.polyvault, r.action]),
+              )
+            : [`no unmanaged secrets of tenant ${tenant} in ${opts.provider}`]),
           ...(opts.confirm || !rows.length ? [] : ["nothing changed; rerun with --confirm to adopt these"]),
         ]);
         return 0;

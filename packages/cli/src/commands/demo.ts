@@ -88,7 +88,10 @@ export function registerDemo(program: Command, run: Runner): void {
 
             const engine = await rt.sync();
             const plan = combine(await engine.plan());
-            say("sync plan", `route acme-mirror (local → mirror): ${plan.summary.create} to create, ${plan.summary.noop} in sync — the plan lists names and actions, never values`);
+            say(
+              "sync plan",
+              `route acme-mirror (local → mirror): ${plan.summary.create} to create, ${plan.summary.noop} in sync — the plan lists names and actions, never values`,
+            );
             const [first] = await engine.apply();
             say("sync apply", `${first?.result?.counts.created} secret(s) copied to the mirror as ciphertext (the mirror never sees a key)`);
             const onMirror = new SecretManager({ tenant: acme.tenant, keyring: rt.keyring, primary: rt.provider("mirror") });
@@ -103,7 +106,10 @@ export function registerDemo(program: Command, run: Runner): void {
             try {
               const t0 = performance.now();
               const failover = await rt.manager("acme").get("DATABASE_URL");
-              say("failover read", `the primary's store is unreachable → DATABASE_URL served by ${failover.servedBy} (stale: ${failover.stale}) in ${Math.round(performance.now() - t0)} ms`);
+              say(
+                "failover read",
+                `the primary's store is unreachable → DATABASE_URL served by ${failover.servedBy} (stale: ${failover.stale}) in ${Math.round(performance.now() - t0)} ms`,
+              );
               failover.wipe();
             } finally {
               await rm(store, { force: true });
@@ -116,7 +122,10 @@ export function registerDemo(program: Command, run: Runner): void {
           if (opts.keep) ctx.out.note(`data directory kept: ${dataDir}`);
           else await rm(dataDir, { recursive: true, force: true });
         }
-        ctx.out.result({ steps, dataDir: opts.keep ? dataDir : undefined }, () => "demo finished: every step above ran against a real encrypted store on this disk");
+        ctx.out.result(
+          { steps, dataDir: opts.keep ? dataDir : undefined },
+          () => "demo finished: every step above ran against a real encrypted store on this disk",
+        );
         return 0;
       }),
     );

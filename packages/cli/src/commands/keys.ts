@@ -29,7 +29,10 @@ export function registerKeys(program: Command, run: Runner): void {
         const counts = await usage(rt);
         const versions = rt.keyring.versions().map((v) => ({ ...v, current: v.version === rt.keyring.current, protects: counts.get(v.version) ?? 0 }));
         ctx.out.result({ current: rt.keyring.current, versions }, () =>
-          table(["VERSION", "STATE", "CREATED", "PROTECTS", ""], versions.map((v) => [v.version, v.state, v.createdAt.toISOString(), v.protects, v.current ? "current" : ""])),
+          table(
+            ["VERSION", "STATE", "CREATED", "PROTECTS", ""],
+            versions.map((v) => [v.version, v.state, v.createdAt.toISOString(), v.protects, v.current ? "current" : ""]),
+          ),
         );
         return 0;
       }),
@@ -43,7 +46,10 @@ export function registerKeys(program: Command, run: Runner): void {
         const rt = await ctx.runtime();
         await ctx.authorize("*", "keys");
         const version = await rt.keyring.rotate();
-        ctx.out.result({ current: version }, () => `key version ${version} added and now current; run \`polyvault keys rewrap\` to re-encrypt existing secrets`);
+        ctx.out.result(
+          { current: version },
+          () => `key version ${version} added and now current; run \`polyvault keys rewrap\` to re-encrypt existing secrets`,
+        );
         return 0;
       }),
     );
@@ -61,7 +67,14 @@ export function registerKeys(program: Command, run: Runner): void {
         for (const tenant of tenants) {
           const bar = progressBar(ctx, `rewrap ${tenant}`);
           try {
-            results.push(await rewrapTenant({ tenant, keyring: rt.keyring, provider: rt.placement(tenant).primary, onProgress: (p) => bar.update(p.secretsDone, p.secretsTotal) }));
+            results.push(
+              await rewrapTenant({
+                tenant,
+                keyring: rt.keyring,
+                provider: rt.placement(tenant).primary,
+                onProgress: (p) => bar.update(p.secretsDone, p.secretsTotal),
+              }),
+            );
           } finally {
             bar.stop();
           }
@@ -69,7 +82,9 @@ export function registerKeys(program: Command, run: Runner): void {
         const sum = (k: "versionsRewrapped" | "versionsAlreadyCurrent" | "versionsLeftImmutable" | "secrets") => results.reduce((a, r) => a + r[k], 0);
         ctx.out.result({ keyVersion: rt.keyring.current, tenants: results }, () => [
           `rewrapped ${sum("versionsRewrapped")} version(s) of ${sum("secrets")} secret(s) in ${results.length} tenant(s) to key version ${rt.keyring.current}; ${sum("versionsAlreadyCurrent")} already current`,
-          ...(sum("versionsLeftImmutable") ? [`${sum("versionsLeftImmutable")} old version(s) stay under older keys in providers whose versions are immutable`] : []),
+          ...(sum("versionsLeftImmutable")
+            ? [`${sum("versionsLeftImmutable")} old version(s) stay under older keys in providers whose versions are immutable`]
+            : []),
         ]);
         return 0;
       }),

@@ -22,7 +22,8 @@ export function registerMigrate(program: Command, run: Runner): void {
         const tenant = rt.manager(opts.tenant).tenant;
         await ctx.authorize(tenant, "sync");
         if (opts.from === opts.to) throw new InvalidInputError("--from and --to name the same provider");
-        if (opts.cutover && !rt.loaded.path) throw new InvalidInputError("--cutover rewrites the configuration file, but this run uses the embedded default; pass --config FILE");
+        if (opts.cutover && !rt.loaded.path)
+          throw new InvalidInputError("--cutover rewrites the configuration file, but this run uses the embedded default; pass --config FILE");
         const input = { tenant, from: rt.provider(opts.from), to: rt.provider(opts.to), state: await rt.state(), keyring: rt.keyring };
         const report: Record<string, unknown> = { tenant, from: opts.from, to: opts.to };
 
@@ -31,9 +32,14 @@ export function registerMigrate(program: Command, run: Runner): void {
         if (pre.problems.length) {
           ctx.out.result(report, () => [
             `preflight found ${pre.problems.length} problem(s) in ${pre.secrets} secret(s); nothing was written:`,
-            ...table(["NAME", "PROBLEM", "DETAIL"], pre.problems.map((p) => [p.name, p.problem, p.detail])),
+            ...table(
+              ["NAME", "PROBLEM", "DETAIL"],
+              pre.problems.map((p) => [p.name, p.problem, p.detail]),
+            ),
           ]);
-          ctx.out.note(`polyvault: CHECK_FAILED: migration of ${tenant} from ${opts.from} to ${opts.to} refused by preflight; fix the problems above and rerun`);
+          ctx.out.note(
+            `polyvault: CHECK_FAILED: migration of ${tenant} from ${opts.from} to ${opts.to} refused by preflight; fix the problems above and rerun`,
+          );
           return EXIT_CODES.CHECK_FAILED;
         }
         ctx.out.note(`preflight: ${pre.secrets} secret(s) fit ${opts.to}`);
@@ -46,7 +52,10 @@ export function registerMigrate(program: Command, run: Runner): void {
         const copied = await copy(input, (d, t) => bar.update(d, t)).finally(() => bar.stop());
         report.copy = { counts: copied.counts, failures: copied.failures };
         if (copied.failures.length || copied.counts.conflictsLeft) {
-          ctx.out.result(report, () => [`copy incomplete: ${copied.failures.length} failed, ${copied.counts.conflictsLeft} in conflict; rerun to resume`, ...copied.failures.map((f) => `  ${f.name}: ${f.code}: ${f.message}`)]);
+          ctx.out.result(report, () => [
+            `copy incomplete: ${copied.failures.length} failed, ${copied.counts.conflictsLeft} in conflict; rerun to resume`,
+            ...copied.failures.map((f) => `  ${f.name}: ${f.code}: ${f.message}`),
+          ]);
           return copied.failures.some((f) => f.code === "UNAVAILABLE" || f.code === "THROTTLED") ? 5 : 1;
         }
 
@@ -55,7 +64,10 @@ export function registerMigrate(program: Command, run: Runner): void {
           const checked = await verify(input, (d, t) => vbar.update(d, t)).finally(() => vbar.stop());
           report.verify = checked;
           if (checked.mismatches.length) {
-            ctx.out.result(report, () => [`verify: ${checked.mismatches.length} of ${checked.checked} secret(s) differ:`, ...checked.mismatches.map((m) => `  ${m.name}: ${m.detail}`)]);
+            ctx.out.result(report, () => [
+              `verify: ${checked.mismatches.length} of ${checked.checked} secret(s) differ:`,
+              ...checked.mismatches.map((m) => `  ${m.name}: ${m.detail}`),
+            ]);
             ctx.out.note(`polyvault: INTEGRITY: migration verify failed for ${checked.mismatches.length} secret(s); no cutover`);
             return EXIT_CODES.INTEGRITY;
           }
@@ -71,7 +83,11 @@ export function registerMigrate(program: Command, run: Runner): void {
         ctx.out.result(report, () => [
           `copied ${c.created + c.updated + c.repaired} secret(s) of ${tenant} to ${opts.to} (${c.stateRecorded} already there)`,
           ...(report.verify ? [`verified ${(report.verify as { checked: number }).checked} secret(s): all equal`] : []),
-          ...(report.cutover ? [`cutover: ${opts.to} is now the primary of ${tenant}, ${opts.from} a mirror (previous configuration kept as ${(report.cutover as { backup: string }).backup})`] : []),
+          ...(report.cutover
+            ? [
+                `cutover: ${opts.to} is now the primary of ${tenant}, ${opts.from} a mirror (previous configuration kept as ${(report.cutover as { backup: string }).backup})`,
+              ]
+            : []),
         ]);
         return 0;
       }),

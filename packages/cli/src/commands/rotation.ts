@@ -30,7 +30,12 @@ function rotationContext(ctx: Context, rt: Runtime, tenant: string) {
   const alerts = Security.of(rt.options.steps)?.alerts;
   const onEvent = async (e: RotationEvent) => {
     if (e.type !== "rotation.failed" || !alerts) return;
-    await alerts.notify({ kind: "rotation.failure", tenant: e.tenant, name: e.name, error: { code: "ROTATION_FAILED", message: e.reason ?? "rotation failed" } });
+    await alerts.notify({
+      kind: "rotation.failure",
+      tenant: e.tenant,
+      name: e.name,
+      error: { code: "ROTATION_FAILED", message: e.reason ?? "rotation failed" },
+    });
   };
   return { manager: rt.manager(tenant), pending: new PendingRotations(rt.dataDir), env: ctx.io.env, onEvent };
 }

@@ -21,18 +21,27 @@ export function registerSecrets(program: Command, run: Runner): void {
     .option("--alphabet <set>", "alphanumeric (default), hex, base64url, ascii, or the characters to use")
     .option("--label <key=value>", "a label (repeatable)", collect)
     .action(
-      run(async (ctx, name: string, opts: { tenant: string; valueStdin?: boolean; valueFile?: string; generate?: boolean; length?: string; alphabet?: string; label?: string[] }) => {
-        const labels = parseLabels(opts.label);
-        const manager = (await ctx.runtime()).manager(opts.tenant);
-        const value = (await readValue(opts, ctx.io.stdin)) as Buffer;
-        try {
-          const { version } = await manager.set(name, value, { labels });
-          ctx.out.result({ tenant: opts.tenant, name, version, bytes: value.length, generated: Boolean(opts.generate) }, () => `${opts.tenant}/${name}: version ${version} stored (${value.length} bytes)`);
-        } finally {
-          value.fill(0);
-        }
-        return 0;
-      }),
+      run(
+        async (
+          ctx,
+          name: string,
+          opts: { tenant: string; valueStdin?: boolean; valueFile?: string; generate?: boolean; length?: string; alphabet?: string; label?: string[] },
+        ) => {
+          const labels = parseLabels(opts.label);
+          const manager = (await ctx.runtime()).manager(opts.tenant);
+          const value = (await readValue(opts, ctx.io.stdin)) as Buffer;
+          try {
+            const { version } = await manager.set(name, value, { labels });
+            ctx.out.result(
+              { tenant: opts.tenant, name, version, bytes: value.length, generated: Boolean(opts.generate) },
+              () => `${opts.tenant}/${name}: version ${version} stored (${value.length} bytes)`,
+            );
+          } finally {
+            value.fill(0);
+          }
+          return 0;
+        },
+      ),
     );
 
   secrets
@@ -51,7 +60,9 @@ export function registerSecrets(program: Command, run: Runner): void {
             const text = isUtf8(bytes) ? { value: bytes.toString("utf8") } : { valueBase64: bytes.toString("base64") };
             // A mirror's answer says how fresh it is: when that mirror last synced for this tenant.
             const mirrorSyncedAt = value.stale ? await (await rt.state()).lastSynced(value.servedBy, value.tenant) : undefined;
-            ctx.io.stdout.write(`${JSON.stringify({ tenant: value.tenant, name: value.name, version: value.version, ...text, servedBy: value.servedBy, stale: value.stale, ...(mirrorSyncedAt ? { mirrorSyncedAt } : {}), updatedAt: value.updatedAt, labels: value.labels })}\n`);
+            ctx.io.stdout.write(
+              `${JSON.stringify({ tenant: value.tenant, name: value.name, version: value.version, ...text, servedBy: value.servedBy, stale: value.stale, ...(mirrorSyncedAt ? { mirrorSyncedAt } : {}), updatedAt: value.updatedAt, labels: value.labels })}\n`,
+            );
           } else {
             ctx.io.stdout.write(value.bytes());
             if (value.stale) ctx.io.stderr.write(`polyvault: note: served by mirror ${value.servedBy} (primary unavailable)\n`);
@@ -71,7 +82,12 @@ export function registerSecrets(program: Command, run: Runner): void {
       run(async (ctx, opts: { tenant: string }) => {
         const items = await (await ctx.runtime()).manager(opts.tenant).list();
         ctx.out.result({ tenant: opts.tenant, secrets: items }, () =>
-          items.length === 0 ? `no secrets in tenant ${opts.tenant}` : table(["NAME", "VERSION", "UPDATED", "KEY", "MANAGED"], items.map((s) => [s.name, s.version, s.updatedAt?.toISOString(), s.keyVersion, s.managed ? "yes" : "no"])),
+          items.length === 0
+            ? `no secrets in tenant ${opts.tenant}`
+            : table(
+                ["NAME", "VERSION", "UPDATED", "KEY", "MANAGED"],
+                items.map((s) => [s.name, s.version, s.updatedAt?.toISOString(), s.keyVersion, s.managed ? "yes" : "no"]),
+              ),
         );
         return 0;
       }),
@@ -84,7 +100,12 @@ export function registerSecrets(program: Command, run: Runner): void {
     .action(
       run(async (ctx, name: string, opts: { tenant: string }) => {
         const versions = await (await ctx.runtime()).manager(opts.tenant).versions(name);
-        ctx.out.result({ tenant: opts.tenant, name, versions }, () => table(["VERSION", "CREATED", "KEY", "CURRENT"], versions.map((v) => [v.version, v.createdAt?.toISOString(), v.keyVersion, v.current ? "yes" : ""])));
+        ctx.out.result({ tenant: opts.tenant, name, versions }, () =>
+          table(
+            ["VERSION", "CREATED", "KEY", "CURRENT"],
+            versions.map((v) => [v.version, v.createdAt?.toISOString(), v.keyVersion, v.current ? "yes" : ""]),
+          ),
+        );
         return 0;
       }),
     );
@@ -97,7 +118,10 @@ export function registerSecrets(program: Command, run: Runner): void {
     .action(
       run(async (ctx, name: string, opts: { tenant: string; purge?: boolean }) => {
         await (await ctx.runtime()).manager(opts.tenant).delete(name, { purge: Boolean(opts.purge) });
-        ctx.out.result({ tenant: opts.tenant, name, deleted: true, purged: Boolean(opts.purge) }, () => `${opts.tenant}/${name}: ${opts.purge ? "purged" : "deleted"}`);
+        ctx.out.result(
+          { tenant: opts.tenant, name, deleted: true, purged: Boolean(opts.purge) },
+          () => `${opts.tenant}/${name}: ${opts.purge ? "purged" : "deleted"}`,
+        );
         return 0;
       }),
     );

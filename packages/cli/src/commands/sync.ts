@@ -58,7 +58,12 @@ export function registerSync(program: Command, run: Runner): void {
         const { actions, summary } = combine(await engine.plan({ route: opts.route, tenant: await tenantOf(ctx, opts.tenant) }));
         const changes = actions.filter((a) => a.action !== "noop");
         ctx.out.result({ actions: actions.map(planRow), summary }, () => [
-          ...(changes.length ? table(["ROUTE", "TARGET", "TENANT", "NAME", "ACTION", "REASON"], changes.map((a) => [a.route, a.target, a.tenant, a.name, a.action, a.reason])) : []),
+          ...(changes.length
+            ? table(
+                ["ROUTE", "TARGET", "TENANT", "NAME", "ACTION", "REASON"],
+                changes.map((a) => [a.route, a.target, a.tenant, a.name, a.action, a.reason]),
+              )
+            : []),
           `${summary.create} to create, ${summary.update} to update, ${summary.delete} to delete, ${summary.drift} drifted, ${summary.conflict} in conflict, ${summary.noop} in sync`,
         ]);
         const review = actions.some((a) => (a.action === "conflict" || a.action === "drift") && a.apply === "none");
@@ -85,8 +90,8 @@ export function registerSync(program: Command, run: Runner): void {
             {
               confirm: opts.confirm,
               onProgress: (route, done, total) => {
-                let bar = bars.get(route);
-                if (!bar) bars.set(route, (bar = progressBar(ctx, `sync ${route}`)));
+                const bar = bars.get(route) ?? progressBar(ctx, `sync ${route}`);
+                bars.set(route, bar);
                 bar.update(done, total);
               },
             },
@@ -96,7 +101,14 @@ export function registerSync(program: Command, run: Runner): void {
         }
         ctx.out.result(
           {
-            runs: runs.map((r) => ({ route: r.route, runId: r.result?.runId, skipped: r.skipped, summary: r.plan?.summary, counts: r.result?.counts, failures: r.result?.failures ?? [] })),
+            runs: runs.map((r) => ({
+              route: r.route,
+              runId: r.result?.runId,
+              skipped: r.skipped,
+              summary: r.plan?.summary,
+              counts: r.result?.counts,
+              failures: r.result?.failures ?? [],
+            })),
             calls: rt.calls(),
           },
           () => describeRuns(runs),
@@ -115,15 +127,17 @@ export function registerSync(program: Command, run: Runner): void {
         const engine = await (await ctx.runtime()).sync();
         if (!opts.watch) {
           const runs = await engine.runDue();
-          ctx.out.result({ runs: runs.map((r) => ({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })) }, () =>
-            runs.length ? describeRuns(runs) : "no route is due",
+          ctx.out.result(
+            { runs: runs.map((r) => ({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })) },
+            () => (runs.length ? describeRuns(runs) : "no route is due"),
           );
           return runsExitCode(runs);
         }
         ctx.out.note(`polyvault: scheduler running ${engine.routes.filter((r) => r.schedule).length} scheduled route(s); Ctrl-C to stop`);
         const stop = engine.watch((r) => {
           if ("error" in r) ctx.io.stderr.write(`polyvault: route ${r.route}: ${(r.error as Error).message}\n`);
-          else if (ctx.out.json) ctx.io.stdout.write(`${JSON.stringify({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })}\n`);
+          else if (ctx.out.json)
+            ctx.io.stdout.write(`${JSON.stringify({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })}\n`);
           else for (const line of describeRuns([r])) ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
         });
         await new Promise<void>((resolve) => {
@@ -147,9 +161,17 @@ export function registerSync(program: Command, run: Runner): void {
         ctx.out.result({ ...status, breakers }, () => [
           ...table(
             ["ROUTE", "SCHEDULE", "LAST RUN", "OK", "PENDING"],
-            status.routes.map((r) => [r.name, r.schedule, r.lastRun?.finishedAt.toISOString(), r.lastRun ? (r.lastRun.ok ? "yes" : "no") : undefined, r.pending]),
+            status.routes.map((r) => [
+              r.name,
+              r.schedule,
+              r.lastRun?.finishedAt.toISOString(),
+              r.lastRun ? (r.lastRun.ok ? "yes" : "no") : undefined,
+              r.pending,
+            ]),
           ),
-          `breakers: ${Object.entries(breakers).map(([n, s]) => `${n} ${s}`).join(", ")}`,
+          `breakers: ${Object.entries(breakers)
+            .map(([n, s]) => `${n} ${s}`)
+            .join(", ")}`,
         ]);
         return 0;
       }),

@@ -45,7 +45,8 @@ export function parseHeader(input: Uint8Array): EnvelopeHeader {
     throw new IntegrityError(`truncated Polyvault ciphertext: ${buf.length} bytes, at least ${ENVELOPE_OVERHEAD} expected`);
   }
   const suite = buf[3] as number;
-  if (suite !== SUITE_AES256GCM_HKDF_COMMIT && suite !== SUITE_AES256GCM_SECRET_KEY_COMMIT) throw new IntegrityError(`unsupported Polyvault cipher suite ${suite}`);
+  if (suite !== SUITE_AES256GCM_HKDF_COMMIT && suite !== SUITE_AES256GCM_SECRET_KEY_COMMIT)
+    throw new IntegrityError(`unsupported Polyvault cipher suite ${suite}`);
   const keyVersion = buf.readUInt32BE(4);
   const revision = buf.readUInt32BE(8);
   if (keyVersion === 0) throw new IntegrityError("invalid Polyvault ciphertext: key version 0");

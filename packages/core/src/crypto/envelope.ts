@@ -81,7 +81,9 @@ export function open(keyring: Keyring, ctx: OpenContext, ciphertext: Uint8Array)
   const aad = buildAad(buf, ctx.tenant, ctx.name);
   // Suite 1 (per-message key, read only) derives from the salt; suite 2 uses the cached per-secret key.
   const perMessage = h.suite !== SUITE_AES256GCM_SECRET_KEY_COMMIT;
-  const okm = perMessage ? hkdfSha256(keyring.tenantKey(ctx.tenant, h.keyVersion), h.salt, DEK_INFO, 64) : keyring.secretKey(ctx.tenant, h.keyVersion, ctx.name);
+  const okm = perMessage
+    ? hkdfSha256(keyring.tenantKey(ctx.tenant, h.keyVersion), h.salt, DEK_INFO, 64)
+    : keyring.secretKey(ctx.tenant, h.keyVersion, ctx.name);
   try {
     if (!timingSafeEqual(okm.subarray(32, 64), h.commitment)) {
       throw new IntegrityError(`ciphertext does not authenticate (${where(ctx)}): key commitment mismatch`);

@@ -176,7 +176,9 @@ export class SecretManager {
   async #write(name: string, value: Uint8Array, options: SetOptions): Promise<{ version: number }> {
     const max = this.#primary.capabilities.maxValueBytes - ENVELOPE_OVERHEAD;
     if (value.length > max) {
-      throw new TooLargeError(`value of ${value.length} bytes is over the ${max}-byte limit of provider ${this.#primary.name} (after ${ENVELOPE_OVERHEAD} bytes of encryption overhead)`);
+      throw new TooLargeError(
+        `value of ${value.length} bytes is over the ${max}-byte limit of provider ${this.#primary.name} (after ${ENVELOPE_OVERHEAD} bytes of encryption overhead)`,
+      );
     }
     // Read-modify-write with check-and-set: a racing writer makes us re-read, never skip a revision.
     for (let attempt = 0; ; attempt++) {

@@ -29,27 +29,31 @@ const EDGE_NAMES = [
 
 export const namesSection: Section = (ctx, slow) =>
   describe("name mapping", () => {
-    it("holds every edge-case name it accepts as a distinct secret, and refuses the rest before writing", async () => {
-      const { provider, tenant } = ctx();
-      const accepted: string[] = [];
-      for (const name of EDGE_NAMES) {
-        const fit = provider.nameFits(tenant, name);
-        if (fit.ok) {
-          accepted.push(name);
-          continue;
+    it(
+      "holds every edge-case name it accepts as a distinct secret, and refuses the rest before writing",
+      async () => {
+        const { provider, tenant } = ctx();
+        const accepted: string[] = [];
+        for (const name of EDGE_NAMES) {
+          const fit = provider.nameFits(tenant, name);
+          if (fit.ok) {
+            accepted.push(name);
+            continue;
+          }
+          expect(fit.reason.length).toBeGreaterThan(0);
+          await expectRefused(provider, tenant, name);
         }
-        expect(fit.reason.length).toBeGreaterThan(0);
-        await expectRefused(provider, tenant, name);
-      }
-      // Every provider must hold the basic, portable names.
-      for (const portable of ["a-b", "db", "SPOTIFY_CLIENT_SECRET", "n".repeat(64)]) expect(accepted).toContain(portable);
-      for (const name of accepted) await provider.put(tenant, name, Buffer.from(`value of ${name}`));
-      for (const name of accepted) {
-        const got = await provider.get(tenant, name);
-        expect(got.value.toString()).toBe(`value of ${name}`);
-        expect(got.name).toBe(name);
-      }
-    }, slow);
+        // Every provider must hold the basic, portable names.
+        for (const portable of ["a-b", "db", "SPOTIFY_CLIENT_SECRET", "n".repeat(64)]) expect(accepted).toContain(portable);
+        for (const name of accepted) await provider.put(tenant, name, Buffer.from(`value of ${name}`));
+        for (const name of accepted) {
+          const got = await provider.get(tenant, name);
+          expect(got.value.toString()).toBe(`value of ${name}`);
+          expect(got.name).toBe(name);
+        }
+      },
+      slow,
+    );
 
     it("maps distinct names to distinct native names", async () => {
       const { provider, tenant, other, options } = ctx();
@@ -65,14 +69,18 @@ export const namesSection: Section = (ctx, slow) =>
       }
     });
 
-    it("refuses the names this provider documents as impossible", async () => {
-      const { provider, tenant, options } = ctx();
-      for (const name of options.refusedNames ?? []) {
-        const fit = provider.nameFits(tenant, name);
-        expect(fit.ok, `${name} should not fit`).toBe(false);
-        await expectRefused(provider, tenant, name);
-      }
-    }, slow);
+    it(
+      "refuses the names this provider documents as impossible",
+      async () => {
+        const { provider, tenant, options } = ctx();
+        for (const name of options.refusedNames ?? []) {
+          const fit = provider.nameFits(tenant, name);
+          expect(fit.ok, `${name} should not fit`).toBe(false);
+          await expectRefused(provider, tenant, name);
+        }
+      },
+      slow,
+    );
   });
 
 async function expectRefused(provider: Provider, tenant: TenantId, name: string): Promise<void> {

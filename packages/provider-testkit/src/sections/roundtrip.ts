@@ -12,18 +12,22 @@ export const roundTripSection: Section = (ctx, slow) =>
       ["a value of exactly maxValueBytes", () => Buffer.alloc(ctx().provider.capabilities.maxValueBytes, 0xa5)],
     ];
     for (const [label, make] of cases) {
-      it(`stores and returns ${label}`, async () => {
-        const { provider, tenant } = ctx();
-        const name = `rt/${label.replace(/[^A-Za-z0-9]+/g, "-")}`;
-        const value = make();
-        const head = await provider.put(tenant, name, value, { metadata: { "pv-digest": "d1" } });
-        expect(head.name).toBe(name);
-        expect(head.managed).toBe(true);
-        const got = await provider.get(tenant, name);
-        expect(got.value.equals(value)).toBe(true);
-        expect(got.name).toBe(name);
-        expect(got.version).toBe(head.version);
-      }, slow);
+      it(
+        `stores and returns ${label}`,
+        async () => {
+          const { provider, tenant } = ctx();
+          const name = `rt/${label.replace(/[^A-Za-z0-9]+/g, "-")}`;
+          const value = make();
+          const head = await provider.put(tenant, name, value, { metadata: { "pv-digest": "d1" } });
+          expect(head.name).toBe(name);
+          expect(head.managed).toBe(true);
+          const got = await provider.get(tenant, name);
+          expect(got.value.equals(value)).toBe(true);
+          expect(got.name).toBe(name);
+          expect(got.version).toBe(head.version);
+        },
+        slow,
+      );
     }
 
     it("refuses a value one byte over maxValueBytes with TooLargeError before writing", async () => {
@@ -45,12 +49,16 @@ export const roundTripSection: Section = (ctx, slow) =>
       expect(got.metadata["pv-digest"]).toBe("hmac:abc");
     });
 
-    it("reads several secrets at once with getMany, leaving out missing names", async () => {
-      const { provider, tenant } = ctx();
-      const names = Array.from({ length: 25 }, (_, i) => `many/s${i}`);
-      for (const n of names) await provider.put(tenant, n, Buffer.from(`v-${n}`));
-      const got = await provider.getMany(tenant, [...names, "many/absent-1", "many/absent-2"]);
-      expect([...got.keys()].sort()).toEqual([...names].sort());
-      for (const n of names) expect(got.get(n)?.value.toString()).toBe(`v-${n}`);
-    }, slow);
+    it(
+      "reads several secrets at once with getMany, leaving out missing names",
+      async () => {
+        const { provider, tenant } = ctx();
+        const names = Array.from({ length: 25 }, (_, i) => `many/s${i}`);
+        for (const n of names) await provider.put(tenant, n, Buffer.from(`v-${n}`));
+        const got = await provider.getMany(tenant, [...names, "many/absent-1", "many/absent-2"]);
+        expect([...got.keys()].sort()).toEqual([...names].sort());
+        for (const n of names) expect(got.get(n)?.value.toString()).toBe(`v-${n}`);
+      },
+      slow,
+    );
   });

@@ -9,7 +9,10 @@ const providerName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { error: "provi
 const tenantId = z.string().regex(TENANT_ID_PATTERN, { error: "tenant ids are lowercase letters, digits, '-' or '_' (1–63)" });
 
 const common = {
-  prefix: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, { error: "prefix: letters, digits, '-' or '_' (1–32)" }).optional(),
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, { error: "prefix: letters, digits, '-' or '_' (1–32)" })
+    .optional(),
   timeoutMs: z.number().int().min(100).max(300_000).optional(),
   rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().int().positive().optional() }).optional(),
   concurrency: z.number().int().min(1).max(256).optional(),
@@ -26,7 +29,9 @@ export const AwsProviderConfig = z.strictObject({
 export const AzureProviderConfig = z.strictObject({
   type: z.literal("azure"),
   vaultUrl: z.url(),
-  credential: z.discriminatedUnion("kind", [z.strictObject({ kind: z.literal("static"), token: z.string().min(1) }), z.strictObject({ kind: z.literal("default") })]).optional(),
+  credential: z
+    .discriminatedUnion("kind", [z.strictObject({ kind: z.literal("static"), token: z.string().min(1) }), z.strictObject({ kind: z.literal("default") })])
+    .optional(),
   tls: z.strictObject({ rejectUnauthorized: z.boolean().optional() }).optional(),
   disableChallengeResourceVerification: z.boolean().optional(),
   ...common,
@@ -35,7 +40,10 @@ export const VaultProviderConfig = z.strictObject({
   type: z.literal("vault"),
   address: z.url(),
   token: z.string().min(1),
-  mount: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_./-]*$/).optional(),
+  mount: z
+    .string()
+    .regex(/^[A-Za-z0-9_-][A-Za-z0-9_./-]*$/)
+    .optional(),
   namespace: z.string().optional(),
   ...common,
 });
@@ -63,17 +71,28 @@ export const AccessConfig = z.strictObject({
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/),
     z.strictObject({
       tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, { error: "tokenSha256 must be 64 lowercase hex characters (sha256 of the token)" }),
-      roles: z.array(z.strictObject({ role: Role, tenants: z.array(z.union([z.literal("*"), tenantId])).min(1), secrets: z.array(z.string().min(1)).optional() })).min(1),
+      roles: z
+        .array(z.strictObject({ role: Role, tenants: z.array(z.union([z.literal("*"), tenantId])).min(1), secrets: z.array(z.string().min(1)).optional() }))
+        .min(1),
       breakGlass: z.boolean().optional(),
     }),
   ),
   /** Defaults 5 failures within 300 s lock for 900 s (LOCKOUT_DEFAULTS in core). */
-  lockout: z.strictObject({ maxFailures: z.number().int().min(1).optional(), windowSeconds: z.number().int().min(1).optional(), lockSeconds: z.number().int().min(1).optional() }).optional(),
+  lockout: z
+    .strictObject({
+      maxFailures: z.number().int().min(1).optional(),
+      windowSeconds: z.number().int().min(1).optional(),
+      lockSeconds: z.number().int().min(1).optional(),
+    })
+    .optional(),
 });
 
 export const AlertsConfig = z.strictObject({
   webhook: z.url({ protocol: /^https?$/, error: "alerts.webhook must be an http:// or https:// URL" }),
-  secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+  secretEnv: z
+    .string()
+    .regex(/^[A-Z_][A-Z0-9_]*$/)
+    .optional(),
   violationThreshold: z.number().int().min(1).optional(),
   expiryDays: z.number().int().min(1).optional(),
 });

@@ -66,7 +66,16 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
       await state.remove(route.name, a.target, a.tenant, a.name);
       continue;
     }
-    await state.upsert({ route: route.name, target: a.target, tenant: a.tenant, name: a.name, sourceDigest: a.sourceDigest, sourceRevision: a.sourceRevision ?? 0, targetVersion: a.expectTargetVersion, syncedAt: new Date() });
+    await state.upsert({
+      route: route.name,
+      target: a.target,
+      tenant: a.tenant,
+      name: a.name,
+      sourceDigest: a.sourceDigest,
+      sourceRevision: a.sourceRevision ?? 0,
+      targetVersion: a.expectTargetVersion,
+      syncedAt: new Date(),
+    });
     counts.stateRecorded++;
   }
 
@@ -75,19 +84,42 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
   const fail = (a: PlanAction, err: unknown) => {
     counts.failed++;
     const e = isPolyvaultError(err) ? err : undefined;
-    failures.push({ target: a.target, tenant: a.tenant, name: a.name, code: e?.code ?? "INTERNAL", message: e?.message ?? String((err as Error)?.message ?? err) });
+    failures.push({
+      target: a.target,
+      tenant: a.tenant,
+      name: a.name,
+      code: e?.code ?? "INTERNAL",
+      message: e?.message ?? String((err as Error)?.message ?? err),
+    });
   };
   const retry = <T>(fn: () => Promise<T>) =>
-    pRetry(fn, { retries: options.retries ?? 2, minTimeout: 200, factor: 2, randomize: true, shouldRetry: ({ error }) => isPolyvaultError(error) && error.retryable });
+    pRetry(fn, {
+      retries: options.retries ?? 2,
+      minTimeout: 200,
+      factor: 2,
+      randomize: true,
+      shouldRetry: ({ error }) => isPolyvaultError(error) && error.retryable,
+    });
 
   for (let i = 0; i < work.length; i += CHUNK) {
     const chunk = work.slice(i, i + CHUNK);
-    const values = await readSources(route.source, chunk.filter((a) => a.apply === "write"));
+    const values = await readSources(
+      route.source,
+      chunk.filter((a) => a.apply === "write"),
+    );
     await Promise.all(
       chunk.map(async (a) => {
         const target = targets.get(a.target);
         if (!target) return;
-        const journal = await state.journalBegin({ runId, route: route.name, target: a.target, tenant: a.tenant, name: a.name, action: a.apply === "delete" ? "delete" : a.action === "create" ? "create" : "update", sourceDigest: a.sourceDigest });
+        const journal = await state.journalBegin({
+          runId,
+          route: route.name,
+          target: a.target,
+          tenant: a.tenant,
+          name: a.name,
+          action: a.apply === "delete" ? "delete" : a.action === "create" ? "create" : "update",
+          sourceDigest: a.sourceDigest,
+        });
         try {
           if (a.apply === "delete") {
             await retry(() => target.provider.delete(a.tenant as TenantId, a.name));
@@ -99,7 +131,16 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
             const { value, metadata, revision } = prepare(stored, a, options.keyring);
             try {
               const head = await retry(() => target.provider.put(a.tenant as TenantId, a.name, value, { metadata, ifVersion: a.expectTargetVersion }));
-              await state.upsert({ route: route.name, target: a.target, tenant: a.tenant, name: a.name, sourceDigest: metadata[META.digest] ?? "", sourceRevision: revision, targetVersion: head.version, syncedAt: new Date() });
+              await state.upsert({
+                route: route.name,
+                target: a.target,
+                tenant: a.tenant,
+                name: a.name,
+                sourceDigest: metadata[META.digest] ?? "",
+                sourceRevision: revision,
+                targetVersion: head.version,
+                syncedAt: new Date(),
+              });
             } finally {
               if (target.encryption === "native") value.fill(0);
             }

@@ -16,6 +16,7 @@ export interface CallCounts {
 export const emptyCounts = (): CallCounts => ({ list: 0, head: 0, get: 0, getMany: 0, valueReads: 0, put: 0, delete: 0, versions: 0 });
 
 export function counting(provider: Provider, counts: CallCounts): Provider {
+  const rewrite = provider.rewriteVersion?.bind(provider);
   return {
     name: provider.name,
     type: provider.type,
@@ -24,18 +25,44 @@ export function counting(provider: Provider, counts: CallCounts): Provider {
     nameFits: (t, n) => provider.nameFits(t, n),
     health: () => provider.health(),
     close: () => provider.close(),
-    list: (t, o) => (counts.list++, provider.list(t, o)),
-    head: (t, n) => (counts.head++, provider.head(t, n)),
-    get: (t, n, o) => (counts.get++, counts.valueReads++, provider.get(t, n, o)),
+    list: (t, o) => {
+      counts.list++;
+      return provider.list(t, o);
+    },
+    head: (t, n) => {
+      counts.head++;
+      return provider.head(t, n);
+    },
+    get: (t, n, o) => {
+      counts.get++;
+      counts.valueReads++;
+      return provider.get(t, n, o);
+    },
     getMany: async (t, ns) => {
       counts.getMany++;
       const r = await provider.getMany(t, ns);
       counts.valueReads += r.size;
       return r;
     },
-    put: (t, n, v, o) => (counts.put++, provider.put(t, n, v, o)),
-    delete: (t, n, o) => (counts.delete++, provider.delete(t, n, o)),
-    versions: (t, n) => (counts.versions++, provider.versions(t, n)),
-    ...(provider.rewriteVersion ? { rewriteVersion: (t: Parameters<NonNullable<Provider["rewriteVersion"]>>[0], n: string, v: string, val: Uint8Array, o?: Parameters<NonNullable<Provider["rewriteVersion"]>>[4]) => (counts.put++, (provider.rewriteVersion as NonNullable<Provider["rewriteVersion"]>)(t, n, v, val, o)) } : {}),
+    put: (t, n, v, o) => {
+      counts.put++;
+      return provider.put(t, n, v, o);
+    },
+    delete: (t, n, o) => {
+      counts.delete++;
+      return provider.delete(t, n, o);
+    },
+    versions: (t, n) => {
+      counts.versions++;
+      return provider.versions(t, n);
+    },
+    ...(rewrite
+      ? {
+          rewriteVersion: (...args: Parameters<typeof rewrite>) => {
+            counts.put++;
+            return rewrite(...args);
+          },
+        }
+      : {}),
   };
 }

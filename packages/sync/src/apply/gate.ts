@@ -31,7 +31,9 @@ export class ProviderGate {
     options: GateOptions = {},
   ) {
     this.#queue = new PQueue({ concurrency: options.concurrency ?? 16 });
-    this.#bucket = options.perSecond ? new TokenBucket({ bucketSize: options.burst ?? Math.max(1, Math.ceil(options.perSecond)), tokensPerInterval: options.perSecond, interval: "second" }) : undefined;
+    this.#bucket = options.perSecond
+      ? new TokenBucket({ bucketSize: options.burst ?? Math.max(1, Math.ceil(options.perSecond)), tokensPerInterval: options.perSecond, interval: "second" })
+      : undefined;
     this.#breaker = circuitBreaker(
       handleWhen((err) => isPolyvaultError(err) && err.retryable),
       { halfOpenAfter: options.halfOpenAfterMs ?? 10_000, breaker: new ConsecutiveBreaker(options.failureThreshold ?? 5) },
@@ -71,7 +73,10 @@ export class ProviderGate {
 
 /** The provider with every call passed through the gate. */
 export function gated(provider: Provider, gate: ProviderGate): Provider {
-  const g = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => (...a: A) => gate.run(() => fn(...a));
+  const g =
+    <A extends unknown[], R>(fn: (...a: A) => Promise<R>) =>
+    (...a: A) =>
+      gate.run(() => fn(...a));
   return {
     name: provider.name,
     type: provider.type,

@@ -36,7 +36,8 @@ export function diff(i: DiffInput): DiffResult | undefined {
   const td = digestOf(target);
 
   if (source && !source.managed) return { action: "noop", reason: "source secret is not managed by Polyvault (adopt it first)", apply: "none" };
-  if (target && !target.managed) return { action: "conflict", reason: "target holds a secret Polyvault does not manage at this name; it is never modified", apply: "none" };
+  if (target && !target.managed)
+    return { action: "conflict", reason: "target holds a secret Polyvault does not manage at this name; it is never modified", apply: "none" };
   if (source && sd === undefined) return { action: "conflict", reason: "source secret has no digest metadata (written out of band?)", apply: "none" };
 
   if (source && i.unfit) return { action: "conflict", reason: `target cannot hold it: ${i.unfit}`, apply: "none" };

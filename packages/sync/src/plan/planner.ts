@@ -58,7 +58,14 @@ export async function planRoute(route: RouteSpec, state: StateStore, options: Pl
         const source = sourceHeads.get(name);
         const tgt = targetHeads.get(name);
         const record: SyncRecord | undefined = records.get(name);
-        const r = diff({ source, target: tgt, record, prune: route.prune, conflict: route.conflict, unfit: source ? unfitReason(target, tenant, source) : undefined });
+        const r = diff({
+          source,
+          target: tgt,
+          record,
+          prune: route.prune,
+          conflict: route.conflict,
+          unfit: source ? unfitReason(target, tenant, source) : undefined,
+        });
         const base = { route: route.name, target: target.provider.name, tenant, name, encryption: target.encryption };
         if (!r) {
           stateRefresh.push({ ...base, action: "noop", reason: "stale record", apply: "none" });
