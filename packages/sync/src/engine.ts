@@ -9,6 +9,7 @@ import { Cron } from "croner";
 import { type ApplyResult, applyPlan } from "./apply/applier.js";
 import { type PlanOptions, planRoute } from "./plan/planner.js";
 import { type Plan, type PlanAction, type RouteSpec, summarize } from "./plan/types.js";
+import { Leadership } from "./state/leadership.js";
 import type { RunSummary, StateStore } from "./state/types.js";
 
 export interface RoutePlan {
@@ -82,7 +83,8 @@ export class SyncEngine {
     const lease = `route:${spec.name}`;
     const { state } = this.options;
     if (!(await this.#acquire(lease))) return { route: spec.name, skipped: "another process is syncing this route" };
-    const renew = setInterval(() => void state.tryLease(lease, this.owner, this.#leaseMs), Math.max(1000, this.#leaseMs / 3));
+    // A failed renewal is not fatal here: the run's own calls to the store fail and end it.
+    const renew = setInterval(() => state.tryLease(lease, this.owner, this.#leaseMs).catch(() => false), Math.max(1000, this.#leaseMs / 3));
     const startedAt = new Date();
     const runId = randomUUID();
     try {
@@ -125,7 +127,8 @@ export class SyncEngine {
     if (await state.tryLease(lease, this.owner, this.#leaseMs)) return true;
     const holder = await state.leaseHolder(lease);
     const m = holder ? /^(.+):(\d+):[^:]+$/.exec(holder) : null;
-    if (!holder || !m || m[1] !== hostname() || pidAlive(Number(m[2]))) return false;
+    // Only a store on this host can tell a dead process by its pid (PostgreSQL frees dead holders itself).
+    if (!state.local || !holder || !m || m[1] !== hostname() || pidAlive(Number(m[2]))) return false;
     return state.takeOverLease(lease, holder, this.owner, this.#leaseMs);
   }
 
@@ -160,23 +163,49 @@ export class SyncEngine {
 
   /**
    * The scheduler: one croner job per scheduled route, with overlap prevention (`protect`) in this
-   * process and the route lease across processes. Returns a stop function.
+   * process and the route lease across processes — and, of several processes sharing one state store,
+   * only the leader runs jobs (scheduler leadership, a lease renewed every second): the others stand by
+   * and take over within a poll when the leader dies. Returns a stop function.
    */
-  watch(onRun: (run: RouteRun | { route: string; error: unknown }) => void): () => void {
-    const jobs = this.options.routes
-      .filter((s) => s.schedule)
-      .map(
-        (spec) =>
-          new Cron(spec.schedule as string, { protect: true, name: `route:${spec.name}` }, async () => {
-            try {
-              onRun(await this.#runRoute(spec, {}, {}));
-            } catch (error) {
-              onRun({ route: spec.name, error });
-            }
-          }),
+  watch(onRun: (run: RouteRun | { route: string; error: unknown }) => void, options: { leadershipTtlMs?: number; pollMs?: number } = {}): () => Promise<void> {
+    let jobs: Cron[] = [];
+    const startJobs = () => {
+      jobs = this.options.routes
+        .filter((s) => s.schedule)
+        .map(
+          (spec) =>
+            new Cron(spec.schedule as string, { protect: true, name: `route:${spec.name}` }, async () => {
+              try {
+                onRun(await this.#runRoute(spec, {}, {}));
+              } catch (error) {
+                onRun({ route: spec.name, error });
+              }
+            }),
+        );
+      // Catch up with whatever fell due while no process was leading.
+      void this.runDue().then(
+        (runs) => {
+          for (const r of runs) onRun(r);
+        },
+        (error: unknown) => onRun({ route: "*", error }),
       );
-    return () => {
+    };
+    const stopJobs = () => {
       for (const j of jobs) j.stop();
+      jobs = [];
+    };
+    const lead = new Leadership({
+      state: this.options.state,
+      owner: this.owner,
+      ttlMs: options.leadershipTtlMs,
+      pollMs: options.pollMs,
+      onAcquired: startJobs,
+      onLost: stopJobs,
+      onError: (error) => onRun({ route: "*", error }),
+    }).start();
+    return async () => {
+      stopJobs();
+      await lead.stop();
     };
   }
 

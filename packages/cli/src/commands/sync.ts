@@ -144,7 +144,7 @@ export function registerSync(program: Command, run: Runner): void {
           process.once("SIGINT", resolve);
           process.once("SIGTERM", resolve);
         });
-        stop();
+        await stop();
         return 0;
       }),
     );

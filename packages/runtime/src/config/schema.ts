@@ -138,7 +138,10 @@ export const PolyvaultConfig = z.strictObject({
   tenants: z.record(tenantId, TenantConfig).optional(),
   routes: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/), RouteConfig).optional(),
   access: AccessConfig.optional(),
-  state: z.string().min(1).optional(),
+  state: z
+    .string()
+    .refine((v) => v === "sqlite" || /^postgres(ql)?:\/\/./i.test(v), { error: 'state must be "sqlite" or a postgres:// or postgresql:// URL' })
+    .optional(),
   alerts: AlertsConfig.optional(),
   audit: AuditConfig.optional(),
   rotation: RotationConfig.optional(),

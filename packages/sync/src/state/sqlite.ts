@@ -37,6 +37,7 @@ interface RecordRow {
 }
 
 export class SqliteStateStore implements StateStore {
+  readonly local = true;
   readonly #db: Database.Database;
 
   constructor(readonly path: string) {

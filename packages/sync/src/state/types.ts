@@ -41,6 +41,8 @@ export interface RunSummary {
 }
 
 export interface StateStore {
+  /** The store lives on this host only (SQLite): a lease holder can be checked by its pid. */
+  readonly local?: boolean;
   records(route: string, target: string, tenant: string): Promise<Map<string, SyncRecord>>;
   upsert(record: SyncRecord): Promise<void>;
   remove(route: string, target: string, tenant: string, name: string): Promise<void>;
