@@ -102,7 +102,9 @@ describe(`sync to the real servers (aws, vault${withAzure ? ", azure" : "; azure
       });
     });
     const dead = `  dead: { type: aws, region: us-east-1, endpoint: "http://127.0.0.1:${port}", credentials: { accessKeyId: test, secretAccessKey: test }, prefix: "e2e${run}" }`;
-    const text = config().replace("providers:\n", `providers:\n${dead}\n`).replace("routes:", `tenants:\n  ${tenants[0]}: { primary: dead, mirrors: [vault, aws] }\nroutes:`);
+    const text = config()
+      .replace("providers:\n", `providers:\n${dead}\n`)
+      .replace("routes:", `tenants:\n  ${tenants[0]}: { primary: dead, mirrors: [vault, aws] }\nroutes:`);
     writeFileSync(join(cwd, "failover.yaml"), text);
     const rt = await Runtime.open({ dataDir: env.POLYVAULT_HOME, configPath: join(cwd, "failover.yaml"), env: {}, pushOnWrite: false });
     try {

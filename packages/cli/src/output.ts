@@ -49,6 +49,13 @@ export function describeError(err: unknown): { code: ErrorCode; message: string 
   return { code: "INTERNAL", message: `unexpected ${e?.name ?? "error"}: ${e?.message ?? String(err)}` };
 }
 
+/** Writes and waits for the stream to take the bytes (so the caller may wipe them afterwards). */
+export function writeAll(stream: NodeJS.WritableStream, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(bytes, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
 /** A fixed-width table for people. */
 export function table(headers: string[], rows: Array<Array<string | number | undefined>>): string[] {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === undefined ? "-" : String(c))))];

@@ -18,7 +18,7 @@ export class Deadline {
   constructor(readonly timeoutMs: number) {
     this.#end = performance.now() + timeoutMs;
     this.#timer = setTimeout(() => this.#controller.abort(new DOMException("deadline passed", "TimeoutError")), timeoutMs);
-    this.#timer.unref();
+    // Not unref'd: while a call waits out a retry backoff, this timer is what keeps a CLI process alive.
   }
   get signal(): AbortSignal {
     return this.#controller.signal;

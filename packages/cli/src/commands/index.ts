@@ -16,4 +16,19 @@ import { registerMigrate } from "./migrate.js";
 import { registerServe } from "./serve.js";
 import { registerAdopt } from "./adopt.js";
 
-export const COMMANDS: Array<(program: Command, run: Runner) => void> = [registerInit, registerSecrets, registerKeys, registerEnv, registerCredentials, registerSync, registerMigrate, registerAdopt, registerRotation, registerAudit, registerCompliance, registerBackup, registerServe, registerDemo];
+export const COMMANDS: Array<(program: Command, run: Runner) => void> = [
+  registerInit,
+  registerSecrets,
+  registerKeys,
+  registerEnv,
+  registerCredentials,
+  registerSync,
+  registerMigrate,
+  registerAdopt,
+  registerRotation,
+  registerAudit,
+  registerCompliance,
+  registerBackup,
+  registerServe,
+  registerDemo,
+];

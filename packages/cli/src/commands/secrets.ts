@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { NotFoundError } from "@polyvault/core";
 import { parseLabels, parseLength, readValue } from "../input.js";
 import type { Runner } from "../main.js";
-import { table } from "../output.js";
+import { table, writeAll } from "../output.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -64,7 +64,8 @@ export function registerSecrets(program: Command, run: Runner): void {
               `${JSON.stringify({ tenant: value.tenant, name: value.name, version: value.version, ...text, servedBy: value.servedBy, stale: value.stale, ...(mirrorSyncedAt ? { mirrorSyncedAt } : {}), updatedAt: value.updatedAt, labels: value.labels })}\n`,
             );
           } else {
-            ctx.io.stdout.write(value.bytes());
+            // Wait until the bytes are handed to the OS before the finally wipes the Buffer (a pipe queues them).
+            await writeAll(ctx.io.stdout, value.bytes());
             if (value.stale) ctx.io.stderr.write(`polyvault: note: served by mirror ${value.servedBy} (primary unavailable)\n`);
           }
         } finally {

@@ -29,37 +29,52 @@ export function registerServe(program: Command, run: Runner): void {
     .option("--tls-cert <file>", "PEM certificate: serve HTTPS (with --tls-key)")
     .option("--tls-key <file>", "PEM private key for --tls-cert")
     .option("--no-scheduler", "do not run scheduled routes in this process (push-on-write still runs)")
-    .option("--rate-limit <n>", "requests per token (or per client address without one) per minute; 0 turns the limit off", "6000")
+    .option("--rate-limit <n>", "requests per minute per token (no token or an unknown one: per client address); 0 turns the limit off", "6000")
     .option("--log-level <level>", `log level: ${LEVELS.join(", ")}`, "info")
     .option("--insecure-no-auth", "allow a non-loopback --host without access control (anyone who can reach it is admin)")
     .action(
-      run(async (ctx, opts: { host: string; port: string; tlsCert?: string; tlsKey?: string; scheduler: boolean; rateLimit: string; logLevel: string; insecureNoAuth?: boolean }) => {
-        const port = wholeNumber("--port", opts.port, 65535);
-        const rateLimitPerMinute = wholeNumber("--rate-limit", opts.rateLimit, 1_000_000_000);
-        if (!LEVELS.includes(opts.logLevel)) throw new InvalidInputError(`--log-level must be one of ${LEVELS.join(", ")} (got ${JSON.stringify(opts.logLevel)})`);
-        if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new InvalidInputError("give both --tls-cert and --tls-key, or neither");
-        const tls = opts.tlsCert && opts.tlsKey ? { cert: readPem("--tls-cert", opts.tlsCert), key: readPem("--tls-key", opts.tlsKey) } : undefined;
+      run(
+        async (
+          ctx,
+          opts: {
+            host: string;
+            port: string;
+            tlsCert?: string;
+            tlsKey?: string;
+            scheduler: boolean;
+            rateLimit: string;
+            logLevel: string;
+            insecureNoAuth?: boolean;
+          },
+        ) => {
+          const port = wholeNumber("--port", opts.port, 65535);
+          const rateLimitPerMinute = wholeNumber("--rate-limit", opts.rateLimit, 1_000_000_000);
+          if (!LEVELS.includes(opts.logLevel))
+            throw new InvalidInputError(`--log-level must be one of ${LEVELS.join(", ")} (got ${JSON.stringify(opts.logLevel)})`);
+          if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new InvalidInputError("give both --tls-cert and --tls-key, or neither");
+          const tls = opts.tlsCert && opts.tlsKey ? { cert: readPem("--tls-cert", opts.tlsCert), key: readPem("--tls-key", opts.tlsKey) } : undefined;
 
-        const rt = await ctx.runtime();
-        // Logs go to stderr (one JSON line each); stdout carries only the listening address.
-        const gateway = await serve(rt, {
-          host: opts.host,
-          port,
-          tls,
-          scheduler: opts.scheduler,
-          rateLimitPerMinute,
-          allowNoAuth: opts.insecureNoAuth,
-          logger: { level: opts.logLevel, stream: process.stderr },
-        });
-        ctx.out.result({ listening: gateway.url, scheduler: opts.scheduler, tls: Boolean(tls) }, () => `polyvault: gateway listening on ${gateway.url}`);
-        // SIGTERM (or Ctrl-C): stop accepting, drain in-flight requests, seal the audit log, exit 0.
-        const signal = await new Promise<string>((resolve) => {
-          process.once("SIGTERM", () => resolve("SIGTERM"));
-          process.once("SIGINT", () => resolve("SIGINT"));
-        });
-        gateway.app.log.info({ signal }, "shutting down: draining requests, sealing the audit log");
-        await gateway.close();
-        return 0;
-      }),
+          const rt = await ctx.runtime();
+          // Logs go to stderr (one JSON line each); stdout carries only the listening address.
+          const gateway = await serve(rt, {
+            host: opts.host,
+            port,
+            tls,
+            scheduler: opts.scheduler,
+            rateLimitPerMinute,
+            allowNoAuth: opts.insecureNoAuth,
+            logger: { level: opts.logLevel, stream: process.stderr },
+          });
+          ctx.out.result({ listening: gateway.url, scheduler: opts.scheduler, tls: Boolean(tls) }, () => `polyvault: gateway listening on ${gateway.url}`);
+          // SIGTERM (or Ctrl-C): stop accepting, drain in-flight requests, seal the audit log, exit 0.
+          const signal = await new Promise<string>((resolve) => {
+            process.once("SIGTERM", () => resolve("SIGTERM"));
+            process.once("SIGINT", () => resolve("SIGINT"));
+          });
+          gateway.app.log.info({ signal }, "shutting down: draining requests, sealing the audit log");
+          await gateway.close();
+          return 0;
+        },
+      ),
     );
 }

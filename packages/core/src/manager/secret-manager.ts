@@ -8,7 +8,7 @@ import { AccessDeniedError, ConflictError, IntegrityError, NotFoundError, TooLar
 import { parseSecretName, type TenantId } from "../names.js";
 import { type Provider, type SecretHead, type StoredSecret, listAll } from "../provider.js";
 import { type GenerateOptions, generateSecret } from "./generate.js";
-import { META, labelsOf, revisionOf } from "./metadata.js";
+import { META, encodeLabels, labelsOf, revisionOf } from "./metadata.js";
 import { type SecurityMetrics, emptyMetrics } from "./metrics.js";
 import { SecretValue } from "./secret-value.js";
 import { type Action, type Operation, type OperationStep, runSteps } from "./steps.js";
@@ -180,6 +180,8 @@ export class SecretManager {
         `value of ${value.length} bytes is over the ${max}-byte limit of provider ${this.#primary.name} (after ${ENVELOPE_OVERHEAD} bytes of encryption overhead)`,
       );
     }
+    // Refused before anything is written.
+    const labels = options.labels && Object.keys(options.labels).length ? encodeLabels(options.labels) : undefined;
     // Read-modify-write with check-and-set: a racing writer makes us re-read, never skip a revision.
     for (let attempt = 0; ; attempt++) {
       let head: SecretHead | undefined;
@@ -200,7 +202,7 @@ export class SecretManager {
         [META.keyVersion]: String(this.#keyring.current),
         [META.encryption]: "envelope",
         [META.size]: String(ciphertext.length),
-        ...(options.labels && Object.keys(options.labels).length ? { [META.labels]: JSON.stringify(options.labels) } : {}),
+        ...(labels ? { [META.labels]: labels } : {}),
       };
       try {
         await this.#primary.put(this.tenant, name, ciphertext, { metadata, ifVersion: head ? head.version : null, adopt: options.adopt });
