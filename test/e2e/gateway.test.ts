@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -249,5 +249,33 @@ describe(`polyvault serve on the real servers (aws primary; vault${withAzure ? "
     const level = cli(["serve", "--log-level", "loud"]);
     expect(level.status).toBe(2);
     expect(level.stderr).toMatch(/^polyvault: INVALID_INPUT: --log-level must be one of fatal, error, warn, info, debug, trace, silent/);
+  });
+});
+
+describe("polyvault serve: a drain that hangs", () => {
+  it("a second SIGTERM ends it at once, with exit code 1 and a log line saying why", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "pv-e2e-gw-hang-"));
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, POLYVAULT_HOME: join(cwd, "data") };
+    expect(spawnSync(process.execPath, [BIN, "init"], { cwd, env }).status).toBe(0);
+    const server = spawn(process.execPath, [BIN, "serve", "--port", "0"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    server.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    server.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => server.once("exit", (code) => r(code)));
+    const deadline = Date.now() + 30_000;
+    while (!/listening on (\S+)/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const base = (/listening on (\S+)/.exec(out) as RegExpExecArray)[1] as string;
+    // Another process holds the audit log's lock: a read cannot finish, so neither can the drain.
+    mkdirSync(join(cwd, "data", "audit.lock"));
+    const stuck = fetch(`${base}/v1/tenants/acme/secrets`).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    server.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.exitCode).toBe(null);
+    server.kill("SIGTERM");
+    expect(await exited).toBe(1);
+    expect(err).toMatch(/"why":"second SIGTERM","msg":"shutdown did not finish; exiting now"/);
+    await stuck;
   });
 });

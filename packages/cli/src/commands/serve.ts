@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { InvalidInputError } from "@polyvault/core";
+import { EXIT_CODES, InvalidInputError } from "@polyvault/core";
 import { DEFAULT_PORT, serve } from "@polyvault/server";
 import type { Runner } from "../main.js";
 
@@ -72,6 +72,15 @@ export function registerServe(program: Command, run: Runner): void {
             process.once("SIGINT", () => resolve("SIGINT"));
           });
           gateway.app.log.info({ signal }, "shutting down: draining requests, sealing the audit log");
+          // A drain that hangs (a provider call that never ends) must not keep the process: a second
+          // signal, or 30 s, ends it (the audit log's exit hook still seals what was written).
+          const force = (why: string) => {
+            gateway.app.log.error({ why }, "shutdown did not finish; exiting now");
+            process.exit(EXIT_CODES.INTERNAL);
+          };
+          process.once("SIGTERM", () => force("second SIGTERM"));
+          process.once("SIGINT", () => force("second SIGINT"));
+          setTimeout(() => force("30 s drain deadline"), 30_000).unref();
           await gateway.close();
           return 0;
         },

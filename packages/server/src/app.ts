@@ -1,0 +1,143 @@
+/**
+ * createServer(runtime, options): the gateway as a fastify instance, not yet listening (tests use
+ * `inject`; serve.ts listens, runs the scheduler and shuts down on SIGTERM). Order of a request:
+ * request id → rate limit (per token) → body parse → authenticate (auth routes) → zod validation →
+ * handler in the caller's request scope (access → audit → SecretManager) → the one error handler.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import rateLimit from "@fastify/rate-limit";
+import { RequestScopes, type Runtime } from "@polyvault/runtime";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { Activity } from "./activity.js";
+import { installErrorHandling } from "./errors.js";
+import { HealthMonitor } from "./health.js";
+import { GatewayMetrics } from "./metrics/registry.js";
+import { timed } from "./metrics/timing.js";
+import { openApiDocument } from "./openapi.js";
+import { DEFAULTS, REDACT_PATHS, type ServerOptions } from "./options.js";
+import { type RouteDef, installZodValidation, register } from "./route.js";
+import { opsRoutes } from "./routes/ops.js";
+import { secretRoutes } from "./routes/secrets.js";
+import { statusRoutes } from "./routes/status.js";
+import { syncRoutes } from "./routes/sync.js";
+
+export const VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+
+/** What the gateway adds to the fastify instance (`app.gateway`). */
+export interface Gateway {
+  readonly runtime: Runtime;
+  readonly scopes: RequestScopes;
+  readonly metrics: GatewayMetrics;
+  readonly health: HealthMonitor;
+  readonly activity: Activity;
+  readonly routes: readonly RouteDef[];
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    gateway: Gateway;
+  }
+  interface FastifyRequest {
+    principal?: string;
+  }
+}
+
+/** A caller's X-Request-Id is kept when it is a plain token; otherwise a fresh UUID. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+const genReqId = (req: { headers: Record<string, string | string[] | undefined> }): string => {
+  const given = req.headers["x-request-id"];
+  return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+};
+
+export async function createServer(runtime: Runtime, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const log = options.logger;
+  const app = Fastify({
+    logger:
+      log === false
+        ? false
+        : {
+            level: log?.level ?? DEFAULTS.level,
+            ...(log?.stream ? { stream: log.stream } : {}),
+            redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+            // The path without its query string: a client may have put something there it should not have.
+            serializers: { req: (r: FastifyRequest) => ({ method: r.method, url: r.url.split("?")[0] ?? "", remoteAddress: r.ip }) },
+          },
+    genReqId,
+    bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
+    // Room for a 256-character name with every '/' sent as %2F.
+    routerOptions: { maxParamLength: 1024 },
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
+
+  const activity = new Activity(runtime);
+  const health = new HealthMonitor(runtime, {
+    timeoutMs: options.healthTimeoutMs ?? DEFAULTS.healthTimeoutMs,
+    cacheMs: options.healthCacheMs ?? DEFAULTS.healthCacheMs,
+  });
+  // The metrics read the scopes' managers at scrape time, and the scopes' providers are timed into the
+  // metrics' histogram: `wrap` runs when a tenant's manager is first built, by then `metrics` is set.
+  let metrics: GatewayMetrics | undefined;
+  const scopes = new RequestScopes(runtime, {
+    wrap: (p) => timed(p, (metrics as GatewayMetrics).providerDuration),
+    onPush: (runs) => {
+      for (const r of runs) metrics?.recordRun(r.route, "push", activity.record(r, "push"));
+    },
+  });
+  metrics = new GatewayMetrics({ runtime, scopes, health, activity });
+
+  installErrorHandling(app);
+  installZodValidation(app);
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header("x-request-id", req.id);
+  });
+  // Drain on close: a response still in flight when close() began tells its client to hang up, so a
+  // keep-alive connection does not hold the shutdown open until it times out.
+  let draining = false;
+  app.addHook("preClose", async () => {
+    draining = true;
+  });
+  app.addHook("onSend", async (_req, reply) => {
+    if (draining) reply.header("connection", "close");
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? "unmatched", status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  const perMinute = options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute;
+  if (perMinute > 0) {
+    // A known token gets its own budget (keyed by its digest: the limiter never holds a token); no token
+    // or an unknown one counts against the client's address, so guessing tokens cannot escape the limit.
+    const known = new Set(Object.values(runtime.config.access?.principals ?? {}).map((p) => p.tokenSha256));
+    await app.register(rateLimit, {
+      max: perMinute,
+      timeWindow: 60_000,
+      keyGenerator: (req) => {
+        const token = /^Bearer +(\S+)/i.exec(req.headers.authorization ?? "")?.[1];
+        const digest = token === undefined ? undefined : createHash("sha256").update(token, "utf8").digest("hex");
+        return digest !== undefined && known.has(digest) ? `t:${digest}` : `ip:${req.ip}`;
+      },
+      errorResponseBuilder: (_req, ctx) =>
+        Object.assign(
+          new Error(`rate limit of ${ctx.max} requests per minute exceeded for this token or client address; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
+          { statusCode: 429, code: "THROTTLED" },
+        ),
+    });
+  }
+
+  const routes: RouteDef[] = [];
+  const document = () => openApiDocument(routes, VERSION);
+  routes.push(...secretRoutes(runtime, scopes, metrics), ...syncRoutes(runtime, scopes, metrics, activity), ...opsRoutes(health, metrics, VERSION, document));
+  if (options.statusPage !== false) routes.push(...statusRoutes(runtime, health, activity, VERSION));
+  register(app, routes, {
+    authenticate: async (req) => {
+      req.principal = await scopes.authenticate(req.headers.authorization);
+    },
+    inScope: (req, fn) => scopes.run({ principal: req.principal ?? scopes.localActor, requestId: req.id }, fn),
+  });
+  app.decorate("gateway", { runtime, scopes, metrics, health, activity, routes });
+  return app;
+}

@@ -1,0 +1,78 @@
+/**
+ * A route is declared once, with zod schemas for its params, query and body: register() hands them to
+ * fastify (whose validator compiler runs zod, below) and openapi.ts turns the same declarations into
+ * the OpenAPI document, so the document cannot drift from what the server accepts.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+
+export interface ResponseDoc {
+  readonly description: string;
+  readonly schema?: z.ZodType | undefined;
+  /** Default application/json. */
+  readonly contentType?: string | undefined;
+}
+
+export interface RouteDef<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  readonly method: "GET" | "PUT" | "POST" | "DELETE";
+  /** fastify syntax (`:param`). */
+  readonly url: string;
+  readonly summary: string;
+  readonly tag: string;
+  /** Needs `Authorization: Bearer` when access control is on; runs inside the caller's request scope. */
+  readonly auth: boolean;
+  readonly params?: P | undefined;
+  readonly querystring?: Q | undefined;
+  readonly body?: B | undefined;
+  /** The body may be left out (treated as `{}`). */
+  readonly bodyOptional?: boolean | undefined;
+  /** Success answers; the error answers are added by openapi.ts. */
+  readonly responses: Readonly<Record<number, ResponseDoc>>;
+  /** Error statuses this route can answer besides 400/401/403/429/500. */
+  readonly errors?: readonly number[] | undefined;
+  readonly handler: (input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+}
+
+/** Declares a route with its handler's input typed from the schemas. */
+export function route<P extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = z.ZodUnknown, B extends z.ZodType = z.ZodUnknown>(
+  def: RouteDef<P, Q, B>,
+): RouteDef {
+  return def as unknown as RouteDef;
+}
+
+/** zod as fastify's validator: issues become one `where.path: message` line each (never the input). */
+export function installZodValidation(app: FastifyInstance): void {
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const zod = schema as unknown as z.ZodType;
+    return (data: unknown) => {
+      const r = zod.safeParse(data);
+      if (r.success) return { value: r.data };
+      const where = httpPart === "querystring" ? "query" : (httpPart ?? "request");
+      const lines = r.error.issues.map((i) => `${[where, ...i.path.map(String)].join(".")}: ${i.message}`);
+      return { error: Object.assign(new Error(lines.join("; ")), { validation: r.error.issues.map((i) => ({ path: i.path.map(String), code: i.code })) }) };
+    };
+  });
+}
+
+export interface RouteHooks {
+  /** Runs before validation on `auth` routes: resolves the caller, or throws. */
+  readonly authenticate: (req: FastifyRequest) => Promise<void>;
+  /** Wraps an `auth` route's handler in the caller's request scope. */
+  readonly inScope: <T>(req: FastifyRequest, fn: () => Promise<T>) => Promise<T>;
+}
+
+export function register(app: FastifyInstance, defs: readonly RouteDef[], hooks: RouteHooks): void {
+  for (const def of defs) {
+    const body = def.body && def.bodyOptional ? z.preprocess((v) => v ?? {}, def.body) : def.body;
+    app.route({
+      method: def.method,
+      url: def.url,
+      schema: { ...(def.params ? { params: def.params } : {}), ...(def.querystring ? { querystring: def.querystring } : {}), ...(body ? { body } : {}) },
+      ...(def.auth ? { preValidation: hooks.authenticate } : {}),
+      handler: (req, reply) => {
+        const run = () => def.handler({ params: req.params, query: req.query, body: req.body }, req, reply);
+        return def.auth ? hooks.inScope(req, run) : run();
+      },
+    });
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * A listening gateway: createServer() plus the scheduler (each scheduled route on its cron, the route
+ * lease keeping one runner per route across gateways), the rotation-status refresh, and an orderly
+ * close: stop the scheduler, stop accepting and let in-flight requests finish (fastify answers 503 to
+ * requests that arrive meanwhile), wait for push-on-write syncs, then seal the audit log with a signed
+ * checkpoint. The caller closes the runtime afterwards.
+ */
+import { isIP } from "node:net";
+import { InvalidInputError } from "@polyvault/core";
+import type { Runtime } from "@polyvault/runtime";
+import type { FastifyInstance } from "fastify";
+import { createServer } from "./app.js";
+import type { ServerOptions } from "./options.js";
+
+export interface ServeOptions extends ServerOptions {
+  /** Default 127.0.0.1. */
+  readonly host?: string | undefined;
+  /** Default 8700; 0 picks a free port. */
+  readonly port?: number | undefined;
+  /** Run scheduled routes in this process (default true). */
+  readonly scheduler?: boolean | undefined;
+  /** How often the rotation-status gauge is recounted (default 5 min). */
+  readonly rotationRefreshMs?: number | undefined;
+  /** Serve on a non-loopback address without access control (refused otherwise). */
+  readonly allowNoAuth?: boolean | undefined;
+}
+
+export interface RunningGateway {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8700;
+
+const isLoopback = (host: string) => host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
+
+export async function serve(runtime: Runtime, options: ServeOptions = {}): Promise<RunningGateway> {
+  const host = options.host ?? "127.0.0.1";
+  const app = await createServer(runtime, options);
+  const { scopes, activity, metrics } = app.gateway;
+  if (!scopes.security.enforcing && !isLoopback(host) && !options.allowNoAuth) {
+    await app.close();
+    throw new InvalidInputError(
+      `refusing to serve on ${host} without access control: anyone who can reach it would be admin. Configure \`access\` in polyvault.yaml (docs/gateway.md, "Auth"), bind to 127.0.0.1, or pass --insecure-no-auth`,
+    );
+  }
+  const address = await app.listen({ host, port: options.port ?? DEFAULT_PORT });
+
+  let stopScheduler: (() => void) | undefined;
+  const scheduled = Object.values(runtime.config.routes ?? {}).some((r) => r.schedule);
+  if (options.scheduler !== false && scheduled) {
+    const engine = await runtime.sync();
+    stopScheduler = engine.watch((run) => {
+      const rec = activity.record(run, "schedule");
+      metrics.recordRun(rec.route, "schedule", rec);
+      if (rec.ok) app.log.info({ route: rec.route, counts: rec.counts, skipped: rec.skipped }, "scheduled sync finished");
+      else app.log.warn({ route: rec.route, counts: rec.counts, error: rec.error }, "scheduled sync failed");
+    });
+  }
+  const refresh = () =>
+    activity.refreshRotation().then(
+      () => activity.rotationError && app.log.warn({ error: activity.rotationError }, "rotation status could not be refreshed for every tenant"),
+      (err: unknown) => app.log.warn({ error: (err as Error).message }, "rotation status could not be refreshed"),
+    );
+  void refresh();
+  const timer = setInterval(refresh, options.rotationRefreshMs ?? 300_000);
+  timer.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    url: address,
+    close: () =>
+      (closing ??= (async () => {
+        stopScheduler?.();
+        clearInterval(timer);
+        await app.close();
+        await scopes.flushPushes();
+        // Seal what this gateway wrote with a signed checkpoint (the runtime stays usable; closing it, or
+        // the process exiting, closes the log).
+        await scopes.security.audit.checkpoint();
+      })()),
+  };
+}
