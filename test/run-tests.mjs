@@ -3,13 +3,29 @@
 // test with vitest, and stop the servers we started. Arguments are passed to vitest
 // (e.g. `npm test -- packages/provider-aws`).
 import { spawn } from "node:child_process";
-import { MissingToolError, ServerNotAvailableError } from "./emulators/lib.mjs";
+import { existsSync } from "node:fs";
+import { MissingToolError, ServerNotAvailableError, run, which } from "./emulators/lib.mjs";
 import { ALL } from "./emulators/registry.mjs";
 
 const args = process.argv.slice(2);
+
+/**
+ * Debian's Chromium for the status-page test (the only browser this machine's registries offer):
+ * installed once when missing, as the provider servers are.
+ */
+function ensureChromium() {
+  if (existsSync("/usr/bin/chromium")) return;
+  if (process.getuid?.() !== 0 || !which("apt-get")) {
+    throw new MissingToolError("chromium", "install Debian's chromium package (`apt-get install -y chromium`) for the status-page test");
+  }
+  console.error("[set-up] installing Debian's chromium for the status-page test (once)...");
+  run("apt-get", ["update", "-qq"], { stdio: "ignore" });
+  run("apt-get", ["install", "-y", "-qq", "chromium"], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+}
 const started = [];
 let code = 1;
 try {
+  ensureChromium();
   const notRun = [];
   for (const e of ALL) {
     const before = await e.status();
