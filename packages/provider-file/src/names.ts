@@ -13,6 +13,12 @@ export function encodeName(name: string): string[] {
   const flat = name.replaceAll("/", "~");
   const parts: string[] = [];
   for (let i = 0; i < flat.length; i += CHUNK) parts.push(flat.slice(i, i + CHUNK));
+  // A last chunk of "." or ".." would be a special path component: cut two characters earlier instead.
+  const last = parts.at(-1);
+  if (parts.length > 1 && (last === "." || last === "..")) {
+    const prev = parts[parts.length - 2] as string;
+    parts.splice(parts.length - 2, 2, prev.slice(0, -2), prev.slice(-2) + last);
+  }
   return parts.map((p, i) => (i < parts.length - 1 ? `${p}+` : p));
 }
 

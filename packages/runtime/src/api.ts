@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { InvalidInputError, type SecretManager, type SecretValue, type SpotifyCredentials, parseSecretName, readBundle, spotifyBundle } from "@polyvault/core";
-import { parse as parseDotenv } from "dotenv";
+import { parseEnvFile } from "./dotenv.js";
 import { Runtime, type RuntimeOptions } from "./runtime.js";
 
 let shared: Promise<Runtime> | undefined;
@@ -41,7 +41,7 @@ export async function loadEnvironmentSecrets(tenant: string, file = ".env", opti
   } catch (err) {
     throw new InvalidInputError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
   }
-  const vars = parseDotenv(buf);
+  const vars = parseEnvFile(buf, file);
   buf.fill(0);
   for (const key of Object.keys(vars)) parseSecretName(key);
   const manager = await getSecretManager(tenant, options);

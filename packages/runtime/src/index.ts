@@ -9,3 +9,4 @@ export * from "./config/rewrite.js";
 export * from "./config/json-schema.js";
 export * from "./requests.js";
 export * from "./steps.js";
+export * from "./dotenv.js";

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { parse as parseDotenv } from "dotenv";
+import { parseEnvFile } from "@polyvault/runtime";
 import { InvalidInputError, NotFoundError, parseSecretName } from "@polyvault/core";
 import type { Runner } from "../main.js";
 
@@ -12,7 +12,7 @@ async function readDotenv(file: string, what: string): Promise<Record<string, st
     throw new InvalidInputError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
   }
   try {
-    return parseDotenv(buf);
+    return parseEnvFile(buf, file);
   } finally {
     buf.fill(0);
   }

@@ -56,6 +56,8 @@ export function registerRotation(program: Command, run: Runner): void {
         const rt = await ctx.runtime();
         const policies = new RotationPolicies(rt.config.rotation);
         const pending = await new PendingRotations(rt.dataDir).list();
+        // Denied before anything is read (every tenant needs the permission on "*").
+        await ctx.authorize(opts.tenant ?? "*", "list");
         const now = new Date();
         const all: RotationDue[] = [];
         for (const tenant of await tenantsOf(rt, opts.tenant))
@@ -94,6 +96,7 @@ export function registerRotation(program: Command, run: Runner): void {
           throw new InvalidInputError("--force needs --secret NAME (forcing every secret of every tenant is refused)");
         const secret = opts.secret === undefined ? undefined : parseSecretName(opts.secret);
         const rt = await ctx.runtime();
+        await ctx.authorize(opts.tenant ?? "*", "rotate");
         const policies = new RotationPolicies(rt.config.rotation);
         const results: RotationOutcome[] = [];
         for (const tenant of await tenantsOf(rt, opts.tenant)) {

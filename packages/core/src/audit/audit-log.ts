@@ -108,7 +108,8 @@ export class AuditLog {
   sealSync(): void {
     if (!this.#unsealed || this.#closed) return;
     try {
-      const r = withLockSync(this.logPath, this.#lock, () => writeEntries(this.#ctx, this.#state, [], true));
+      // Wait past the 10 s after which a lock left by a killed process counts as stale.
+      const r = withLockSync(this.logPath, this.#lock, () => writeEntries(this.#ctx, this.#state, [], true), 11_000);
       this.#state = r.state;
       this.#unsealed = false;
     } catch {

@@ -83,7 +83,9 @@ export async function withLockFile<T>(lockPath: string, fn: () => Promise<T>): P
         (s) => Date.now() - s.mtimeMs,
         () => 0,
       );
-      if (age > LOCK_STALE_MS) {
+      // A lock left by a process that no longer exists (it was killed) is taken over at once.
+      const holderPid = Number((await readFile(lockPath, "utf8").catch(() => "")).split(" ")[0]);
+      if (age > LOCK_STALE_MS || (Number.isInteger(holderPid) && holderPid > 0 && !pidAlive(holderPid))) {
         await unlink(lockPath).catch(() => undefined);
         continue;
       }
@@ -101,5 +103,14 @@ export async function withLockFile<T>(lockPath: string, fn: () => Promise<T>): P
     return await fn();
   } finally {
     await unlink(lockPath).catch(() => undefined);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isErrno(err, "EPERM");
   }
 }

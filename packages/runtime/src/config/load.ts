@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { InvalidInputError } from "@polyvault/core";
-import { parse as parseYaml } from "yaml";
+import { parseDocument } from "yaml";
 import { crossFieldProblems } from "./rules.js";
 import { PolyvaultConfig } from "./schema.js";
 
@@ -39,13 +39,17 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
 export function parseConfig(text: string, origin: string, env: NodeJS.ProcessEnv = process.env): PolyvaultConfig {
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: true });
+    // Warnings (an unknown tag such as !!js/function) are errors here: a configuration means one thing.
+    const doc = parseDocument(text, { prettyErrors: true, logLevel: "silent" });
+    const problem = doc.errors[0] ?? doc.warnings[0];
+    if (problem) throw problem;
+    raw = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
     throw new InvalidInputError(`${origin}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
   if (raw === null || raw === undefined) raw = {};
   const missing: string[] = [];
-  const substituted = substitute(raw, env, missing, "");
+  const substituted = substitute(raw, env, missing, "", new WeakSet(), origin);
   if (missing.length) throw new InvalidInputError(`${origin}: ${missing.join("; ")}`);
   const r = PolyvaultConfig.safeParse(substituted);
   if (!r.success) {
@@ -58,7 +62,7 @@ export function parseConfig(text: string, origin: string, env: NodeJS.ProcessEnv
 }
 
 /** Replaces ${VAR} in every string; an unset variable is an error naming the path and variable. */
-function substitute(value: unknown, env: NodeJS.ProcessEnv, missing: string[], path: string): unknown {
+function substitute(value: unknown, env: NodeJS.ProcessEnv, missing: string[], path: string, seen: WeakSet<object>, origin: string): unknown {
   if (typeof value === "string") {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
       const v = env[name];
@@ -69,9 +73,16 @@ function substitute(value: unknown, env: NodeJS.ProcessEnv, missing: string[], p
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, missing, `${path}.${i}`));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env, missing, path ? `${path}.${k}` : k)]));
+    // A YAML alias can make the document contain itself; refuse it rather than recurse forever.
+    if (seen.has(value)) throw new InvalidInputError(`${origin}: recursive YAML alias at ${path || "(top level)"}`);
+    seen.add(value);
+    try {
+      if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, missing, `${path}.${i}`, seen, origin));
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env, missing, path ? `${path}.${k}` : k, seen, origin)]));
+    } finally {
+      seen.delete(value);
+    }
   }
   return value;
 }

@@ -24,6 +24,8 @@ export class ProviderGate {
   readonly #queue: PQueue;
   readonly #bucket: TokenBucket | undefined;
   readonly #breaker;
+  readonly #halfOpenAfterMs: number;
+  #openedAt = 0;
   #waits = 0;
 
   constructor(
@@ -34,10 +36,16 @@ export class ProviderGate {
     this.#bucket = options.perSecond
       ? new TokenBucket({ bucketSize: options.burst ?? Math.max(1, Math.ceil(options.perSecond)), tokensPerInterval: options.perSecond, interval: "second" })
       : undefined;
+    this.#halfOpenAfterMs = options.halfOpenAfterMs ?? 10_000;
     this.#breaker = circuitBreaker(
       handleWhen((err) => isPolyvaultError(err) && err.retryable),
       { halfOpenAfter: options.halfOpenAfterMs ?? 10_000, breaker: new ConsecutiveBreaker(options.failureThreshold ?? 5) },
     );
+    // Fail fast only while the breaker is open and its half-open time has not come: cockatiel moves to
+    // half-open inside execute(), so after that time one call must reach it.
+    this.#breaker.onBreak(() => {
+      this.#openedAt = performance.now();
+    });
   }
 
   get breakerState(): BreakerState {
@@ -51,7 +59,7 @@ export class ProviderGate {
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.breakerState === "open") throw this.#open();
+    if (this.breakerState === "open" && performance.now() - this.#openedAt < this.#halfOpenAfterMs) throw this.#open();
     return this.#queue.add(async () => {
       if (this.#bucket) {
         if (this.#bucket.content < 1) this.#waits++;

@@ -1,0 +1,76 @@
+/**
+ * The fault-injection bench: toxiproxy (TCP faults) and an HTTP burst proxy (429/503) in front of each
+ * provider server that is up, and a sandbox whose polyvault.yaml reaches each server through both:
+ *   <p>t — through toxiproxy (latency, bandwidth, slicing, resets, black hole)
+ *   <p>b — through the burst proxy (429 / 503 bursts and outages)
+ *   <p>td, <p>bd — the same stores reached directly, to check what landed without going through the fault
+ * Routes `tox-<p>` and `burst-<p>` mirror the file provider `local` to them (tenant `fault`).
+ */
+import type { BurstProxy } from "../../fault/http-burst.mjs";
+import { burstProxy } from "../../fault/http-burst.mjs";
+import * as toxiproxy from "../../fault/toxiproxy.mjs";
+import { type Sandbox, sandbox } from "./cli.js";
+import { AWS_ENDPOINT, VAULT_ADDR, notRun } from "./size.js";
+
+export type ServerType = "aws" | "vault";
+export const TIMEOUT_MS = 3000;
+export const BURST_TIMEOUT_MS = 2000;
+
+export interface Bench {
+  readonly sb: Sandbox;
+  readonly types: ServerType[];
+  readonly toxic: Record<string, string>;
+  readonly burst: Record<string, BurstProxy>;
+  close(): Promise<void>;
+}
+
+const endpoint = (t: ServerType) => (t === "aws" ? AWS_ENDPOINT : VAULT_ADDR);
+
+function providerYaml(t: ServerType, url: string, prefix: string, timeoutMs: number): string {
+  const common = `prefix: "${prefix}", timeoutMs: ${timeoutMs}`;
+  if (t === "aws") return `{ type: aws, region: us-east-1, endpoint: "${url}", credentials: { accessKeyId: test, secretAccessKey: test }, ${common} }`;
+  return `{ type: vault, address: "${url}", token: "\${POLYVAULT_TEST_VAULT_TOKEN}", mount: secret, ${common} }`;
+}
+
+/** `withToxiproxy: false` builds only the burst proxies (one suite file owns toxiproxy's start and stop). */
+export async function openBench(label: string, withToxiproxy = true): Promise<Bench> {
+  const types = (["aws", "vault"] as const).filter((t) => !notRun(t));
+  const before = withToxiproxy ? await toxiproxy.status() : { state: "up" };
+  if (withToxiproxy) await toxiproxy.start();
+  const run = `${label}${Date.now().toString(36)}`;
+  const toxic: Record<string, string> = {};
+  const burst: Record<string, BurstProxy> = {};
+  const lines = ["providers:", "  local: { type: file }"];
+  const routes = ["routes:"];
+  for (const t of types) {
+    if (withToxiproxy) {
+      const up = new URL(endpoint(t));
+      const p = await toxiproxy.createProxy(`pv-${run}-${t}`, `${up.hostname}:${up.port}`);
+      toxic[t] = p.name;
+      lines.push(`  ${t}t: ${providerYaml(t, `http://${p.listen}`, `${run}t`, TIMEOUT_MS)}`);
+      lines.push(`  ${t}td: ${providerYaml(t, endpoint(t), `${run}t`, 10_000)}`);
+      routes.push(`  tox-${t}: { source: local, targets: [${t}t], tenants: [fault], prune: true }`);
+    }
+    const b = await burstProxy(endpoint(t), t);
+    burst[t] = b;
+    lines.push(`  ${t}b: ${providerYaml(t, b.url, `${run}b`, BURST_TIMEOUT_MS)}`);
+    lines.push(`  ${t}bd: ${providerYaml(t, endpoint(t), `${run}b`, 10_000)}`);
+    routes.push(`  burst-${t}: { source: local, targets: [${t}b], tenants: [fault], prune: true }`);
+  }
+  const sb = sandbox(label, `${[...lines, ...routes].join("\n")}\n`);
+  return {
+    sb,
+    types,
+    toxic,
+    burst,
+    async close() {
+      for (const t of types) {
+        if (toxic[t]) await toxiproxy.deleteProxy(toxic[t]);
+        await burst[t]?.close();
+      }
+      if (before.state !== "up") await toxiproxy.stop();
+    },
+  };
+}
+
+export { toxiproxy };

@@ -1,0 +1,71 @@
+/**
+ * `polyvault serve` as a user starts it: a child process on a free loopback port, its address read from
+ * stdout (`--json`: {"listening": url}), its log lines (stderr) kept for the canary sweep, and SIGTERM at
+ * the end (the gateway drains, seals the audit log and exits 0).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { BIN, type Sandbox } from "./cli.js";
+
+export interface Gateway {
+  readonly url: string;
+  /** Everything the gateway wrote to stdout and stderr so far. */
+  output(): Buffer;
+  request(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; text: string; json: unknown }>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number>;
+}
+
+export async function startGateway(sb: Sandbox, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Gateway> {
+  const child: ChildProcess = spawn(process.execPath, [BIN, "serve", "--port", "0", "--json", "--no-scheduler", "--rate-limit", "0", ...args], {
+    cwd: sb.cwd,
+    env: { ...sb.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const chunks: Buffer[] = [];
+  child.stderr?.on("data", (c: Buffer) => chunks.push(c));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`polyvault serve did not start: ${Buffer.concat(chunks).toString()}`)), 30_000);
+    child.stdout?.on("data", (c: Buffer) => {
+      chunks.push(c);
+      out += c.toString();
+      const m = /"listening":\s*"([^"]+)"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`polyvault serve exited ${code}: ${Buffer.concat(chunks).toString()}`)));
+  });
+  const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+  return {
+    url,
+    output: () => Buffer.concat(chunks),
+    async request(method, path, options = {}) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(options.body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, text, json };
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
