@@ -18,8 +18,10 @@ export class Context {
     readonly globals: GlobalOptions,
   ) {}
 
-  async runtime(): Promise<Runtime> {
+  /** The runtime, opened on first use (`pushOnWrite: false` for commands that sync on their own). */
+  async runtime(options: { pushOnWrite?: boolean } = {}): Promise<Runtime> {
     this.#runtime ??= await Runtime.open({
+      pushOnWrite: options.pushOnWrite,
       dataDir: this.globals.dataDir,
       configPath: this.globals.config,
       env: this.io.env,

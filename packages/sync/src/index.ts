@@ -10,3 +10,4 @@ export * from "./state/postgres.js";
 export * from "./state/sqlite.js";
 export * from "./state/types.js";
 export * from "./migrate.js";
+export * from "./rollout.js";

@@ -16,6 +16,7 @@ import {
   Security,
 } from "@polyvault/core";
 import type { Runtime } from "@polyvault/runtime";
+import { syncRollout } from "@polyvault/sync";
 import type { Context } from "../context.js";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
@@ -95,8 +96,10 @@ export function registerRotation(program: Command, run: Runner): void {
         if (opts.force && opts.secret === undefined)
           throw new InvalidInputError("--force needs --secret NAME (forcing every secret of every tenant is refused)");
         const secret = opts.secret === undefined ? undefined : parseSecretName(opts.secret);
-        const rt = await ctx.runtime();
+        // Gradual rotations push to one target at a time themselves: no push-on-write to all at once.
+        const rt = await ctx.runtime({ pushOnWrite: false });
         await ctx.authorize(opts.tenant ?? "*", "rotate");
+        const rollout = syncRollout({ routes: await rt.routes(), state: await rt.state(), keyring: rt.keyring, source: (t) => rt.placement(t).primary.name });
         const policies = new RotationPolicies(rt.config.rotation);
         const results: RotationOutcome[] = [];
         for (const tenant of await tenantsOf(rt, opts.tenant)) {
@@ -109,6 +112,7 @@ export function registerRotation(program: Command, run: Runner): void {
                 secret,
                 force: opts.force,
                 confirm: opts.confirm,
+                rollout,
                 onProgress: (d, t) => bar.update(d, t),
               })),
             );

@@ -1,0 +1,45 @@
+/**
+ * Gradual rotation through sync: the targets a rotated secret must reach, one route target at a time,
+ * each pushed alone (a one-target route for that one name) and read back (its head must carry the new
+ * revision and the source's digest) before the next one is touched.
+ */
+import { META, type Keyring, type TenantId, parseTenantId } from "@polyvault/core";
+import { applyPlan } from "./apply/applier.js";
+import { planRoute } from "./plan/planner.js";
+import type { RouteSpec } from "./plan/types.js";
+import type { StateStore } from "./state/types.js";
+
+export interface RolloutTargetLike {
+  readonly name: string;
+  push(): Promise<void>;
+  readBack(): Promise<boolean>;
+}
+
+export function syncRollout(options: { routes: readonly RouteSpec[]; state: StateStore; keyring: Keyring; source: (tenant: TenantId) => string }) {
+  return {
+    async targetsFor(tenantRaw: string, name: string, revision: number): Promise<RolloutTargetLike[]> {
+      const tenant = parseTenantId(tenantRaw);
+      const out: RolloutTargetLike[] = [];
+      for (const route of options.routes) {
+        if (route.source.name !== options.source(tenant) || !route.tenants.includes(tenant)) continue;
+        for (const target of route.targets) {
+          const single: RouteSpec = { ...route, targets: [target], conflict: "source-wins" };
+          out.push({
+            name: `${route.name}:${target.provider.name}`,
+            async push() {
+              const plan = await planRoute(single, options.state, { tenants: [tenant], names: [name] });
+              const result = await applyPlan(single, plan, options.state, { keyring: options.keyring });
+              const failure = result.failures[0];
+              if (failure) throw new Error(`${failure.code}: ${failure.message}`);
+            },
+            async readBack() {
+              const [source, copy] = await Promise.all([route.source.head(tenant, name), target.provider.head(tenant, name)]);
+              return copy.metadata[META.revision] === String(revision) && copy.metadata[META.digest] === source.metadata[META.digest];
+            },
+          });
+        }
+      }
+      return out;
+    },
+  };
+}
