@@ -47,6 +47,9 @@ export class Context {
     try {
       const principal = await security.authenticate(env.POLYVAULT_TOKEN, env.POLYVAULT_ACTOR ?? LOCAL_OPERATOR);
       if (security.enforcing) await security.authorize(principal, tenant, permission);
+      // The operation is audited (fail closed: no record, no operation); closing then seals the log,
+      // including records a killed process left unsigned.
+      await security.record({ actor: principal, action: permission, outcome: "ok", tenant, reason: "started" });
     } finally {
       await security.close();
     }
