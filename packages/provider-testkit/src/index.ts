@@ -44,3 +44,4 @@ export interface ConformanceOptions {
 }
 
 export { describeProviderConformance } from "./suite.js";
+export { type DeadEndpoints, deadEndpoints } from "./dead-endpoints.js";

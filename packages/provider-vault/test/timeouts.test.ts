@@ -1,9 +1,8 @@
 // A server that refuses connections, one that accepts and never answers, and one that answers but is
 // not Vault: each must give UnavailableError within timeoutMs, never NotFound, and no value in errors.
-import { createServer as createHttpServer } from "node:http";
-import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 import type { TenantId } from "@polyvault/core";
 import { UnavailableError } from "@polyvault/core";
+import { type DeadEndpoints, deadEndpoints } from "@polyvault/provider-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVaultProvider } from "../src/index.js";
 
@@ -42,35 +41,14 @@ async function expectUnavailableInTime(port: number) {
   await provider.close();
 }
 
-const listen = (server: Server) => new Promise<number>((r) => server.listen(0, "127.0.0.1", () => r((server.address() as AddressInfo).port)));
-const close = (server: Server) => new Promise<void>((r) => server.close(() => r()));
-
 describe("vault provider when the server is not there", () => {
-  const sockets = new Set<Socket>();
-  const silent = createServer((socket) => {
-    sockets.add(socket); // accept, then never answer
-  });
-  const notVault = createHttpServer((_req, res) => {
-    res.writeHead(404, { "content-type": "text/html" });
-    res.end("<html>not here</html>");
-  });
-  let silentPort = 0;
-  let notVaultPort = 0;
-  let refusedPort = 0;
-
+  let dead: DeadEndpoints;
   beforeAll(async () => {
-    silentPort = await listen(silent);
-    notVaultPort = await listen(notVault);
-    const probe = createServer();
-    refusedPort = await listen(probe);
-    await close(probe); // nothing listens there any more: connections are refused
+    dead = await deadEndpoints();
   });
-  afterAll(async () => {
-    for (const s of sockets) s.destroy();
-    await Promise.all([close(silent), close(notVault)]);
-  });
+  afterAll(() => dead.close());
 
-  it("refused connections give UnavailableError within timeoutMs", () => expectUnavailableInTime(refusedPort), 20_000);
-  it("a server that never answers gives UnavailableError within timeoutMs", () => expectUnavailableInTime(silentPort), 20_000);
-  it("an address that is not Vault gives UnavailableError, not NotFound", () => expectUnavailableInTime(notVaultPort), 20_000);
+  it("refused connections give UnavailableError within timeoutMs", () => expectUnavailableInTime(dead.refusedPort), 20_000);
+  it("a server that never answers gives UnavailableError within timeoutMs", () => expectUnavailableInTime(dead.silentPort), 20_000);
+  it("an address that is not Vault gives UnavailableError, not NotFound", () => expectUnavailableInTime(dead.notTheServicePort), 20_000);
 });
