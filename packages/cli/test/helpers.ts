@@ -87,7 +87,7 @@ export async function killAt(child: ReturnType<typeof cliAsync>, progress: () =>
       await exited;
       return { killed: child.signalCode === "SIGKILL", progress: progress() };
     }
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 25));
   }
   return { killed: false, progress: progress() };
 }

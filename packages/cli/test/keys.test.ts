@@ -88,7 +88,7 @@ describe("keys rotate, rewrap, status, retire", () => {
       expect(partial.versions.reduce((a: number, v: { protects: number }) => a + v.protects, 0)).toBe(300);
       expect(await readAll(sb2.home, "bulk", values)).toBe(300);
     }
-  }, 240_000);
+  }, 600_000);
 });
 
 describe("integrity and master keys", () => {

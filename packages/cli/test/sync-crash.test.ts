@@ -86,5 +86,5 @@ describe("sync apply killed with SIGKILL at random moments converges", () => {
     } finally {
       await rt.close();
     }
-  }, 300_000);
+  }, 900_000);
 });
