@@ -123,7 +123,7 @@ state: "${db}"
         for (const n of survivors) {
           const r = await fetch(`${n.url}/v1/tenants/${tenant}/secrets/app%2Fk3`);
           expect(r.status).toBe(200);
-          expect((await r.json()).value).toBe("v3");
+          expect(((await r.json()) as { value: string }).value).toBe("v3");
         }
         const after = (await runs()).filter((r) => new Date(r.started_at).getTime() > killedAt);
         if (after.length > 0) {
