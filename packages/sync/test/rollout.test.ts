@@ -17,7 +17,11 @@ function recorded(name: string, dir: string, log: string[]): Provider {
   return new Proxy(p, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver);
-      if (prop === "put") return (...args: Parameters<Provider["put"]>) => (log.push(`put:${name}`), target.put(...args));
+      if (prop === "put")
+        return (...args: Parameters<Provider["put"]>) => {
+          log.push(`put:${name}`);
+          return target.put(...args);
+        };
       return typeof v === "function" ? v.bind(target) : v;
     },
   });
@@ -74,7 +78,14 @@ describe("gradual rollout through sync", () => {
     const [first, second] = await rollout.targetsFor("acme", "TOKEN", 2);
     if (!first || !second) throw new Error("expected two targets");
     const targets = [
-      { name: first.name, push: () => first.push(), readBack: async () => (log.push(`readBack:${first.name}=false`), false) },
+      {
+        name: first.name,
+        push: () => first.push(),
+        readBack: async () => {
+          log.push(`readBack:${first.name}=false`);
+          return false;
+        },
+      },
       { name: second.name, push: () => second.push(), readBack: () => second.readBack() },
     ];
     const result = await rollOut(targets);
