@@ -68,17 +68,19 @@ describe("keys rotate, rewrap, status, retire", () => {
     const sb2 = sandbox();
     expect(cli(sb2, ["init"]).code).toBe(0);
     const values = await populate(sb2.home, "bulk", 300);
-    for (let round = 0; round < 3; round++) {
+    // Three kills that land mid-rewrap (a kill after the rewrap finished is not counted and retried).
+    let midway = 0;
+    for (let attempt = 0; midway < 3; attempt++) {
+      expect(attempt, "the rewrap kept finishing before the kill").toBeLessThan(12);
       expect(cli(sb2, ["keys", "rotate"]).code).toBe(0);
       // Kill once the rewrap has rewritten a random number of the 300 versions (files newer than its
-      // start), never on a timer that may land during Node's start-up; the kill must land mid-rewrap.
+      // start), never on a timer that may land during Node's start-up.
       const store = join(sb2.home, "store", "bulk");
       const t0 = Date.now();
       const rewritten = () => versionFiles(store).filter((f) => (statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0) > t0).length;
       const child = cliAsync(sb2, ["keys", "rewrap"]);
-      const hit = await killAt(child, rewritten, 1 + Math.floor(Math.random() * 280));
-      expect(hit.killed, "the rewrap finished before the kill").toBe(true);
-      expect(hit.progress).toBeLessThan(300);
+      const hit = await killAt(child, rewritten, 1 + Math.floor(Math.random() * 150));
+      if (hit.killed && hit.progress < 300) midway++;
       const partial = JSON.parse(cli(sb2, ["keys", "status", "--json"]).out);
       const rerun = cli(sb2, ["keys", "rewrap", "--json"]);
       expect(rerun.code, rerun.stderr).toBe(0);
