@@ -18,7 +18,13 @@ export function registerAdopt(program: Command, run: Runner): void {
     .option("--confirm", "adopt them (rewrites each as an encrypted, managed Polyvault secret)")
     .action(
       run(async (ctx, names: string[], opts: { provider: string; tenant: string; confirm?: boolean }) => {
-        const { tenant, rows } = await adoptSecrets(await ctx.runtime(), { ...ctx.ops(), provider: opts.provider, tenant: opts.tenant, names, confirm: opts.confirm });
+        const { tenant, rows } = await adoptSecrets(await ctx.runtime(), {
+          ...ctx.ops(),
+          provider: opts.provider,
+          tenant: opts.tenant,
+          names,
+          confirm: opts.confirm,
+        });
         ctx.out.result({ tenant, provider: opts.provider, confirmed: Boolean(opts.confirm), secrets: rows }, () => [
           ...(rows.length
             ? table(

@@ -53,7 +53,13 @@ export function registerRotation(program: Command, run: Runner): void {
           throw new InvalidInputError("--force needs --secret NAME (forcing every secret of every tenant is refused)");
         // Gradual rotations push to one target at a time themselves: no push-on-write to all at once.
         const rt = await ctx.runtime({ pushOnWrite: false });
-        const { results, summary } = await rotationRun(rt, { ...ctx.ops(), tenant: opts.tenant, secret: opts.secret, force: opts.force, confirm: opts.confirm });
+        const { results, summary } = await rotationRun(rt, {
+          ...ctx.ops(),
+          tenant: opts.tenant,
+          secret: opts.secret,
+          force: opts.force,
+          confirm: opts.confirm,
+        });
         ctx.out.result({ results, summary }, () => [
           ...(results.length
             ? table(

@@ -65,7 +65,12 @@ export async function adoptSecrets(rt: Runtime, options: AdoptOptions): Promise<
       return { tenant, rows };
     },
     (r) => ({
-      detail: detailOf({ provider: options.provider, confirm: Boolean(options.confirm), secrets: r.rows.length, adopted: r.rows.filter((x) => x.action === "adopted").length }),
+      detail: detailOf({
+        provider: options.provider,
+        confirm: Boolean(options.confirm),
+        secrets: r.rows.length,
+        adopted: r.rows.filter((x) => x.action === "adopted").length,
+      }),
     }),
   );
 }

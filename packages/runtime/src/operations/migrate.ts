@@ -51,7 +51,13 @@ async function migrateBody(rt: Runtime, tenant: string, options: MigrateOptions)
   if (options.from === options.to) throw new InvalidInputError("--from and --to name the same provider");
   if (options.cutover && !rt.loaded.path)
     throw new InvalidInputError("--cutover rewrites the configuration file, but this run uses the embedded default; pass --config FILE");
-  const input = { tenant: rt.manager(tenant).tenant, from: rt.provider(options.from), to: rt.provider(options.to), state: await rt.state(), keyring: rt.keyring };
+  const input = {
+    tenant: rt.manager(tenant).tenant,
+    from: rt.provider(options.from),
+    to: rt.provider(options.to),
+    state: await rt.state(),
+    keyring: rt.keyring,
+  };
   const report: MigrationReport = { stage: "done", tenant, from: options.from, to: options.to };
   const stop = (stage: MigrationReport["stage"]): MigrationReport => Object.assign(report, { stage });
 

@@ -141,7 +141,9 @@ export async function backupRestore(file: string, options: RestoreOptions): Prom
         caller,
         { action: "backup.restore", permission: "restore", tenant, changes: !dryRun },
         () => restoreBody(inst, bundle, masterKey, options),
-        (r) => ({ detail: detailOf({ dryRun: r.dryRun, ...r.summary, keyring: r.keyring, bundleSecrets: r.bundle.secrets, bundleVersions: r.bundle.versions }) }),
+        (r) => ({
+          detail: detailOf({ dryRun: r.dryRun, ...r.summary, keyring: r.keyring, bundleSecrets: r.bundle.secrets, bundleVersions: r.bundle.versions }),
+        }),
       ),
     );
   } finally {

@@ -63,7 +63,8 @@ export function rotationDue(rt: Runtime, options: DueOptions = {}): Promise<{ no
       const pending = await new PendingRotations(rt.dataDir).list();
       const now = options.now ?? new Date();
       const all: RotationDue[] = [];
-      for (const t of await tenantsOf(rt, tenant)) all.push(...(await rotationSchedule({ tenant: t, provider: rt.placement(t).primary, policies, now, pending })));
+      for (const t of await tenantsOf(rt, tenant))
+        all.push(...(await rotationSchedule({ tenant: t, provider: rt.placement(t).primary, policies, now, pending })));
       return { now, secrets: all };
     },
     (r) => ({
@@ -94,7 +95,8 @@ export interface RotationRunReport {
  * to one target at a time themselves.
  */
 export async function rotationRun(rt: Runtime, options: RunOptions = {}): Promise<RotationRunReport> {
-  if (options.force && options.secret === undefined) throw new InvalidInputError("--force needs --secret NAME (forcing every secret of every tenant is refused)");
+  if (options.force && options.secret === undefined)
+    throw new InvalidInputError("--force needs --secret NAME (forcing every secret of every tenant is refused)");
   const secret = options.secret === undefined ? undefined : parseSecretName(options.secret);
   const tenant = tenantOf(rt, options.tenant);
   return runOperation(
