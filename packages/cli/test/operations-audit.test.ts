@@ -280,3 +280,47 @@ describe("denials of operations are audited, not only exit 4", () => {
     expect(existsSync(join(sb.cwd, "x.pvb"))).toBe(false);
   });
 });
+
+describe("an operation's records cannot be altered unnoticed", () => {
+  it("editing, stripping or moving the detail, renaming the action, or deleting the write-ahead record fails audit verify (exit 6)", () => {
+    const sb = sandbox();
+    expect(cli(sb, ["init"]).code).toBe(0);
+    expect(cli(sb, ["secrets", "set", "a", "--tenant", "acme", "--value-stdin"], `${CANARY}-t`).code).toBe(0);
+    expect(cli(sb, ["keys", "rotate"]).code).toBe(0);
+    expect(cli(sb, ["backup", "create", "--tenant", "acme", "--out", join(sb.cwd, "b.pvb")]).code).toBe(0);
+    expect(cli(sb, ["audit", "verify"]).code).toBe(0);
+    const path = join(sb.home, "audit.log");
+    const headPath = join(sb.home, "audit.head");
+    const genuine = readFileSync(path, "utf8");
+    const genuineHead = readFileSync(headPath, "utf8");
+    const lines = genuine.trimEnd().split("\n");
+    const find = (action: string, outcome: string) => lines.findIndex((l) => l.includes(`"action":"${action}"`) && l.includes(`"outcome":"${outcome}"`));
+    const rotated = find("keys.rotate", "ok");
+    const exported = find("backup.create", "ok");
+    expect(lines[rotated]).toContain('"detail":"from=1 to=2"');
+    const edits: Array<[string, (l: string[]) => string[]]> = [
+      ["detail edited", (l) => l.map((x, i) => (i === rotated ? x.replace("to=2", "to=3") : x))],
+      ["detail stripped", (l) => l.map((x, i) => (i === exported ? x.replace(/"detail":"[^"]*",/, "") : x))],
+      [
+        "detail moved to another record",
+        (l) =>
+          l.map((x, i) =>
+            i === rotated ? x.replace('"detail":"from=1 to=2",', "") : i === exported ? x.replace(/"detail":"[^"]*"/, '"detail":"from=1 to=2"') : x,
+          ),
+      ],
+      ["action renamed", (l) => l.map((x, i) => (i === rotated ? x.replace('"action":"keys.rotate"', '"action":"keys.status"') : x))],
+      ["write-ahead record deleted", (l) => l.filter((_, i) => i !== find("keys.rotate", "started"))],
+      ["outcome record deleted", (l) => l.filter((_, i) => i !== exported)],
+    ];
+    for (const [what, edit] of edits) {
+      writeFileSync(path, `${edit(lines).join("\n")}\n`);
+      const r = cli(sb, ["audit", "verify"]);
+      expect(r.code, what).toBe(6);
+      expect(r.stderr, what).toMatch(/^polyvault: INTEGRITY: audit log .*: line \d+/);
+      // (verify records itself: put back the log and its head as they were)
+      writeFileSync(path, genuine);
+      writeFileSync(headPath, genuineHead);
+    }
+    expect(cli(sb, ["audit", "verify"]).code).toBe(0);
+  });
+});
