@@ -101,13 +101,6 @@ export class RequestScopes {
     return { security: this.security, principal: this.security.enforcing ? scope.principal : undefined, actor: scope.principal, requestId: scope.requestId };
   }
 
-  /** Access check outside SecretManager: allowed, or AccessDeniedError (audited, counted). */
-  async authorize(tenant: string, permission: Parameters<Security["authorize"]>[2]): Promise<void> {
-    const scope = this.#scope();
-    const guard = this.security.guard(scope.principal);
-    if (guard) await guard.check(tenant, permission, undefined, scope.requestId);
-  }
-
   /** The tenant's manager (placement as Runtime.manager: primary, fast read path, mirrors). */
   manager(tenant: string): SecretManager {
     const id = parseTenantId(tenant);
