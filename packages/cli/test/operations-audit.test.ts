@@ -155,6 +155,17 @@ describe("operations: recorded before and after, with what they did", () => {
       expect(started.detail).toBeUndefined();
       expect(done.detail, s.args.join(" ")).toMatch(s.detail);
     }
+    // A bundle that does not verify: its tenant is unknown, so the refused attempt is recorded without one.
+    const forged = readFileSync(bundle);
+    forged[forged.length - 10] = (forged[forged.length - 10] as number) ^ 1;
+    writeFileSync(join(sb.cwd, "forged.pvb"), forged);
+    const before = records(sb.home).length;
+    expect(cli(sb, ["backup", "restore", join(sb.cwd, "forged.pvb")]).code).toBe(6);
+    expect(
+      records(sb.home)
+        .slice(before)
+        .map((e) => [e.action, e.outcome, e.tenant, e.detail]),
+    ).toEqual([["backup.restore", "INTEGRITY", undefined, "dryRun=false"]]);
     expect(cli(sb, ["audit", "verify"]).code).toBe(0);
     expect(readFileSync(join(sb.home, "audit.log"), "utf8")).not.toContain("CANARY");
   });

@@ -6,7 +6,8 @@
  * - verify (permission `backup`): checks a bundle with this installation's master key; audited as
  *   `backup.verify`. (`--offline` verification uses only the bundle and touches no installation.)
  * - restore (permission `restore` on the bundle's tenant): recorded before anything is written, and after
- *   with what it re-created (create/append/overwrite/skip/conflict counts, keyring action) or its error.
+ *   with what it re-created (create/append/overwrite/skip/conflict counts, keyring action) or its error;
+ *   a bundle that does not verify (its tenant unknown) leaves one record of the refused attempt.
  */
 import {
   type Bundle,
@@ -17,6 +18,7 @@ import {
   applyKeyring,
   applyRestore,
   backupSigner,
+  errorOutcome,
   loadMasterKey,
   openBundle,
   parseTenantId,
@@ -132,23 +134,31 @@ export interface RestoreReport {
 
 export async function backupRestore(file: string, options: RestoreOptions): Promise<RestoreReport> {
   const inst = installation(options);
-  const { bundle, masterKey } = await verifiedBundle(inst, file);
-  const tenant = bundle.header.tenant;
   const dryRun = Boolean(options.dryRun);
-  try {
-    return await asCaller(inst, options.caller, (caller) =>
-      runOperation(
+  return asCaller(inst, options.caller, async (caller) => {
+    let opened: { bundle: Bundle; masterKey: Buffer };
+    try {
+      opened = await verifiedBundle(inst, file);
+    } catch (err) {
+      // Its tenant is unknown until it verifies, so nothing can be authorized: record the attempt, best effort.
+      const attempt = { actor: caller.actor, action: "backup.restore", requestId: caller.requestId, reason: "the bundle was refused before it was opened" };
+      await caller.security.record({ ...attempt, outcome: errorOutcome(err), detail: detailOf({ dryRun }) }).catch(() => undefined);
+      throw err;
+    }
+    const { bundle, masterKey } = opened;
+    try {
+      return await runOperation(
         caller,
-        { action: "backup.restore", permission: "restore", tenant, changes: !dryRun },
+        { action: "backup.restore", permission: "restore", tenant: bundle.header.tenant, changes: !dryRun },
         () => restoreBody(inst, bundle, masterKey, options),
         (r) => ({
           detail: detailOf({ dryRun: r.dryRun, ...r.summary, keyring: r.keyring, bundleSecrets: r.bundle.secrets, bundleVersions: r.bundle.versions }),
         }),
-      ),
-    );
-  } finally {
-    masterKey.fill(0);
-  }
+      );
+    } finally {
+      masterKey.fill(0);
+    }
+  });
 }
 
 async function restoreBody(inst: Installation, bundle: Bundle, masterKey: Buffer, options: RestoreOptions): Promise<RestoreReport> {
