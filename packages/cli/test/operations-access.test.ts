@@ -33,7 +33,7 @@ describe("denials of operations are audited, not only exit 4", () => {
     expect(as("root", ["rotation", "run", "--tenant", "acme", "--secret", "a", "--force"]).code).toBe(0);
   });
 
-  it("a reader of acme is refused each operation (exit 4), and each refusal is a denied record naming the operation", () => {
+  it("a reader of acme is refused each operation (exit 4), and each refusal is a denied record naming the operation", { timeout: 900_000 }, () => {
     const cases: Array<{ args: string[]; action: string; tenant?: string; permission: string }> = [
       { args: ["keys", "status"], action: "keys.status", permission: "keys" },
       { args: ["keys", "rotate"], action: "keys.rotate", permission: "keys" },
@@ -78,7 +78,9 @@ describe("denials of operations are audited, not only exit 4", () => {
 });
 
 describe("an operation's records cannot be altered unnoticed", () => {
-  it("editing, stripping or moving the detail, renaming the action, or deleting the write-ahead record fails audit verify (exit 6)", () => {
+  it("editing, stripping or moving the detail, renaming the action, or deleting the write-ahead record fails audit verify (exit 6)", {
+    timeout: 900_000,
+  }, () => {
     const sb = sandbox();
     expect(cli(sb, ["init"]).code).toBe(0);
     expect(cli(sb, ["secrets", "set", "a", "--tenant", "acme", "--value-stdin"], `${CANARY}-t`).code).toBe(0);

@@ -18,7 +18,7 @@ describe("operations: recorded before and after, with what they did", () => {
     for (const n of ["a", "b"]) expect(cli(sb, ["secrets", "set", n, "--tenant", "acme", "--value-stdin"], `${CANARY}-${n}`).code).toBe(0);
   });
 
-  it("each operation leaves a started and an outcome record (same requestId, detail without a value)", () => {
+  it("each operation leaves a started and an outcome record (same requestId, detail without a value)", { timeout: 900_000 }, () => {
     const bundle = join(sb.cwd, "acme.pvb");
     const steps: Array<{ args: string[]; action: string; tenant?: string; name?: string; detail: RegExp; code?: number }> = [
       { args: ["keys", "status"], action: "keys.status", detail: /^current=1 versions=1$/ },
@@ -126,7 +126,7 @@ describe("operations: recorded before and after, with what they did", () => {
 });
 
 describe("operations fail closed: the audit log made unwritable", () => {
-  it("keys, backup, restore, sync, rotation, compliance, migrate and adopt are refused (exit 5) and change nothing", () => {
+  it("keys, backup, restore, sync, rotation, compliance, migrate and adopt are refused (exit 5) and change nothing", { timeout: 900_000 }, () => {
     const sb = sandbox();
     config(sb.cwd);
     expect(cli(sb, ["init"]).code).toBe(0);
