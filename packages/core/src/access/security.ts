@@ -43,7 +43,7 @@ export class Security {
       ...options.audit,
       ...(options.now ? { now: options.now } : {}),
       // A witness that refuses or misses a checkpoint weakens rollback detection: say so (docs/audit.md, "Witnesses").
-      onWitnessError: (err) => void this.#auditFailed(err, { actor: "polyvault", action: "audit.witness", outcome: "UNAVAILABLE" }).catch(() => undefined),
+      onSideError: (err) => void this.#auditFailed(err, { actor: "polyvault", action: "audit.witness", outcome: "UNAVAILABLE" }).catch(() => undefined),
     });
     this.policy = options.access ? new AccessControl(options.access) : undefined;
     this.lockout = options.access ? new LockoutStore(options.dataDir, options.access.lockout, options.now) : undefined;

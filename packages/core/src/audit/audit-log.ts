@@ -34,8 +34,8 @@ export interface AuditLogOptions extends AuditOptions {
   readonly now?: (() => Date) | undefined;
   /** Witnesses besides `witness.file` (the sync state store, a provider): docs/audit.md, "Witnesses". */
   readonly witnesses?: readonly AuditWitness[] | undefined;
-  /** Told when a witness refuses or cannot take a checkpoint (the batch stands). */
-  readonly onWitnessError?: ((err: unknown, witness: AuditWitness) => void) | undefined;
+  /** Told when audit.head or a witness refuses or cannot take a checkpoint (the batch stands; they lag). */
+  readonly onSideError?: ((err: unknown, where: string) => void) | undefined;
   /** `audit new-chain`: start a new chain if the log is empty, its first record naming who and why. */
   readonly allowNewChain?: { readonly actor: string; readonly reason: string } | undefined;
   readonly onBatch?: ((batch: AuditBatchInfo) => void) | undefined;
@@ -66,8 +66,8 @@ export class AuditLog {
   readonly #onBatch: ((batch: AuditBatchInfo) => void) | undefined;
   #keys: AuditKeys | undefined;
   #queue: Pending[] = [];
-  /** A batch holds the lock (the exit hook must not write beside it). */
-  #inFlight = false;
+  /** Where the current batch is (the exit hook must not write beside a write in flight). */
+  #phase: "idle" | "writing" | "publishing" = "idle";
   #dirReady: Promise<void> | undefined;
   #draining: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -92,7 +92,7 @@ export class AuditLog {
       now: options.now ?? (() => new Date()),
       witnesses: [...fileWitness(dataDir, options.witness?.file), ...(options.witnesses ?? [])],
       newChain: options.allowNewChain,
-      onWitnessError: options.onWitnessError ?? (() => undefined),
+      onSideError: options.onSideError ?? (() => undefined),
     };
     this.#writer = new BatchWriter(this.#ctx);
     live.add(this);
@@ -149,14 +149,17 @@ export class AuditLog {
 
   /**
    * The exit hook's seal: synchronous, best effort (a failure leaves an unsigned tail that verify reports,
-   * and the next writer seals). Skipped while a batch is in flight: its write may still land, and a seal
-   * beside it could interleave with it.
+   * and the next writer seals). Skipped while a batch's write is in flight (it may still land, and a seal
+   * beside it could interleave with it); while this process holds the lock after a durable write (its
+   * waiters were released, audit.head is being written), it seals under that lock.
    */
   sealSync(): void {
-    if (!this.#unsealed || this.#closed || this.#inFlight) return;
+    if (!this.#unsealed || this.#closed || this.#phase === "writing") return;
     try {
-      // Wait past the 10 s after which a lock left by a killed process counts as stale.
-      withLockSync(this.logPath, this.#lock, () => sealSync(this.#ctx, this.#writer.state), 11_000);
+      const seal = () => sealSync(this.#ctx, this.#writer.state);
+      // Else wait past the 10 s after which a lock left by a killed process counts as stale.
+      if (this.#phase === "publishing") seal();
+      else withLockSync(this.logPath, this.#lock, seal, 11_000);
       this.#writer.invalidate();
       this.#unsealed = false;
     } catch {
@@ -177,24 +180,30 @@ export class AuditLog {
         const batch = this.#queue.splice(0);
         const records = batch.flatMap((p) => (p.record ? [p.record] : []));
         const force = batch.some((p) => !p.record);
-        this.#inFlight = true;
         try {
           const t0 = performance.now();
           // The lock directory lives in the data directory: make sure it exists (once, and again after a failure).
           this.#dirReady ??= mkdir(this.dataDir, { recursive: true, mode: 0o700 }).then(() => undefined);
           await this.#dirReady;
-          const r = await withLock(this.logPath, this.#lock, () => this.#writer.write(records, force));
-          this.#unsealed = r.state.seq > r.state.lastCheckpointSeq;
-          let i = 0;
-          for (const p of batch) p.resolve(p.record ? (r.seqs[i++] ?? 0) : r.state.seq);
-          this.#onBatch?.({ records: records.length, bytes: r.bytes, ms: performance.now() - t0 });
+          await withLock(this.logPath, this.#lock, async () => {
+            this.#phase = "writing";
+            const r = await this.#writer.write(records, force);
+            this.#phase = "publishing";
+            // Durable: release the waiters now; the next batch fills while the head and witnesses are written.
+            this.#unsealed = r.state.seq > r.state.lastCheckpointSeq;
+            let i = 0;
+            for (const p of batch) if (p.record) p.resolve(r.seqs[i++] ?? 0);
+            this.#onBatch?.({ records: records.length, bytes: r.bytes, ms: performance.now() - t0 });
+            await r.publish?.();
+            for (const p of batch) if (!p.record) p.resolve(r.state.seq); // checkpoint() resolves once audit.head has it
+          });
           this.#armTimer();
         } catch (err) {
           this.#dirReady = undefined;
           this.#writer.invalidate();
           for (const p of batch) p.reject(err);
         } finally {
-          this.#inFlight = false;
+          this.#phase = "idle";
         }
       }
     } finally {

@@ -22,6 +22,11 @@ export interface BatchOutcome {
   /** Sequence number given to each input record, in order. */
   readonly seqs: number[];
   readonly bytes: number;
+  /**
+   * After the batch's waiters are released, still under the lock: copy its checkpoint to audit.head and
+   * the witnesses. Never throws (a failure is reported: the head or a witness lags, which verify allows).
+   */
+  readonly publish: (() => Promise<void>) | undefined;
 }
 
 type Witnessed = { readonly state: WitnessState; readonly description: string } | undefined;
@@ -117,16 +122,16 @@ export class BatchWriter {
       const seqs = reset ? c.seqs.slice(1) : c.seqs;
       if (c.data.length === 0) {
         this.#state = { ...s, ino, size };
-        return { state: this.#state, seqs, bytes: 0 };
+        return { state: this.#state, seqs, bytes: 0, publish: undefined };
       }
       start = size;
       for (let off = 0; off < c.data.length; ) off += (await fh.write(c.data, off, c.data.length - off)).bytesWritten;
       if (ctx.fsyncAlways || c.checkpoint) await fh.datasync();
-      if (c.checkpoint) await writeHeadAsync(ctx.headPath, c.checkpoint);
       this.#state = { ino, size: size + c.data.length, ...c.end };
       if (s.empty === true) chainStarted(ctx.dataDir);
-      if (c.checkpoint) await this.#witness(c.checkpoint, reset);
-      return { state: this.#state, seqs, bytes: c.data.length };
+      const checkpoint = c.checkpoint;
+      const publish = checkpoint ? () => this.#publish(checkpoint, reset) : undefined;
+      return { state: this.#state, seqs, bytes: c.data.length, publish };
     } catch (err) {
       this.#state = undefined;
       if (start >= 0) await fh.truncate(start).catch(() => undefined); // else the next writer refuses the torn line
@@ -140,8 +145,16 @@ export class BatchWriter {
     if (st?.size === 0 && st.ino === this.#ino) await unlink(this.ctx.logPath).catch(() => undefined);
   }
 
-  /** Hands a durable checkpoint to every witness; one that refuses or fails is reported, the batch stands. */
-  async #witness(checkpoint: AuditCheckpoint, reset: boolean): Promise<void> {
+  /**
+   * Hands a durable checkpoint to audit.head (written only once the log holds it, so the head never
+   * vouches for more than the log) and to every witness; one that refuses or fails is reported.
+   */
+  async #publish(checkpoint: AuditCheckpoint, reset: boolean): Promise<void> {
+    try {
+      await writeHeadAsync(this.ctx.headPath, checkpoint);
+    } catch (err) {
+      this.ctx.onSideError(err, this.ctx.headPath);
+    }
     if (this.ctx.witnesses.length === 0) return;
     const state: WitnessState = { publicKey: publicKeyId(this.ctx.keys().publicKey), checkpoint };
     for (const w of this.ctx.witnesses) {
@@ -149,7 +162,7 @@ export class BatchWriter {
         await w.update(state, reset);
         this.#witnessed = { state, description: w.description };
       } catch (err) {
-        this.ctx.onWitnessError(err, w);
+        this.ctx.onSideError(err, w.description);
       }
     }
   }

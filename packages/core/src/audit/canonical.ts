@@ -55,6 +55,21 @@ export function recordMac(macKey: Buffer, entry: object): string {
   return createHmac("sha256", macKey).update(canonical(rest), "utf8").digest("base64url");
 }
 
+/**
+ * A new record's line and MAC with one canonicalisation instead of two (the writer's hot path). A record
+ * always has `action` and `actor`, the only members that sort before `mac`, so its canonical form with
+ * the MAC is the one without it with `"mac":"…",` inserted after `actor`. The prefix is checked against
+ * canonicalize's own output, and anything unexpected takes the plain path; `verify` recomputes both.
+ */
+export function macedLine(macKey: Buffer, entry: { readonly action: string; readonly actor: string }): string {
+  const body = canonical(entry);
+  const mac = createHmac("sha256", macKey).update(body, "utf8").digest("base64url");
+  const prefix = `{"action":${JSON.stringify(entry.action)},"actor":${JSON.stringify(entry.actor)},`;
+  const keys = Object.keys(entry);
+  if (!body.startsWith(prefix) || keys.some((k) => k !== "action" && k !== "actor" && k <= "mac")) return canonical({ ...entry, mac });
+  return `${prefix}"mac":${JSON.stringify(mac)},${body.slice(prefix.length)}`;
+}
+
 /** Drops undefined members so the stored entry and its canonical form agree. */
 export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;

@@ -24,8 +24,8 @@ export interface WriterContext extends ComposeOptions {
   readonly witnesses: readonly AuditWitness[];
   /** Set by `audit new-chain`: an empty log may start over, its first record saying who and why. */
   readonly newChain: { readonly actor: string; readonly reason: string } | undefined;
-  /** Told when a witness cannot be updated (the batch itself is durable and stands). */
-  readonly onWitnessError: (err: unknown, witness: AuditWitness) => void;
+  /** Told when audit.head or a witness cannot take a checkpoint (the batch itself is durable and stands). */
+  readonly onSideError: (err: unknown, where: string) => void;
 }
 
 export function refusal(ctx: WriterContext, err: unknown): UnavailableError {
@@ -70,7 +70,7 @@ export function sealSync(ctx: WriterContext, cached: ChainState | undefined): Ch
         try {
           sync?.call(w, { publicKey, checkpoint: c.checkpoint }, false);
         } catch (err) {
-          ctx.onWitnessError(err, w); // the seal is durable; a lagging witness only weakens rollback detection
+          ctx.onSideError(err, w.description); // the seal is durable; a lagging witness only weakens rollback detection
         }
       }
     }
