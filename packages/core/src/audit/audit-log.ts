@@ -5,22 +5,16 @@
  * every `checkpointEvery` entries, when the last one is `checkpointSeconds` old, and at close(); a process
  * that exits without close() still seals what it wrote, from a synchronous exit hook.
  */
-import { mkdir } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { InvalidInputError } from "../errors.js";
 import { BatchWriter } from "./batch-writer.js";
+import { GroupCommit } from "./group-commit.js";
 import { withLock, withLockSync } from "./lock.js";
 import { type PruneResult, pruneLog } from "./prune.js";
 import { type AuditKeys, ensureSigningKey } from "./signing-key.js";
 import { AUDIT_DEFAULTS, AUDIT_FILES, type AuditOptions, type AuditRecordInput } from "./types.js";
 import { type AuditWitness, FileWitness } from "./witness.js";
 import { type WriterContext, sealSync } from "./writer.js";
-
-interface Pending {
-  readonly record: AuditRecordInput | undefined; // undefined: a checkpoint request
-  readonly resolve: (seq: number) => void;
-  readonly reject: (err: unknown) => void;
-}
 
 /** One batch, as the writer saw it (bench/audit.mjs prints their distribution). */
 export interface AuditBatchInfo {
@@ -65,11 +59,7 @@ export class AuditLog {
   readonly #retentionDays: number;
   readonly #onBatch: ((batch: AuditBatchInfo) => void) | undefined;
   #keys: AuditKeys | undefined;
-  #queue: Pending[] = [];
-  /** Where the current batch is (the exit hook must not write beside a write in flight). */
-  #phase: "idle" | "writing" | "publishing" = "idle";
-  #dirReady: Promise<void> | undefined;
-  #draining: Promise<void> | undefined;
+  readonly #group: GroupCommit;
   #timer: NodeJS.Timeout | undefined;
   /** This process wrote entries that no checkpoint it knows of covers yet. */
   #unsealed = false;
@@ -95,6 +85,16 @@ export class AuditLog {
       onSideError: options.onSideError ?? (() => undefined),
     };
     this.#writer = new BatchWriter(this.#ctx);
+    this.#group = new GroupCommit(this.#writer, {
+      dataDir,
+      logPath: this.logPath,
+      lockPath: this.#lock,
+      onDurable: (unsealed, records, bytes, ms) => {
+        this.#unsealed = unsealed;
+        this.#onBatch?.({ records, bytes, ms });
+        this.#armTimer();
+      },
+    });
     live.add(this);
     if (!exitHooked) {
       exitHooked = true;
@@ -128,7 +128,7 @@ export class AuditLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
-      if (this.#unsealed || this.#queue.length) await this.checkpoint();
+      if (this.#unsealed || this.#group.pending) await this.checkpoint();
       if (this.#writer.state) await this.prune({ onlyIfDue: true });
     } finally {
       this.#closed = true;
@@ -140,7 +140,7 @@ export class AuditLog {
 
   /** Drops records older than the retention period behind a signed anchor (docs/audit.md, "Retention"). */
   async prune(options: { onlyIfDue?: boolean; now?: Date } = {}): Promise<PruneResult> {
-    await this.#draining;
+    await this.#group.idle();
     const now = options.now ?? this.#ctx.now();
     const result = await withLock(this.logPath, this.#lock, () => pruneLog(this.#ctx, now, this.#retentionDays, options.onlyIfDue ?? false));
     if (result.pruned > 0) this.#writer.invalidate();
@@ -154,11 +154,11 @@ export class AuditLog {
    * waiters were released, audit.head is being written), it seals under that lock.
    */
   sealSync(): void {
-    if (!this.#unsealed || this.#closed || this.#phase === "writing") return;
+    if (!this.#unsealed || this.#closed || this.#group.phase === "writing") return;
     try {
       const seal = () => sealSync(this.#ctx, this.#writer.state);
       // Else wait past the 10 s after which a lock left by a killed process counts as stale.
-      if (this.#phase === "publishing") seal();
+      if (this.#group.phase === "publishing") seal();
       else withLockSync(this.logPath, this.#lock, seal, 11_000);
       this.#writer.invalidate();
       this.#unsealed = false;
@@ -168,47 +168,7 @@ export class AuditLog {
   }
 
   #enqueue(record: AuditRecordInput | undefined): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      this.#queue.push({ record, resolve, reject });
-      this.#draining ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#drain());
-    });
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      while (this.#queue.length) {
-        const batch = this.#queue.splice(0);
-        const records = batch.flatMap((p) => (p.record ? [p.record] : []));
-        const force = batch.some((p) => !p.record);
-        try {
-          const t0 = performance.now();
-          // The lock directory lives in the data directory: make sure it exists (once, and again after a failure).
-          this.#dirReady ??= mkdir(this.dataDir, { recursive: true, mode: 0o700 }).then(() => undefined);
-          await this.#dirReady;
-          await withLock(this.logPath, this.#lock, async () => {
-            this.#phase = "writing";
-            const r = await this.#writer.write(records, force);
-            this.#phase = "publishing";
-            // Durable: release the waiters now; the next batch fills while the head and witnesses are written.
-            this.#unsealed = r.state.seq > r.state.lastCheckpointSeq;
-            let i = 0;
-            for (const p of batch) if (p.record) p.resolve(r.seqs[i++] ?? 0);
-            this.#onBatch?.({ records: records.length, bytes: r.bytes, ms: performance.now() - t0 });
-            await r.publish?.();
-            for (const p of batch) if (!p.record) p.resolve(r.state.seq); // checkpoint() resolves once audit.head has it
-          });
-          this.#armTimer();
-        } catch (err) {
-          this.#dirReady = undefined;
-          this.#writer.invalidate();
-          for (const p of batch) p.reject(err);
-        } finally {
-          this.#phase = "idle";
-        }
-      }
-    } finally {
-      this.#draining = undefined;
-    }
+    return this.#group.enqueue(record);
   }
 
   #armTimer(): void {
