@@ -137,6 +137,23 @@ function distribution(sizes) {
   };
 }
 
+/** This disk's fdatasync right now: median ms of 40 × (16 KiB append + fdatasync), the floor of a batch. */
+async function fdatasyncMs(dir) {
+  const { open } = await import("node:fs/promises");
+  const fh = await open(join(dir, "probe"), "a");
+  const times = [];
+  const data = Buffer.alloc(16_384, 97);
+  for (let i = 0; i < 40; i++) {
+    const t = performance.now();
+    await fh.write(data);
+    await fh.datasync();
+    times.push(performance.now() - t);
+  }
+  await fh.close();
+  times.sort((a, b) => a - b);
+  return +times[20].toFixed(2);
+}
+
 /** The event loop's delay with nothing to do, for as long as a round: the floor this machine's load sets. */
 async function idleDelay(seconds) {
   const h = monitorEventLoopDelay({ resolution: 1 });
@@ -152,8 +169,10 @@ export async function benchThroughput({ seconds = 5, rounds = 3, inFlight = 64, 
   try {
     const runs = { current: [], baseline: [] };
     const idleP99Ms = [];
+    const syncMs = [];
     for (let r = 0; r < rounds; r++) {
       idleP99Ms.push(await idleDelay(Math.min(seconds, 3)));
+      syncMs.push(await fdatasyncMs(root));
       const load = loadavg()[0];
       runs.current.push({ load, ...(await throughputRound(core, await mkdtemp(join(root, "cur-")), seconds, inFlight)) });
       if (old) runs.baseline.push({ load: loadavg()[0], ...(await throughputRound(old, await mkdtemp(join(root, "old-")), seconds, inFlight)) });
@@ -168,7 +187,15 @@ export async function benchThroughput({ seconds = 5, rounds = 3, inFlight = 64, 
             loopDelayMaxMs: list.map((x) => x.loopDelayMs.max),
             batchSizes: distribution(list.flatMap((x) => x.batches)),
           };
-    return { inFlight, seconds, cpus: (await import("node:os")).cpus().length, idleP99Ms, current: summary(runs.current), baseline: summary(runs.baseline) };
+    return {
+      inFlight,
+      seconds,
+      cpus: (await import("node:os")).cpus().length,
+      idleP99Ms,
+      fdatasyncMedianMs: syncMs,
+      current: summary(runs.current),
+      baseline: summary(runs.baseline),
+    };
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -184,6 +211,9 @@ if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes("--
   else {
     console.log(`audit appends, ${r.inFlight} always in flight, fsync: always, ${r.seconds} s rounds alternating (${r.cpus} CPUs)`);
     console.log(`  idle process, event-loop delay p99 (the machine's floor): ${r.idleP99Ms.join(" · ")} ms`);
+    console.log(
+      `  fdatasync of a 16 KiB append, median: ${r.fdatasyncMedianMs.join(" · ")} ms (ceiling at ${r.inFlight} in flight: ${r.fdatasyncMedianMs.map((m) => Math.round((r.inFlight * 1000) / m)).join(" · ")}/s)`,
+    );
     for (const [name, s] of Object.entries({ current: r.current, baseline: r.baseline })) {
       if (!s) continue;
       console.log(`  ${name.padEnd(8)} records/s: ${s.rates.join(" · ")}   load avg (1 min): ${s.loads.join(" · ")}`);
