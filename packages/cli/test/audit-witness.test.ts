@@ -3,7 +3,7 @@
  * back) and its erasure are exit 6 from `audit verify`, refuse further operations, and only `audit
  * new-chain` (audited) starts over.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -73,5 +73,49 @@ describe("audit rollback and erasure (CLI)", () => {
     const r = cli(sb, ["audit", "verify"]);
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/audit\.log is missing or empty, but keys\/audit-signing\.key exists/);
+  });
+
+  it("a deleted signing key, an edited checkpoint time, an extra checkpoint member, CRLF → exit 6 naming each", () => {
+    const sb = sandbox();
+    expect(cli(sb, ["init"]).code).toBe(0);
+    expect(set(sb, "k/1").code).toBe(0);
+    const logPath = join(sb.home, "audit.log");
+    const original = readFileSync(logPath, "utf8");
+    const head = readFileSync(join(sb.home, "audit.head"), "utf8");
+    const lastCheckpoint = (edit: (e: Record<string, unknown>) => void) => {
+      const all = original.trimEnd().split("\n");
+      const e = JSON.parse(all.at(-1) as string);
+      edit(e);
+      const text = JSON.stringify(Object.fromEntries(Object.entries(e).sort(([a], [b]) => (a < b ? -1 : 1))));
+      writeFileSync(logPath, `${[...all.slice(0, -1), text].join("\n")}\n`);
+      writeFileSync(join(sb.home, "audit.head"), `${text}\n`);
+    };
+    const lines = original.trimEnd().split("\n").length;
+    const cases: [string, () => void, RegExp][] = [
+      [
+        "time",
+        () => lastCheckpoint((e) => void (e.time = "2020-01-01T00:00:00.000Z")),
+        new RegExp(`line ${lines} \\(record ${lines}\\) is a checkpoint whose signature does not match`),
+      ],
+      ["extra member", () => lastCheckpoint((e) => void (e.note = "x")), /is not an audit entry: unexpected field "note" in a checkpoint/],
+      ["CRLF", () => writeFileSync(logPath, original.replace(/\n/g, "\r\n")), /line 1 \(record 1\) is not in canonical form/],
+    ];
+    for (const [what, tamper, problem] of cases) {
+      tamper();
+      const r = cli(sb, ["audit", "verify"]);
+      expect(r.code, what).toBe(6);
+      expect(r.stderr, what).toMatch(problem);
+      writeFileSync(logPath, original);
+      writeFileSync(join(sb.home, "audit.head"), head);
+    }
+    expect(cli(sb, ["audit", "verify"]).code).toBe(0);
+    rmSync(join(sb.home, "keys/audit-signing.key"));
+    const r = cli(sb, ["audit", "verify"]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/the audit signing key \(keys\/audit-signing\.key\) is missing/);
+    const w = set(sb, "k/2");
+    expect(w.code).toBe(6);
+    expect(w.stderr).toMatch(/audit signing key .* is missing although the log it signed exists/);
+    expect(existsSync(join(sb.home, "keys/audit-signing.key"))).toBe(false);
   });
 });
