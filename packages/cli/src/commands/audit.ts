@@ -64,6 +64,9 @@ export function registerAudit(program: Command, run: Runner): void {
             ctx.out.result({ ...result, witness: witness?.path ?? null }, () => [
               `audit log ${security.audit.logPath}: intact${witness ? ` (and not rolled back: checked against ${witness.description})` : ""}`,
               `  ${result.records} record(s), ${result.checkpoints} signed checkpoint(s)${result.pruned ? `, ${result.pruned} older entries pruned behind a signed anchor` : ""}${result.unsignedTail ? `, ${result.unsignedTail} entr(ies) not yet sealed` : ""}`,
+              ...(witness
+                ? []
+                : ['  no witness configured: a rollback to an earlier checkpoint cannot be told from an intact log (docs/audit.md, "Witnesses")']),
             ]);
             return 0;
           }
