@@ -94,10 +94,20 @@ describe("audit rollback and erasure (CLI)", () => {
     const cases: [string, () => void, RegExp][] = [
       [
         "time",
-        () => lastCheckpoint((e) => void (e.time = "2020-01-01T00:00:00.000Z")),
+        () =>
+          lastCheckpoint((e) => {
+            e.time = "2020-01-01T00:00:00.000Z";
+          }),
         new RegExp(`line ${lines} \\(record ${lines}\\) is a checkpoint whose signature does not match`),
       ],
-      ["extra member", () => lastCheckpoint((e) => void (e.note = "x")), /is not an audit entry: unexpected field "note" in a checkpoint/],
+      [
+        "extra member",
+        () =>
+          lastCheckpoint((e) => {
+            e.note = "x";
+          }),
+        /is not an audit entry: unexpected field "note" in a checkpoint/,
+      ],
       ["CRLF", () => writeFileSync(logPath, original.replace(/\n/g, "\r\n")), /line 1 \(record 1\) is not in canonical form/],
     ];
     for (const [what, tamper, problem] of cases) {
