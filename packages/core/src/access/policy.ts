@@ -26,7 +26,7 @@ export function compileSecretGlob(glob: string): (name: string) => boolean {
   // `x/**`: under x/, one segment or more: `x/*` or `x/*/**` in picomatch (whose `*` never matches an empty segment).
   const base = segments.slice(0, -1).join("/");
   const pattern = segments.length > 1 && segments.at(-1) === "**" ? [`${base}/*`, `${base}/*/**`] : glob;
-  return picomatch(pattern, { dot: true, nobrace: true, nobracket: true, noextglob: true, nonegate: true, noquantifiers: true });
+  return picomatch(pattern, { dot: true, nobrace: true, nobracket: true, noextglob: true, nonegate: true });
 }
 
 export type Decision =
