@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
@@ -48,14 +48,23 @@ routes:
 state: "${db}"
 `;
 
-  const env = (home: string) => ({ PATH: process.env.PATH, HOME: process.env.HOME, POLYVAULT_HOME: home, POLYVAULT_MASTER_KEY: masterKey, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" });
+  const env = (home: string) => ({
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    POLYVAULT_HOME: home,
+    POLYVAULT_MASTER_KEY: masterKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  });
 
   async function startNode(i: number): Promise<Node> {
     const home = join(base, `node${i}`);
     mkdirSync(join(home, "keys"), { recursive: true, mode: 0o700 });
     // Every node shares the keyring of node 0 (docs/deployment.md).
     if (i > 0) copyFileSync(join(base, "node0", "keys", "keyring.json"), join(home, "keys", "keyring.json"));
-    const proc = spawn(process.execPath, [BIN, "serve", "--port", "0", "--json", "--log-level", "warn", "--config", join(base, "polyvault.yaml")], { env: env(home), stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, [BIN, "serve", "--port", "0", "--json", "--log-level", "warn", "--config", join(base, "polyvault.yaml")], {
+      env: env(home),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     // `--json` prints one JSON document with the listening address once the gateway is up.
     const answer = await new Promise<{ listening: string }>((res, rej) => {
       let text = "";
@@ -77,7 +86,10 @@ state: "${db}"
     db = cluster.createDatabase(`ha_${run}`);
     writeFileSync(join(base, "polyvault.yaml"), config());
     // Node 0's data dir gets the keyring; the source secrets are written through it.
-    const init = spawn(process.execPath, [BIN, "secrets", "set", "seed", "--tenant", tenant, "--generate", "--config", join(base, "polyvault.yaml")], { env: env(join(base, "node0")), stdio: "ignore" });
+    const init = spawn(process.execPath, [BIN, "secrets", "set", "seed", "--tenant", tenant, "--generate", "--config", join(base, "polyvault.yaml")], {
+      env: env(join(base, "node0")),
+      stdio: "ignore",
+    });
     await new Promise((r) => init.on("exit", r));
     for (let i = 0; i < 3; i++) nodes.push(await startNode(i));
   }, 120_000);
@@ -94,7 +106,14 @@ state: "${db}"
     try {
       // Real changes while the schedule runs: written through node 1, pushed and scheduled.
       for (let i = 0; i < 20; i++) {
-        const r = await fetch(`${nodes[1]?.url}/v1/tenants/${tenant}/secrets/app%2Fk${i}`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ value: `v${i}` }) });
+        const r = await fetch(`${nodes[1]?.url}/v1/tenants/${tenant}/secrets/app%2Fk${i}`, {
+          method: "PUT",
+          headers: {
+            "content-type": "application/json",
+            authorization: `Bearer ${readFileSync(join(nodes[1]?.home as string, "gateway.token"), "utf8").trim()}`,
+          },
+          body: JSON.stringify({ value: `v${i}` }),
+        });
         expect(r.status).toBe(200);
       }
       const pushedAt = Date.now();
@@ -137,17 +156,26 @@ state: "${db}"
 
       // Nothing was applied twice: each secret has exactly one version in the target.
       await sleep(3000);
-      const plan = spawn(process.execPath, [BIN, "sync", "plan", "--json", "--config", join(base, "polyvault.yaml")], { env: env(survivors[0]?.home as string), stdio: ["ignore", "pipe", "pipe"] });
+      const plan = spawn(process.execPath, [BIN, "sync", "plan", "--json", "--config", join(base, "polyvault.yaml")], {
+        env: env(survivors[0]?.home as string),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let out = "";
       plan.stdout?.on("data", (d) => {
         out += d;
       });
       await new Promise((r) => plan.on("exit", r));
       expect(JSON.parse(out).summary.changes).toBe(0);
-      const done = (await client.query<{ action: string; n: string }>("SELECT action, count(*) AS n FROM pv_journal WHERE route = 'ha' AND state = 'done' GROUP BY action")).rows;
+      const done = (
+        await client.query<{ action: string; n: string }>("SELECT action, count(*) AS n FROM pv_journal WHERE route = 'ha' AND state = 'done' GROUP BY action")
+      ).rows;
       const created = Number(done.find((r) => r.action === "create")?.n ?? 0);
       expect(created).toBe(21);
-      const names = (await client.query<{ name: string; n: string }>("SELECT name, count(*) AS n FROM pv_journal WHERE route = 'ha' AND state = 'done' GROUP BY name HAVING count(*) > 1")).rows;
+      const names = (
+        await client.query<{ name: string; n: string }>(
+          "SELECT name, count(*) AS n FROM pv_journal WHERE route = 'ha' AND state = 'done' GROUP BY name HAVING count(*) > 1",
+        )
+      ).rows;
       expect(names).toEqual([]);
     } finally {
       await client.end();
