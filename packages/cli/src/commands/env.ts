@@ -1,16 +1,11 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { parseEnvFile } from "@polyvault/runtime";
-import { InvalidInputError, NotFoundError, parseSecretName } from "@polyvault/core";
+import { INPUT_LIMITS, InvalidInputError, NotFoundError, parseSecretName } from "@polyvault/core";
+import { readInputFile } from "../input.js";
 import type { Runner } from "../main.js";
 
 async function readDotenv(file: string, what: string): Promise<Record<string, string>> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(file);
-  } catch (err) {
-    throw new InvalidInputError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
-  }
+  const buf = await readInputFile(file, INPUT_LIMITS.dotenv, what);
   try {
     return parseEnvFile(buf, file);
   } finally {
