@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import type { TenantId } from "@polyvault/core";
+import { Security, type TenantId } from "@polyvault/core";
+import type { Runtime } from "@polyvault/runtime";
 import { type RouteRun, combine } from "@polyvault/sync";
 import type { Context } from "../context.js";
 import type { Runner } from "../main.js";
@@ -42,6 +43,12 @@ export function describeRuns(runs: readonly RouteRun[]): string[] {
   });
 }
 
+/** Only the names the caller's grants let it sync (its `secrets` globs); undefined: every name. */
+function syncNames(rt: Runtime): ((tenant: string, name: string) => boolean) | undefined {
+  const bound = Security.bound(rt.options.steps);
+  return bound?.principal === undefined ? undefined : bound.security.policy?.names(bound.principal, "sync");
+}
+
 export function registerSync(program: Command, run: Runner): void {
   const sync = program.command("sync").description("mirror secrets across providers: plan, apply, run on a schedule, status");
 
@@ -55,7 +62,9 @@ export function registerSync(program: Command, run: Runner): void {
       run(async (ctx, opts: { route?: string; tenant?: string; exitCode?: boolean }) => {
         await ctx.authorize(opts.tenant ?? "*", "sync");
         const engine = await (await ctx.runtime()).sync();
-        const { actions, summary } = combine(await engine.plan({ route: opts.route, tenant: await tenantOf(ctx, opts.tenant) }));
+        const { actions, summary } = combine(
+          await engine.plan({ route: opts.route, tenant: await tenantOf(ctx, opts.tenant), allowName: syncNames(await ctx.runtime()) }),
+        );
         const changes = actions.filter((a) => a.action !== "noop");
         ctx.out.result({ actions: actions.map(planRow), summary }, () => [
           ...(changes.length
@@ -86,7 +95,7 @@ export function registerSync(program: Command, run: Runner): void {
         let runs: RouteRun[];
         try {
           runs = await engine.apply(
-            { route: opts.route, tenant: await tenantOf(ctx, opts.tenant) },
+            { route: opts.route, tenant: await tenantOf(ctx, opts.tenant), allowName: syncNames(rt) },
             {
               confirm: opts.confirm,
               onProgress: (route, done, total) => {

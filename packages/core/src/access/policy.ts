@@ -66,6 +66,19 @@ export class AccessControl {
     return { all: grants.some((g) => g.tenants.includes("*")), tenants: new Set(grants.flatMap((g) => g.tenants.filter((t) => t !== "*"))) };
   }
 
+  /**
+   * For operations over many names at once (sync): may `principal` act with `permission` on `name` in
+   * `tenant`? Its grants for that permission and tenant, and their secret globs (none: every name).
+   */
+  names(principal: string, permission: Permission): (tenant: string, name: string) => boolean {
+    const byTenant = new Map<string, Decision>();
+    return (tenant, name) => {
+      let d = byTenant.get(tenant);
+      if (d === undefined) byTenant.set(tenant, (d = this.authorize(principal, tenant, permission)));
+      return d.allowed && (d.visible?.(name) ?? true);
+    };
+  }
+
   /** `tenant` "*" asks for something that belongs to no tenant (the audit log, the keyring). */
   authorize(principal: string, tenant: string, permission: Permission, name?: string): Decision {
     const grants = (this.#grants.get(principal) ?? []).filter(

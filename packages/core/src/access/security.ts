@@ -49,6 +49,11 @@ export class Security {
     return Security.#lookup(steps)?.security;
   }
 
+  /** The Security and the principal (undefined: access control off) that steps() was called with. */
+  static bound(steps: readonly OperationStep[] | undefined): { security: Security; principal: string | undefined } | undefined {
+    return Security.#lookup(steps);
+  }
+
   /**
    * Authorizes a command that is not a SecretManager operation (keys, sync, backup, …) for the principal
    * the steps were built for; a no-op when the steps carry no access control. Throws AccessDeniedError.

@@ -27,6 +27,12 @@ export function syncRoutes(runtime: Runtime, scopes: RequestScopes, metrics: Gat
     }
   }
 
+  /** Only the names the caller's grants let it sync (its `secrets` globs); undefined: every name. */
+  const callerNames = () => {
+    const principal = scopes.current()?.principal;
+    return principal === undefined ? undefined : scopes.security.policy?.names(principal, "sync");
+  };
+
   return [
     route({
       method: "POST",
@@ -42,7 +48,7 @@ export function syncRoutes(runtime: Runtime, scopes: RequestScopes, metrics: Gat
         audited("sync.plan", body.tenant, async () => {
           const engine = await runtime.sync();
           const { actions, summary } = combine(
-            await engine.plan({ route: body.route, tenant: body.tenant === undefined ? undefined : parseTenantId(body.tenant) }),
+            await engine.plan({ route: body.route, tenant: body.tenant === undefined ? undefined : parseTenantId(body.tenant), allowName: callerNames() }),
           );
           return {
             actions: actions.map(({ route, target, tenant, name, action, reason, apply }) => ({ route, target, tenant, name, action, reason, apply })),
@@ -64,7 +70,7 @@ export function syncRoutes(runtime: Runtime, scopes: RequestScopes, metrics: Gat
         audited("sync.apply", body.tenant, async () => {
           const engine = await runtime.sync();
           const runs = await engine.apply(
-            { route: body.route, tenant: body.tenant === undefined ? undefined : parseTenantId(body.tenant) },
+            { route: body.route, tenant: body.tenant === undefined ? undefined : parseTenantId(body.tenant), allowName: callerNames() },
             { confirm: body.confirm },
           );
           const records = runs.map((r) => activity.record(r, "api"));
