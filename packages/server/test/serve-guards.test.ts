@@ -80,6 +80,23 @@ describe("serve() without access, on a real socket", () => {
   });
 });
 
+describe("serve() start-up warnings", () => {
+  it("logs an alert webhook that is plain http:// to another host, or unsigned (issue 16 finding 7)", async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), "pv-guard-")), "data");
+    const config = { providers: { local: { type: "file" as const } }, alerts: { webhook: "http://alerts.example.com/hook" } };
+    const rt = await Runtime.open({ dataDir, config, env: { POLYVAULT_MASTER_KEY: randomBytes(32).toString("base64") } });
+    const lines: string[] = [];
+    const gw = await serve(rt, { port: 0, logger: { level: "warn", stream: { write: (l: string) => void lines.push(l) } } });
+    const warnings = lines.map((l) => JSON.parse(l) as { msg: string; warning?: string }).filter((l) => l.msg === "configuration warning");
+    expect(warnings.map((w) => w.warning)).toEqual([
+      "alerts.webhook uses http:// to alerts.example.com: alerts and their signatures cross the network in clear (use https://)",
+      "alerts.secretEnv is not set: alerts are sent unsigned, so a receiver cannot tell them from forgeries",
+    ]);
+    await gw.close();
+    await rt.close();
+  });
+});
+
 describe("serve() on a non-loopback address", () => {
   it("refuses to start without TLS, with access on, unless told the TLS is terminated in front", async () => {
     const { rt } = await runtime(true);
