@@ -48,12 +48,15 @@ export function parseLength(raw: string | undefined): number | undefined {
   return n;
 }
 
+/** `--label k=v`: a plain object, but refusing `__proto__`, which an object cannot hold as its own key. */
 export function parseLabels(raw: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of raw ?? []) {
     const m = /^([A-Za-z0-9_.-]{1,64})=(.{0,256})$/.exec(item);
     if (!m) throw new InvalidInputError(`--label must be key=value with a key of letters, digits, '_', '.', '-' (got ${JSON.stringify(item.slice(0, 80))})`);
-    out[m[1] as string] = m[2] as string;
+    const key = m[1] as string;
+    if (key === "__proto__") throw new InvalidInputError("--label: __proto__ cannot be a label key");
+    Object.defineProperty(out, key, { value: m[2] as string, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
