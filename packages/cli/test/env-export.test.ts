@@ -20,6 +20,7 @@ const COMMON: Record<string, string> = {
   SUBST: `$(id > ${PWNED})`,
   BACKTICK: `\`touch ${PWNED}\``,
   ESCAPES: 'a\\"b\\\\c',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, on purpose
   DOLLAR: "$HOME and ${PATH}",
   HASH: "#not a comment",
   HASH_MID: "a # b",

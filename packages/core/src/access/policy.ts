@@ -74,7 +74,10 @@ export class AccessControl {
     const byTenant = new Map<string, Decision>();
     return (tenant, name) => {
       let d = byTenant.get(tenant);
-      if (d === undefined) byTenant.set(tenant, (d = this.authorize(principal, tenant, permission)));
+      if (d === undefined) {
+        d = this.authorize(principal, tenant, permission);
+        byTenant.set(tenant, d);
+      }
       return d.allowed && (d.visible?.(name) ?? true);
     };
   }
