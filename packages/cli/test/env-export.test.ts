@@ -70,7 +70,7 @@ describe("env export --format", () => {
     expect(cli(sb, ["init"]).code).toBe(0);
     setAll("common", COMMON);
     setAll("hard", { ...COMMON, ...HARD });
-  }, 120_000);
+  }, 600_000);
 
   it("dotenv (the default): dotenv.parse reads every value back exactly, and sourcing it runs nothing", () => {
     const out = cli(sb, ["env", "export", "--tenant", "common"]);
