@@ -144,7 +144,10 @@ state: "${db}"
       // Until another node runs the route (the test's timeout bounds the wait).
       for (;;) {
         for (const n of survivors) {
-          const r = await fetch(`${n.url}/v1/tenants/${tenant}/secrets/app%2Fk3`);
+          // No `access`: each gateway's local token (docs/gateway.md).
+          const r = await fetch(`${n.url}/v1/tenants/${tenant}/secrets/app%2Fk3`, {
+            headers: { authorization: `Bearer ${readFileSync(join(n.home, "gateway.token"), "utf8").trim()}` },
+          });
           expect(r.status).toBe(200);
           expect(((await r.json()) as { value: string }).value).toBe("v3");
         }
