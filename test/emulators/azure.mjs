@@ -42,7 +42,8 @@ async function requireProvided() {
 /** Nothing to install: the server is plain Node in this repository; it needs only the openssl binary. */
 export async function install() {
   if (provided()) return requireProvided();
-  if (!which("openssl")) throw new MissingToolError("openssl", "install OpenSSL (e.g. `apt-get install openssl`): the test Key Vault makes its certificate with it");
+  if (!which("openssl"))
+    throw new MissingToolError("openssl", "install OpenSSL (e.g. `apt-get install openssl`): the test Key Vault makes its certificate with it");
 }
 
 export async function start() {

@@ -85,7 +85,10 @@ export async function createKeyVaultServer(options = {}) {
       if (!API_VERSIONS.includes(apiVersion)) throw errors.badApiVersion(apiVersion, LATEST);
       const body = parseJson(await readBody(req));
       const segments = url.pathname.replace(/^\//, "").split("/").map(decodeURIComponent);
-      const out = route({ method: req.method ?? "GET", segments, query: url.searchParams, body }, { vault, base: `https://${req.headers.host}`, apiVersion, backups: seal });
+      const out = route(
+        { method: req.method ?? "GET", segments, query: url.searchParams, body },
+        { vault, base: `https://${req.headers.host}`, apiVersion, backups: seal },
+      );
       send(out.status, out.body);
     } catch (err) {
       if (err instanceof KvError) send(err.status, err.body(), err.headers);

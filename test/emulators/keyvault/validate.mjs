@@ -62,8 +62,7 @@ export function setBody(body) {
   if (!isObject(body)) throw errors.badParameter("The request body must be a JSON object with a value.");
   if (typeof body.value !== "string") throw errors.badParameter("Property value is required and must be a string.");
   const size = Buffer.byteLength(body.value, "utf8");
-  if (size > MAX_VALUE_BYTES)
-    throw errors.badParameter(`The secret value is ${size} bytes, beyond the maximum permitted size of ${MAX_VALUE_BYTES} bytes.`);
+  if (size > MAX_VALUE_BYTES) throw errors.badParameter(`The secret value is ${size} bytes, beyond the maximum permitted size of ${MAX_VALUE_BYTES} bytes.`);
   return { value: body.value, contentType: checkContentType(body.contentType), tags: checkTags(body.tags), attributes: checkAttributes(body.attributes) };
 }
 
