@@ -8,4 +8,4 @@ export interface BurstProxy {
   pending(): number;
   close(): Promise<void>;
 }
-export function burstProxy(upstream: string, dialect: "aws" | "vault"): Promise<BurstProxy>;
+export function burstProxy(upstream: string, dialect: "aws" | "vault" | "azure"): Promise<BurstProxy>;

@@ -10,9 +10,9 @@ import type { BurstProxy } from "../../fault/http-burst.mjs";
 import { burstProxy } from "../../fault/http-burst.mjs";
 import * as toxiproxy from "../../fault/toxiproxy.mjs";
 import { type Sandbox, sandbox } from "./cli.js";
-import { AWS_ENDPOINT, VAULT_ADDR, notRun } from "./size.js";
+import { AWS_ENDPOINT, AZURE_URL, VAULT_ADDR, notRun } from "./size.js";
 
-export type ServerType = "aws" | "vault";
+export type ServerType = "aws" | "vault" | "azure";
 /** Behind toxiproxy: room for slicing and latency on a loaded 2-core machine (the bounds scale with it). */
 export const TIMEOUT_MS = 5000;
 export const BURST_TIMEOUT_MS = 2000;
@@ -25,17 +25,21 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-const endpoint = (t: ServerType) => (t === "aws" ? AWS_ENDPOINT : VAULT_ADDR);
+const endpoint = (t: ServerType) => ({ aws: AWS_ENDPOINT, vault: VAULT_ADDR, azure: AZURE_URL })[t];
+/** Toxiproxy relays TCP: TLS stays end to end, so an https server is reached as https through it. */
+const scheme = (t: ServerType) => (t === "azure" ? "https" : "http");
 
 function providerYaml(t: ServerType, url: string, prefix: string, timeoutMs: number): string {
   const common = `prefix: "${prefix}", timeoutMs: ${timeoutMs}`;
   if (t === "aws") return `{ type: aws, region: us-east-1, endpoint: "${url}", credentials: { accessKeyId: test, secretAccessKey: test }, ${common} }`;
+  if (t === "azure")
+    return `{ type: azure, vaultUrl: "${url}", credential: { kind: static, token: fault }, tls: { rejectUnauthorized: false }, disableChallengeResourceVerification: true, ${common} }`;
   return `{ type: vault, address: "${url}", token: "\${POLYVAULT_TEST_VAULT_TOKEN}", mount: secret, ${common} }`;
 }
 
 /** `withToxiproxy: false` builds only the burst proxies (one suite file owns toxiproxy's start and stop). */
 export async function openBench(label: string, withToxiproxy = true): Promise<Bench> {
-  const types = (["aws", "vault"] as const).filter((t) => !notRun(t));
+  const types = (["aws", "vault", "azure"] as const).filter((t) => !notRun(t));
   const before = withToxiproxy ? await toxiproxy.status() : { state: "up" };
   if (withToxiproxy) await toxiproxy.start();
   const run = `${label}${Date.now().toString(36)}`;
@@ -48,7 +52,7 @@ export async function openBench(label: string, withToxiproxy = true): Promise<Be
       const up = new URL(endpoint(t));
       const p = await toxiproxy.createProxy(`pv-${run}-${t}`, `${up.hostname}:${up.port}`);
       toxic[t] = p.name;
-      lines.push(`  ${t}t: ${providerYaml(t, `http://${p.listen}`, `${run}t`, TIMEOUT_MS)}`);
+      lines.push(`  ${t}t: ${providerYaml(t, `${scheme(t)}://${p.listen}`, `${run}t`, TIMEOUT_MS)}`);
       lines.push(`  ${t}td: ${providerYaml(t, endpoint(t), `${run}t`, 10_000)}`);
       routes.push(`  tox-${t}: { source: local, targets: [${t}t], tenants: [fault], prune: true }`);
     }
