@@ -44,7 +44,7 @@ function readBody(req) {
 export async function createKeyVaultServer(options = {}) {
   const { host = "127.0.0.1", port = 8443, tenantId = "72f988bf-86f1-41af-91ab-2d7cd011db47", tls = selfSignedCertificate() } = options;
   const vault = options.vault ?? new Vault(options);
-  const throttle = new Throttle(options.budget);
+  const throttle = new Throttle(options.budget, options.now);
   const seal = backups(options.backupKey);
   const counts = { requests: 0, challenged: 0, throttled: 0, byStatus: {} };
 
