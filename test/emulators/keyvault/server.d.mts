@@ -14,6 +14,8 @@ export interface KeyVaultServerOptions {
   purgeProtection?: boolean;
   softDelete?: boolean;
   backupKey?: Buffer;
+  /** Called for every answer, with the request's method and path (no query, no body) and the status. */
+  onRequest?: (r: { method: string; path: string; status: number; at: number }) => void;
   /** The clock (ms since the epoch), for tests that step time instead of waiting. */
   now?: () => number;
 }

@@ -4,6 +4,7 @@
 //
 //   const kv = await createKeyVaultServer({ port: 0, transitionMs: 50, budget: { all: 20 } });
 //   kv.url, kv.ca (PEM to trust), kv.vault, kv.throttle, kv.counts; await kv.close();
+// `onRequest({ method, path, status, at })` is called for every answer (tests that check a client's rate).
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:https";
 import { backups } from "./backup.mjs";
@@ -52,6 +53,7 @@ export async function createKeyVaultServer(options = {}) {
     const requestId = randomUUID();
     const send = (status, body, headers = {}) => {
       counts.byStatus[status] = (counts.byStatus[status] ?? 0) + 1;
+      options.onRequest?.({ method: req.method ?? "GET", path: (req.url ?? "/").split("?")[0], status, at: (options.now ?? Date.now)() });
       const text = body === undefined ? "" : JSON.stringify(body);
       res.writeHead(status, {
         ...(text ? { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) } : { "content-length": 0 }),
