@@ -37,11 +37,15 @@ const DIALECTS = {
   }),
 };
 
-/** Trust for an https upstream: the test Key Vault's certificate when its file is named, else none checked. */
-const upstreamTls = () =>
-  process.env.POLYVAULT_TEST_AZURE_CA ? { ca: readFileSync(process.env.POLYVAULT_TEST_AZURE_CA, "utf8") } : { rejectUnauthorized: false };
+/** Trust for an https upstream: the CA given, or the test Key Vault's when its file is named, else none checked. */
+const upstreamTls = (ca) =>
+  ca !== undefined
+    ? { ca }
+    : process.env.POLYVAULT_TEST_AZURE_CA
+      ? { ca: readFileSync(process.env.POLYVAULT_TEST_AZURE_CA, "utf8") }
+      : { rejectUnauthorized: false };
 
-export async function burstProxy(upstream, dialect) {
+export async function burstProxy(upstream, dialect, options = {}) {
   const target = new URL(upstream);
   const say = DIALECTS[dialect];
   if (!say) throw new Error(`unknown dialect ${dialect}`);
@@ -69,7 +73,7 @@ export async function burstProxy(upstream, dialect) {
         method: req.method,
         path: req.url,
         headers: secure ? req.headers : { ...req.headers, host: target.host },
-        ...(secure ? upstreamTls() : {}),
+        ...(secure ? upstreamTls(options.ca) : {}),
       },
       (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);

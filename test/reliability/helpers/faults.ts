@@ -5,10 +5,14 @@
  *   <p>b — through the burst proxy (429 / 503 bursts and outages)
  *   <p>td, <p>bd — the same stores reached directly, to check what landed without going through the fault
  * Routes `tox-<p>` and `burst-<p>` mirror the file provider `local` to them (tenant `fault`).
+ * Azure gets a vault of its own (a private instance of the project's test Key Vault) unless
+ * POLYVAULT_TEST_AZURE_URL names one: Key Vault lists without a prefix filter, so in the shared vault
+ * every list would page through every other suite's secrets, and under 16 KB/s that alone takes minutes.
  */
 import type { BurstProxy } from "../../fault/http-burst.mjs";
 import { burstProxy } from "../../fault/http-burst.mjs";
 import * as toxiproxy from "../../fault/toxiproxy.mjs";
+import { type KeyVaultServer, createKeyVaultServer } from "../../emulators/keyvault/server.mjs";
 import { type Sandbox, sandbox } from "./cli.js";
 import { AWS_ENDPOINT, AZURE_URL, VAULT_ADDR, notRun } from "./size.js";
 
@@ -25,7 +29,6 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-const endpoint = (t: ServerType) => ({ aws: AWS_ENDPOINT, vault: VAULT_ADDR, azure: AZURE_URL })[t];
 /** Toxiproxy relays TCP: TLS stays end to end, so an https server is reached as https through it. */
 const scheme = (t: ServerType) => (t === "azure" ? "https" : "http");
 
@@ -43,6 +46,9 @@ export async function openBench(label: string, withToxiproxy = true): Promise<Be
   const before = withToxiproxy ? await toxiproxy.status() : { state: "up" };
   if (withToxiproxy) await toxiproxy.start();
   const run = `${label}${Date.now().toString(36)}`;
+  let ownVault: KeyVaultServer | undefined;
+  if (types.includes("azure") && !process.env.POLYVAULT_TEST_AZURE_URL) ownVault = await createKeyVaultServer({ port: 0 });
+  const endpoint = (t: ServerType) => ({ aws: AWS_ENDPOINT, vault: VAULT_ADDR, azure: ownVault?.url ?? AZURE_URL })[t];
   const toxic: Record<string, string> = {};
   const burst: Record<string, BurstProxy> = {};
   const lines = ["providers:", "  local: { type: file }"];
@@ -56,7 +62,7 @@ export async function openBench(label: string, withToxiproxy = true): Promise<Be
       lines.push(`  ${t}td: ${providerYaml(t, endpoint(t), `${run}t`, 10_000)}`);
       routes.push(`  tox-${t}: { source: local, targets: [${t}t], tenants: [fault], prune: true }`);
     }
-    const b = await burstProxy(endpoint(t), t);
+    const b = await burstProxy(endpoint(t), t, t === "azure" && ownVault ? { ca: ownVault.ca } : {});
     burst[t] = b;
     lines.push(`  ${t}b: ${providerYaml(t, b.url, `${run}b`, BURST_TIMEOUT_MS)}`);
     lines.push(`  ${t}bd: ${providerYaml(t, endpoint(t), `${run}b`, 10_000)}`);
@@ -74,6 +80,7 @@ export async function openBench(label: string, withToxiproxy = true): Promise<Be
         await burst[t]?.close();
       }
       if (before.state !== "up") await toxiproxy.stop();
+      await ownVault?.close();
     },
   };
 }
