@@ -5,7 +5,7 @@
  * come from the new provider.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent } from "node:https";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -51,9 +51,10 @@ const vaultTarget: Target = {
   },
 };
 
+const azureTls = process.env.POLYVAULT_TEST_AZURE_CA ? { ca: readFileSync(process.env.POLYVAULT_TEST_AZURE_CA, "utf8") } : { rejectUnauthorized: false };
 const azureClient = () =>
   new SecretClient(AZURE, { getToken: async () => ({ token: "dummy", expiresOnTimestamp: Date.now() + 3_600_000 }) }, {
-    agent: new Agent({ rejectUnauthorized: false }),
+    agent: new Agent(azureTls),
     disableChallengeResourceVerification: true,
   } as never);
 const azureNative = (tenant: string, name: string) => {
@@ -115,6 +116,12 @@ function suite(target: Target) {
       expect(problems.map((p) => [p.name, p.problem]).sort()).toEqual(expected.sort());
       // Nothing was written to the target.
       expect(JSON.parse(cli(["secrets", "list", "--tenant", tenant, "--json"]).out).secrets.length).toBe(NAMES.length + 1);
+      if (target.name === "azure") {
+        // And in Key Vault itself, under this run's prefix: only the secret planted by the other tool.
+        const native: string[] = [];
+        for await (const p of azureClient().listPropertiesOfSecrets()) if (p.name.startsWith(`mig${run}--`)) native.push(p.name.toLowerCase());
+        expect(native).toEqual([azureNative(tenant, colliding).toLowerCase()]);
+      }
 
       await target.unplant(tenant, colliding);
       if (target.name === "azure") expect(cli(["secrets", "delete", oversize, "--tenant", tenant, "--purge"]).code).toBe(0);
