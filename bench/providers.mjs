@@ -92,7 +92,17 @@ async function measure(provider, keyring, run, { count, size, concurrency }) {
     if (heads !== rounds * count) throw new Error(`${provider.type}: listing saw ${heads} heads, expected ${rounds * count}`);
     const setPerSec = await rate(count, c, (i) => manager.set(`bench/m${i}`, value));
     const mgetPerSec = await rate(count, c, async (i) => (await manager.get(`bench/m${i}`)).wipe());
-    rows.push({ provider: provider.type, label: TARGETS[provider.type]?.label ?? provider.type, concurrency: c, putPerSec, getPerSec, listPerSec, headsPerSec: listPerSec * count, setPerSec, mgetPerSec });
+    rows.push({
+      provider: provider.type,
+      label: TARGETS[provider.type]?.label ?? provider.type,
+      concurrency: c,
+      putPerSec,
+      getPerSec,
+      listPerSec,
+      headsPerSec: listPerSec * count,
+      setPerSec,
+      mgetPerSec,
+    });
     // Clean-up, untimed: every secret written here is purged, one at a time (moto 5.2.5's server answers
     // 500 "dictionary changed size during iteration" to lookups racing with deletes).
     const all = [...names, ...names.map((n) => n.replace("/p", "/m"))];

@@ -41,7 +41,7 @@ export class Vault {
 
   #active(name, idName = name) {
     const e = this.#entry(name);
-    if (!e || e.state !== "active") throw errors.notFound(idName);
+    if (e?.state !== "active") throw errors.notFound(idName);
     return e;
   }
 
