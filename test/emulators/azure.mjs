@@ -6,7 +6,8 @@
 //
 // If POLYVAULT_TEST_AZURE_URL is set, a Key Vault is already provided there (a Lowkey Vault or a real
 // vault): install/start only check that it answers, stop leaves it alone, and no CA is exported.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:https";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MissingToolError, probe, runDir, startDetached, stopDetached, waitFor, which } from "./lib.mjs";
@@ -35,6 +36,20 @@ async function reachable() {
   }
 }
 
+/** Our server answers there with the certificate in the run directory (not another server on the port). */
+function trusted() {
+  if (!existsSync(caFile())) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const req = request(`${vaultUrl()}/secrets?api-version=2025-07-01`, { ca: readFileSync(caFile(), "utf8"), timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 401);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(false));
+    req.end();
+  });
+}
+
 async function requireProvided() {
   if (!(await reachable())) throw new Error(`POLYVAULT_TEST_AZURE_URL=${vaultUrl()} is set but nothing answers there`);
 }
@@ -51,11 +66,17 @@ export async function start() {
     await requireProvided();
     return { endpoint: vaultUrl() };
   }
-  if ((await reachable()) && existsSync(caFile())) return { endpoint: vaultUrl() };
+  if (await reachable()) {
+    if (await trusted()) return { endpoint: vaultUrl() };
+    throw new Error(
+      `something other than the test Key Vault answers at ${vaultUrl()} (its certificate is not ${caFile()}); stop it, or set POLYVAULT_TEST_AZURE_URL to use it`,
+    );
+  }
   await install();
   const port = new URL(DEFAULT_URL).port;
+  rmSync(caFile(), { force: true }); // the new server writes its own
   const { log } = startDetached(name, process.execPath, [MAIN, "--host", "127.0.0.1", "--port", port, "--ca-file", caFile()]);
-  await waitFor("the test Key Vault", async () => (await reachable()) && existsSync(caFile()), 30_000, log);
+  await waitFor("the test Key Vault", trusted, 30_000, log);
   return { endpoint: vaultUrl() };
 }
 
