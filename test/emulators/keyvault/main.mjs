@@ -39,7 +39,10 @@ const kv = await createKeyVaultServer({
 });
 const caFile = opt("ca-file", undefined);
 if (caFile) writeFileSync(caFile, kv.ca, { mode: 0o644 });
-console.log(`polyvault test Key Vault listening on ${kv.url} (recovery level ${kv.vault.recoveryLevel}; certificate ${caFile ?? "not written"})`);
+const { all, create } = kv.throttle.limits;
+console.log(
+  `polyvault test Key Vault listening on ${kv.url} (recovery level ${kv.vault.recoveryLevel}; budget ${all} transactions, ${create} creations per 10 s; certificate ${caFile ?? "not written"})`,
+);
 
 const stop = () => {
   kv.close().then(() => process.exit(0));
