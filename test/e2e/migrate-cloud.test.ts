@@ -10,7 +10,7 @@ import { Agent } from "node:https";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { parseTenantId } from "@polyvault/core";
+import { listAll, parseTenantId } from "@polyvault/core";
 import { createAzureNameCodec } from "@polyvault/provider-azure";
 import { Runtime } from "@polyvault/runtime";
 import { describe, expect, it } from "vitest";
@@ -114,13 +114,14 @@ function suite(target: Target) {
       const expected = [[colliding, "collision"]];
       if (target.name === "azure") expected.push([oversize, "size"]);
       expect(problems.map((p) => [p.name, p.problem]).sort()).toEqual(expected.sort());
-      // Nothing was written to the target.
-      expect(JSON.parse(cli(["secrets", "list", "--tenant", tenant, "--json"]).out).secrets.length).toBe(NAMES.length + 1);
-      if (target.name === "azure") {
-        // And in Key Vault itself, under this run's prefix: only the secret planted by the other tool.
-        const native: string[] = [];
-        for await (const p of azureClient().listPropertiesOfSecrets()) if (p.name.startsWith(`mig${run}--`)) native.push(p.name.toLowerCase());
-        expect(native).toEqual([azureNative(tenant, colliding).toLowerCase()]);
+      // Nothing was written to the target: it holds only the other tool's planted secret, unmanaged.
+      const seen = await Runtime.open({ dataDir: env.POLYVAULT_HOME, configPath: join(cwd, "polyvault.yaml"), env: {} });
+      try {
+        const onTarget: Array<[string, boolean]> = [];
+        for await (const h of listAll(seen.provider(target.name), parseTenantId(tenant))) onTarget.push([h.name, h.managed]);
+        expect(onTarget).toEqual([[colliding, false]]);
+      } finally {
+        await seen.close();
       }
 
       await target.unplant(tenant, colliding);
