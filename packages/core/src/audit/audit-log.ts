@@ -46,7 +46,7 @@ function fileWitness(dataDir: string, file: string | undefined): AuditWitness[] 
   return [new FileWitness(resolve(file))];
 }
 
-const FIELDS = ["actor", "action", "outcome", "tenant", "name", "provider", "requestId", "reason"] as const;
+const FIELDS = ["actor", "action", "outcome", "tenant", "name", "provider", "requestId", "reason", "detail"] as const;
 const live = new Set<AuditLog>();
 let exitHooked = false;
 
