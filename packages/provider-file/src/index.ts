@@ -2,7 +2,7 @@
  * @polyvault/provider-file: the embedded default provider. One directory per tenant, one directory per
  * secret, one file per version; atomic, durable writes; a lock between processes per secret. No server.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
   type CommonProviderOptions,
@@ -28,6 +28,7 @@ import { decodeHeader, encodeVersion } from "./format.js";
 import { ensureDir, removeTreeAtomic, writeFileAtomic } from "./fs-atomic.js";
 import { withSecretLock } from "./lock.js";
 import { decodeName, encodeName, fileNameFits } from "./names.js";
+import { assertNoLinks, readRegularFile } from "./safe-fs.js";
 
 export { decodeName, encodeName, fileNameFits } from "./names.js";
 export { decodeHeader, encodeVersion, type VersionHeader } from "./format.js";
@@ -74,15 +75,25 @@ function withFsErrorsMapped(p: Provider, name: string): Provider {
   };
 }
 
+/** Room for a version file's header beyond the largest value. */
+const HEADER_ROOM = 1024 * 1024;
+
 function createRaw(options: FileProviderOptions): Provider {
   const root = options.dir;
+  const maxValue = options.maxValueBytes ?? 1024 * 1024;
   const tenantDir = (t: TenantId) => join(root, t);
   const secretsRoot = (t: TenantId) => join(tenantDir(t), "s");
+  /** A directory of the store, checked to hold no symbolic link between the root and itself. */
+  const checked = async (dir: string): Promise<string> => {
+    await assertNoLinks(root, dir, options.name);
+    return dir;
+  };
 
-  function secretDir(tenant: TenantId, name: string): string {
+  /** The secret's directory (names validated first), with no link on the way to it. */
+  async function secretDir(tenant: TenantId, name: string): Promise<string> {
     const fit = fileNameFits(tenant, name);
     if (!fit.ok) throw new InvalidInputError(`file provider cannot hold secret name ${JSON.stringify(name)}: ${fit.reason}`);
-    return join(secretsRoot(tenant), ...encodeName(name));
+    return checked(join(secretsRoot(tenant), ...encodeName(name)));
   }
 
   /** Version numbers in a secret's directory, newest first, and whether it is soft-deleted (one readdir). */
@@ -111,17 +122,28 @@ function createRaw(options: FileProviderOptions): Provider {
     return deleted ? [] : revs;
   }
 
-  async function readVersion(dir: string, rev: number, withValue: boolean, expect?: { tenant: TenantId; name: string }): Promise<StoredSecret> {
+  /**
+   * One version file, checked against the place it was found in: the tenant, the name and the version
+   * number in its header must be those of its path, whatever its `managed` flag says.
+   */
+  async function readVersion(dir: string, rev: number, withValue: boolean, expect: { tenant: TenantId; name: string }): Promise<StoredSecret> {
     const file = join(dir, versionFile(rev));
-    const buf = await readFile(file);
-    const { header, valueOffset } = decodeHeader(buf, file);
-    if (expect && header.managed && (header.tenant !== expect.tenant || header.name !== expect.name)) {
+    const buf = await readRegularFile(file, maxValue + HEADER_ROOM, options.name);
+    let decoded: ReturnType<typeof decodeHeader>;
+    try {
+      decoded = decodeHeader(buf, file);
+    } catch (err) {
+      buf.fill(0);
+      throw err;
+    }
+    const { header, valueOffset } = decoded;
+    if (header.tenant !== expect.tenant || header.name !== expect.name) {
       buf.fill(0);
       throw new IntegrityError(`file provider: ${file} holds ${header.tenant}/${header.name}, not ${expect.tenant}/${expect.name} (moved or copied?)`, {
         provider: options.name,
       });
     }
-    if (header.managed && header.version !== rev) {
+    if (header.version !== undefined && header.version !== rev) {
       buf.fill(0);
       throw new IntegrityError(`file provider: ${file} holds version ${header.version} in the place of version ${rev} (moved or copied?)`, {
         provider: options.name,
@@ -140,7 +162,7 @@ function createRaw(options: FileProviderOptions): Provider {
   }
 
   async function current(tenant: TenantId, name: string, withValue: boolean): Promise<StoredSecret> {
-    const dir = secretDir(tenant, name);
+    const dir = await secretDir(tenant, name);
     const [rev] = await live(dir);
     if (rev === undefined) throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
     return readVersion(dir, rev, withValue, { tenant, name });
@@ -165,7 +187,7 @@ function createRaw(options: FileProviderOptions): Provider {
         else names.push(decodeName([...parts, e.name]));
       }
     };
-    await walk(secretsRoot(tenant), []);
+    await walk(await checked(secretsRoot(tenant)), []);
     return names.sort();
   }
 
@@ -193,9 +215,17 @@ function createRaw(options: FileProviderOptions): Provider {
       for (const name of names) {
         if (items.length === size) break;
         last = name;
-        const dir = secretDir(tenant, name);
+        const dir = join(secretsRoot(tenant), ...encodeName(name));
         const [rev] = await live(dir);
-        if (rev !== undefined) items.push(headOf(await readVersion(dir, rev, false)));
+        if (rev === undefined) continue;
+        try {
+          items.push(headOf(await readVersion(dir, rev, false, { tenant, name })));
+        } catch (err) {
+          // One damaged record does not hide the others: it is listed (as ours, with no metadata) and
+          // every read of it fails with the IntegrityError.
+          if (!(err instanceof IntegrityError)) throw err;
+          items.push({ name, version: String(rev), updatedAt: undefined, managed: true, metadata: {} });
+        }
       }
       const more = last !== undefined && names.indexOf(last) < names.length - 1;
       return { items, cursor: more && last !== undefined ? Buffer.from(last, "utf8").toString("base64url") : undefined };
@@ -205,7 +235,7 @@ function createRaw(options: FileProviderOptions): Provider {
 
     async get(tenant, name, opts = {}) {
       if (opts.version === undefined) return current(tenant, name, true);
-      const dir = secretDir(tenant, name);
+      const dir = await secretDir(tenant, name);
       const rev = Number(opts.version);
       if (!Number.isInteger(rev) || !(await live(dir)).includes(rev)) {
         throw new NotFoundError(`version ${JSON.stringify(opts.version)} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`, {
@@ -228,16 +258,16 @@ function createRaw(options: FileProviderOptions): Provider {
     },
 
     async put(tenant, name, value, opts: PutOptions = {}) {
-      const dir = secretDir(tenant, name);
-      const max = options.maxValueBytes ?? 1024 * 1024;
-      if (value.length > max)
-        throw new TooLargeError(`value of ${value.length} bytes exceeds the file provider's limit of ${max} bytes`, { provider: options.name });
+      const dir = await secretDir(tenant, name);
+      if (value.length > maxValue)
+        throw new TooLargeError(`value of ${value.length} bytes exceeds the file provider's limit of ${maxValue} bytes`, { provider: options.name });
       await ensureDir(dir);
-      return withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
+      await checked(dir);
+      return withSecretLock(await checked(join(tenantDir(tenant), "locks")), encodeName(name).join("/"), async () => {
         const revs = await live(dir);
         const [rev] = revs;
         if (rev !== undefined) {
-          const cur = await readVersion(dir, rev, false);
+          const cur = await readVersion(dir, rev, false, { tenant, name });
           if (!cur.managed && !opts.adopt)
             throw new ConflictError(`secret ${JSON.stringify(name)} exists and is not managed by Polyvault; refusing to overwrite it`, {
               provider: options.name,
@@ -253,7 +283,7 @@ function createRaw(options: FileProviderOptions): Provider {
         }
         // Writing a soft-deleted name starts it afresh: the deleted versions are purged first.
         if (rev === undefined && (await isDeleted(dir))) {
-          await removeTreeAtomic(dir, join(tenantDir(tenant), "trash"));
+          await removeTreeAtomic(dir, await checked(join(tenantDir(tenant), "trash")));
           await ensureDir(dir);
         }
         const next = ((await revisions(dir))[0] ?? 0) + 1;
@@ -267,39 +297,39 @@ function createRaw(options: FileProviderOptions): Provider {
     },
 
     async delete(tenant, name, opts: DeleteOptions = {}) {
-      const dir = secretDir(tenant, name);
-      await withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
+      const dir = await secretDir(tenant, name);
+      await withSecretLock(await checked(join(tenantDir(tenant), "locks")), encodeName(name).join("/"), async () => {
         const revs = await revisions(dir);
         const deleted = await isDeleted(dir);
         if (revs.length === 0 || (deleted && !opts.purge))
           throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
-        const newest = await readVersion(dir, revs[0] as number, false);
+        const newest = await readVersion(dir, revs[0] as number, false, { tenant, name });
         if (!newest.managed)
           throw new ConflictError(`secret ${JSON.stringify(name)} is not managed by Polyvault; refusing to delete it`, { provider: options.name });
-        if (opts.purge) await removeTreeAtomic(dir, join(tenantDir(tenant), "trash"));
+        if (opts.purge) await removeTreeAtomic(dir, await checked(join(tenantDir(tenant), "trash")));
         else await writeFileAtomic(join(dir, DELETED_MARKER), Buffer.from(JSON.stringify({ deletedAt: new Date().toISOString() })));
       });
     },
 
     async versions(tenant, name): Promise<VersionInfo[]> {
-      const dir = secretDir(tenant, name);
+      const dir = await secretDir(tenant, name);
       const revs = await live(dir);
       if (revs.length === 0) throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
       const out: VersionInfo[] = [];
       for (const rev of revs) {
-        const v = await readVersion(dir, rev, false);
+        const v = await readVersion(dir, rev, false, { tenant, name });
         out.push({ version: String(rev), createdAt: v.updatedAt, current: rev === revs[0] });
       }
       return out;
     },
 
     async rewriteVersion(tenant, name, version, value, opts = {}) {
-      const dir = secretDir(tenant, name);
-      await withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
+      const dir = await secretDir(tenant, name);
+      await withSecretLock(await checked(join(tenantDir(tenant), "locks")), encodeName(name).join("/"), async () => {
         const rev = Number(version);
         if (!(await live(dir)).includes(rev))
           throw new NotFoundError(`version ${version} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
-        const cur = await readVersion(dir, rev, false);
+        const cur = await readVersion(dir, rev, false, { tenant, name });
         if (!cur.managed)
           throw new ConflictError(`secret ${JSON.stringify(name)} is not managed by Polyvault; refusing to rewrite it`, { provider: options.name });
         const header = {

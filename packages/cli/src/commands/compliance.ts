@@ -95,6 +95,7 @@ export function registerCompliance(program: Command, run: Runner): void {
             audit: auditFacts(rt),
             drills: await readDrills(rt.dataDir),
             settings: rt.config.compliance,
+            dataDir: rt.dataDir,
           },
           standard,
         );

@@ -3,6 +3,7 @@
  * the mapping). Residency is asked for by GDPR only.
  */
 import { separationOfDuties, leastPrivilege } from "./access.js";
+import { dataDirPermissions } from "./data-dir.js";
 import { encryptionAtRest } from "./encryption.js";
 import { auditChain, auditRetention, backupDrill, rotationAge } from "./governance.js";
 import { keyAge, keyUse } from "./keys.js";
@@ -22,6 +23,12 @@ export const CONTROLS: readonly ControlDef[] = [
     title: "Every stored secret is encrypted (native targets only with a waiver)",
     run: encryptionAtRest,
     references: { gdpr: "Art. 32(1)(a)", soc2: "CC6.1", hipaa: "§164.312(a)(2)(iv)" },
+  },
+  {
+    id: "data-dir-permissions",
+    title: "Nobody but the service account can write the data directory (nor read its keys)",
+    run: dataDirPermissions,
+    references: { gdpr: "Art. 32(1)(b)", soc2: "CC6.1", hipaa: "§164.312(c)(1)" },
   },
   {
     id: "key-age",
