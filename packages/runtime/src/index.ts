@@ -11,3 +11,4 @@ export * from "./requests.js";
 export * from "./steps.js";
 export * from "./dotenv.js";
 export * from "./stores.js";
+export * from "./keys.js";

@@ -1,43 +1,37 @@
 import type { Command } from "commander";
-import { CheckFailedError, InvalidInputError, type RewrapResult, keyUsage, rewrapTenant } from "@polyvault/core";
-import type { Runtime } from "@polyvault/runtime";
+import { InvalidInputError, type UnreadableRecord } from "@polyvault/core";
+import { keyStatus, retireKey, rewrapAll } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
 import { progressBar } from "../progress.js";
 
-/** Versions protected by each key version, over every tenant of every provider. */
-async function usage(rt: Runtime): Promise<Map<number, number>> {
-  const total = new Map<number, number>();
-  for (const tenant of await rt.tenants()) {
-    for (const p of new Set([rt.placement(tenant).primary])) {
-      for (const [kv, n] of await keyUsage(tenant, p)) total.set(kv, (total.get(kv) ?? 0) + n);
-    }
-  }
-  return total;
-}
+/** One line per record that could not be read (named, never a value). */
+const unreadableLines = (list: readonly UnreadableRecord[]): string[] =>
+  list.map((u) => `  unreadable: ${u.provider}:${u.tenant}/${u.name}${u.version ? ` version ${u.version}` : ""}: ${u.reason}`);
 
 export function registerKeys(program: Command, run: Runner): void {
   const keys = program.command("keys").description("the versioned keyring: status, rotation, rewrap, retirement");
 
   keys
     .command("status")
-    .description("each key version, its state, and how many stored secret versions it still protects")
+    .description("each key version, its state, and how many stored secret versions (primary, mirrors, route stores) it still protects")
     .action(
       run(async (ctx) => {
         const rt = await ctx.runtime();
         await ctx.authorize("*", "keys");
-        const counts = await usage(rt);
-        const versions = rt.keyring.versions().map((v) => ({ ...v, current: v.version === rt.keyring.current, protects: counts.get(v.version) ?? 0 }));
-        ctx.out.result({ current: rt.keyring.current, versions }, () =>
-          table(
+        const status = await keyStatus(rt);
+        ctx.out.result(status, () => [
+          ...table(
             ["VERSION", "STATE", "CREATED", "PROTECTS", ""],
-            versions.map((v) => [v.version, v.state, v.createdAt.toISOString(), v.protects, v.current ? "current" : ""]),
+            status.versions.map((v) => [v.version, v.state, v.createdAt.toISOString(), v.protects, v.current ? "current" : ""]),
           ),
-        );
+          ...(status.unreadable.length
+            ? [`${status.unreadable.length} stored record(s) could not be read (not counted above):`, ...unreadableLines(status.unreadable)]
+            : []),
+        ]);
         return 0;
       }),
     );
-
   keys
     .command("rotate")
     .description("add a key version; new writes use it (run `keys rewrap` to move existing secrets)")
@@ -62,31 +56,39 @@ export function registerKeys(program: Command, run: Runner): void {
       run(async (ctx, opts: { tenant?: string }) => {
         const rt = await ctx.runtime();
         await ctx.authorize(opts.tenant ?? "*", "rewrap");
-        const tenants = opts.tenant ? [rt.manager(opts.tenant).tenant] : await rt.tenants();
-        const results: RewrapResult[] = [];
-        for (const tenant of tenants) {
-          const bar = progressBar(ctx, `rewrap ${tenant}`);
-          try {
-            results.push(
-              await rewrapTenant({
-                tenant,
-                keyring: rt.keyring,
-                provider: rt.placement(tenant).primary,
-                onProgress: (p) => bar.update(p.secretsDone, p.secretsTotal),
-              }),
-            );
-          } finally {
-            bar.stop();
-          }
+        const tenant = opts.tenant ? rt.manager(opts.tenant).tenant : undefined;
+        // One bar per store, one store at a time.
+        let bar: { id: string; bar: ReturnType<typeof progressBar> } | undefined;
+        let result: Awaited<ReturnType<typeof rewrapAll>>;
+        try {
+          result = await rewrapAll(rt, {
+            tenant,
+            onProgress: (ks, p) => {
+              const id = `rewrap ${ks.tenant} in ${ks.store.provider.name}`;
+              if (bar?.id !== id) {
+                bar?.bar.stop();
+                bar = { id, bar: progressBar(ctx, id) };
+              }
+              bar.bar.update(p.secretsDone, p.secretsTotal);
+            },
+          });
+        } finally {
+          bar?.bar.stop();
         }
+        const results = result.tenants;
         const sum = (k: "versionsRewrapped" | "versionsAlreadyCurrent" | "versionsLeftImmutable" | "secrets") => results.reduce((a, r) => a + r[k], 0);
-        ctx.out.result({ keyVersion: rt.keyring.current, tenants: results }, () => [
-          `rewrapped ${sum("versionsRewrapped")} version(s) of ${sum("secrets")} secret(s) in ${results.length} tenant(s) to key version ${rt.keyring.current}; ${sum("versionsAlreadyCurrent")} already current`,
+        const stores = new Set(results.map((r) => r.provider)).size;
+        ctx.out.result(result, () => [
+          `rewrapped ${sum("versionsRewrapped")} version(s) of ${sum("secrets")} secret(s) in ${new Set(results.map((r) => r.tenant)).size} tenant(s) and ${stores} store(s) to key version ${result.keyVersion}; ${sum("versionsAlreadyCurrent")} already current`,
           ...(sum("versionsLeftImmutable")
             ? [`${sum("versionsLeftImmutable")} old version(s) stay under older keys in providers whose versions are immutable`]
             : []),
+          ...(result.unreadable.length
+            ? [`${result.unreadable.length} record(s) could not be read and were left as they are:`, ...unreadableLines(result.unreadable)]
+            : []),
         ]);
-        return 0;
+        // Everything readable was rewrapped; what could not be read is an integrity failure (exit 6).
+        return result.unreadable.length ? 6 : 0;
       }),
     );
 
@@ -99,10 +101,12 @@ export function registerKeys(program: Command, run: Runner): void {
         if (!Number.isInteger(version) || version < 1) throw new InvalidInputError(`key version must be a positive whole number (got ${JSON.stringify(raw)})`);
         const rt = await ctx.runtime();
         await ctx.authorize("*", "keys");
-        const left = (await usage(rt)).get(version) ?? 0;
-        if (left > 0) throw new CheckFailedError(`key version ${version} still protects ${left} stored secret version(s); run \`polyvault keys rewrap\` first`);
-        await rt.keyring.retire(version);
-        ctx.out.result({ retired: version }, () => `key version ${version} retired`);
+        // Refused while any copy anywhere (primary, mirror, route store) still needs it.
+        const r = await retireKey(rt, version);
+        ctx.out.result(r, () => [
+          `key version ${version} retired`,
+          ...(r.shredded ? [`${r.shredded} superseded or mirror-history version(s) sealed under it are now unreadable for good`] : []),
+        ]);
         return 0;
       }),
     );
