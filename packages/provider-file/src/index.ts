@@ -10,8 +10,6 @@ import {
   type DeleteOptions,
   InvalidInputError,
   IntegrityError,
-  isPolyvaultError,
-  UnavailableError,
   type ListOptions,
   type ListPage,
   NotFoundError,
@@ -24,11 +22,13 @@ import {
   TooLargeError,
   type VersionInfo,
 } from "@polyvault/core";
-import { decodeHeader, encodeVersion } from "./format.js";
+import { encodeVersion } from "./format.js";
 import { ensureDir, removeTreeAtomic, writeFileAtomic } from "./fs-atomic.js";
+import { withFsErrorsMapped } from "./fs-errors.js";
 import { withSecretLock } from "./lock.js";
 import { decodeName, encodeName, fileNameFits } from "./names.js";
-import { assertNoLinks, readRegularFile } from "./safe-fs.js";
+import { assertNoLinks } from "./safe-fs.js";
+import { DELETED_MARKER, readVersionFile, scan, versionFile } from "./versions.js";
 
 export { decodeName, encodeName, fileNameFits } from "./names.js";
 export { decodeHeader, encodeVersion, type VersionHeader } from "./format.js";
@@ -40,39 +40,8 @@ export interface FileProviderOptions extends CommonProviderOptions {
   readonly maxValueBytes?: number;
 }
 
-const VERSION_FILE = /^v(\d{10})\.pv$/;
-const DELETED_MARKER = "deleted";
-const versionFile = (rev: number) => `v${String(rev).padStart(10, "0")}.pv`;
-
 export function createFileProvider(options: FileProviderOptions): Provider {
   return withFsErrorsMapped(createRaw(options), options.name);
-}
-
-/** Any file-system failure other than the ones mapped above (ENOTDIR, EACCES, EIO, ENOSPC…) is UnavailableError. */
-function withFsErrorsMapped(p: Provider, name: string): Provider {
-  const wrap =
-    <A extends unknown[], R>(op: string, fn: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await fn(...args);
-      } catch (err) {
-        if (isPolyvaultError(err)) throw err;
-        const code = (err as NodeJS.ErrnoException).code ?? "error";
-        throw new UnavailableError(`file provider ${name}: ${op} failed (${code}): ${(err as Error).message}`, { cause: err, provider: name });
-      }
-    };
-  return {
-    ...p,
-    list: wrap("list", p.list),
-    head: wrap("head", p.head),
-    get: wrap("get", p.get),
-    getMany: wrap("getMany", p.getMany),
-    put: wrap("put", p.put),
-    delete: wrap("delete", p.delete),
-    versions: wrap("versions", p.versions),
-    ...(p.rewriteVersion ? { rewriteVersion: wrap("rewriteVersion", p.rewriteVersion) } : {}),
-    ...(p.listTenants ? { listTenants: wrap("listTenants", p.listTenants) } : {}),
-  };
 }
 
 /** Room for a version file's header beyond the largest value. */
@@ -96,23 +65,6 @@ function createRaw(options: FileProviderOptions): Provider {
     return checked(join(secretsRoot(tenant), ...encodeName(name)));
   }
 
-  /** Version numbers in a secret's directory, newest first, and whether it is soft-deleted (one readdir). */
-  async function scan(dir: string): Promise<{ revs: number[]; deleted: boolean }> {
-    let entries: string[];
-    try {
-      entries = await readdir(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { revs: [], deleted: false };
-      throw err;
-    }
-    const revs = entries
-      .map((e) => VERSION_FILE.exec(e)?.[1])
-      .filter((m): m is string => m !== undefined)
-      .map(Number)
-      .sort((a, b) => b - a);
-    return { revs, deleted: entries.includes(DELETED_MARKER) };
-  }
-
   const revisions = async (dir: string): Promise<number[]> => (await scan(dir)).revs;
   const isDeleted = async (dir: string): Promise<boolean> => (await scan(dir)).deleted;
 
@@ -122,44 +74,8 @@ function createRaw(options: FileProviderOptions): Provider {
     return deleted ? [] : revs;
   }
 
-  /**
-   * One version file, checked against the place it was found in: the tenant, the name and the version
-   * number in its header must be those of its path, whatever its `managed` flag says.
-   */
-  async function readVersion(dir: string, rev: number, withValue: boolean, expect: { tenant: TenantId; name: string }): Promise<StoredSecret> {
-    const file = join(dir, versionFile(rev));
-    const buf = await readRegularFile(file, maxValue + HEADER_ROOM, options.name);
-    let decoded: ReturnType<typeof decodeHeader>;
-    try {
-      decoded = decodeHeader(buf, file);
-    } catch (err) {
-      buf.fill(0);
-      throw err;
-    }
-    const { header, valueOffset } = decoded;
-    if (header.tenant !== expect.tenant || header.name !== expect.name) {
-      buf.fill(0);
-      throw new IntegrityError(`file provider: ${file} holds ${header.tenant}/${header.name}, not ${expect.tenant}/${expect.name} (moved or copied?)`, {
-        provider: options.name,
-      });
-    }
-    if (header.version !== undefined && header.version !== rev) {
-      buf.fill(0);
-      throw new IntegrityError(`file provider: ${file} holds version ${header.version} in the place of version ${rev} (moved or copied?)`, {
-        provider: options.name,
-      });
-    }
-    const value = withValue ? Buffer.from(buf.subarray(valueOffset)) : Buffer.alloc(0);
-    buf.fill(0);
-    return {
-      name: header.name,
-      version: String(rev),
-      updatedAt: new Date(header.createdAt),
-      managed: header.managed,
-      metadata: header.managed ? header.metadata : {},
-      value,
-    };
-  }
+  const readVersion = (dir: string, rev: number, withValue: boolean, expect: { tenant: TenantId; name: string }): Promise<StoredSecret> =>
+    readVersionFile({ dir, rev, withValue, expect, maxBytes: maxValue + HEADER_ROOM, provider: options.name });
 
   async function current(tenant: TenantId, name: string, withValue: boolean): Promise<StoredSecret> {
     const dir = await secretDir(tenant, name);
