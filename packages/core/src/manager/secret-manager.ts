@@ -13,6 +13,9 @@ import { type SecurityMetrics, emptyMetrics } from "./metrics.js";
 import { SecretValue } from "./secret-value.js";
 import { type Action, type Operation, type OperationStep, runSteps } from "./steps.js";
 import { openStored } from "./stored.js";
+import { type ChangeEvent, type SecretListing, type SetOptions, type VersionListing, listing } from "./types.js";
+
+export type { ChangeEvent, SecretListing, SetOptions, VersionListing } from "./types.js";
 
 /** A mirror and how configuration says it stores values (a bare Provider is an `envelope` mirror). */
 export interface MirrorStore {
@@ -39,36 +42,6 @@ export interface SecretManagerOptions {
   readonly actor?: string | undefined;
   /** The request this manager serves (the gateway makes one per request), for the audit log. */
   readonly requestId?: string | undefined;
-}
-
-export interface SetOptions {
-  readonly labels?: Readonly<Record<string, string>> | undefined;
-  /** Take over an unmanaged secret at this name (`polyvault adopt --confirm`). */
-  readonly adopt?: boolean | undefined;
-}
-
-export interface ChangeEvent {
-  readonly tenant: TenantId;
-  readonly name: string;
-  readonly kind: "set" | "delete";
-  readonly revision?: number | undefined;
-}
-
-export interface SecretListing {
-  readonly name: string;
-  readonly version: number | undefined;
-  readonly updatedAt: Date | undefined;
-  readonly managed: boolean;
-  readonly labels: Record<string, string>;
-  readonly keyVersion: number | undefined;
-}
-
-export interface VersionListing {
-  readonly version: number;
-  readonly providerVersion: string;
-  readonly createdAt: Date | undefined;
-  readonly current: boolean;
-  readonly keyVersion: number;
 }
 
 export class SecretManager {
@@ -294,16 +267,4 @@ export class SecretManager {
     }
     return out;
   }
-}
-
-function listing(h: SecretHead): SecretListing {
-  const kv = h.metadata[META.keyVersion];
-  return {
-    name: h.name,
-    version: h.managed ? revisionOf(h.metadata) : undefined,
-    updatedAt: h.updatedAt,
-    managed: h.managed,
-    labels: labelsOf(h.metadata),
-    keyVersion: kv === undefined ? undefined : Number(kv),
-  };
 }
