@@ -1,7 +1,6 @@
-/** Any file-system failure the provider does not map itself becomes an UnavailableError naming the operation. */
-import { isPolyvaultError, type Provider, UnavailableError } from "@polyvault/core";
+/** Any file-system failure other than the ones mapped by the provider (ENOTDIR, EACCES, EIO, ENOSPC…) is UnavailableError. */
+import { type Provider, UnavailableError, isPolyvaultError } from "@polyvault/core";
 
-/** Any file-system failure other than the ones mapped above (ENOTDIR, EACCES, EIO, ENOSPC…) is UnavailableError. */
 export function withFsErrorsMapped(p: Provider, name: string): Provider {
   const wrap =
     <A extends unknown[], R>(op: string, fn: (...args: A) => Promise<R>) =>
