@@ -12,3 +12,4 @@ export * from "./steps.js";
 export * from "./dotenv.js";
 export * from "./stores.js";
 export * from "./keys.js";
+export * from "./operations/index.js";

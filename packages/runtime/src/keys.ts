@@ -1,19 +1,10 @@
 /**
- * Key management over every copy of every tenant's data: the primary and each mirror, route source and
- * route target that holds envelopes (a `native` store holds no ciphertext and needs no key). Status and
- * retire count them all; rewrap re-seals them all (issues 15.5, 15.8).
+ * What key management counts, over every copy of every tenant's data: the primary and each mirror, route
+ * source and route target that holds envelopes (a `native` store holds no ciphertext and needs no key).
+ * Status and retire count them all; rewrap (operations/keys.ts) re-seals them all (issues 15.5, 15.8).
+ * The operations layer authorizes and audits; these functions only count and decide.
  */
-import {
-  type CensusScope,
-  CheckFailedError,
-  type KeyVersionInfo,
-  type RewrapProgress,
-  type RewrapResult,
-  type TenantId,
-  type UnreadableRecord,
-  keyCensus,
-  rewrapTenant,
-} from "@polyvault/core";
+import { type CensusScope, CheckFailedError, type KeyVersionInfo, type TenantId, type UnreadableRecord, keyCensus } from "@polyvault/core";
 import type { Runtime } from "./runtime.js";
 import type { TenantStore } from "./stores.js";
 
@@ -62,7 +53,7 @@ export interface KeyStatus {
 }
 
 /** Each key version, and what depends on it in every store. Damaged records do not stop it. */
-export async function keyStatus(rt: Runtime): Promise<KeyStatus> {
+export async function countKeyUse(rt: Runtime): Promise<KeyStatus> {
   const perVersion = new Map<number, StoreCount[]>();
   const unreadable: UnreadableRecord[] = [];
   for (const { tenant, store, scope } of await keyedStores(rt)) {
@@ -81,34 +72,14 @@ export async function keyStatus(rt: Runtime): Promise<KeyStatus> {
   return { current: rt.keyring.current, versions, unreadable };
 }
 
-export interface RewrapAllResult {
-  readonly keyVersion: number;
-  /** One result per (tenant, store). */
-  readonly tenants: RewrapResult[];
-  readonly unreadable: UnreadableRecord[];
-}
-
-/** Re-seals every envelope store of every tenant (or one) under the current key version. */
-export async function rewrapAll(
-  rt: Runtime,
-  options: { tenant?: TenantId | undefined; onProgress?: ((store: KeyedStore, p: RewrapProgress) => void) | undefined } = {},
-): Promise<RewrapAllResult> {
-  const results: RewrapResult[] = [];
-  for (const ks of await keyedStores(rt, options.tenant)) {
-    const r = await rewrapTenant({ tenant: ks.tenant, keyring: rt.keyring, provider: ks.store.provider, onProgress: (p) => options.onProgress?.(ks, p) });
-    results.push(r);
-  }
-  return { keyVersion: rt.keyring.current, tenants: results, unreadable: results.flatMap((r) => r.unreadable) };
-}
-
 const describe = (s: StoreCount): string => `${s.provider} (${s.role} of ${s.tenant}): ${s.needed}`;
 
 /**
  * Retires a key version (its key is destroyed) only when no copy anywhere still needs it: refused while
  * any store holds a version that needs it, or a record that could not be read names it (or names none).
  */
-export async function retireKey(rt: Runtime, version: number): Promise<{ retired: number; shredded: number }> {
-  const status = await keyStatus(rt);
+export async function retireIfUnused(rt: Runtime, version: number): Promise<{ retired: number; shredded: number }> {
+  const status = await countKeyUse(rt);
   const v = status.versions.find((x) => x.version === version);
   if (v && v.protects > 0) {
     const where = v.stores.filter((s) => s.needed > 0).map(describe);

@@ -1,14 +1,14 @@
 import type { Command } from "commander";
 import { InvalidInputError, type UnreadableRecord } from "@polyvault/core";
-import { keyStatus, retireKey, rewrapAll } from "@polyvault/runtime";
+import { keysRetire, keysRewrap, keysRotate, keysStatus, sumOf } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
-import { progressBar } from "../progress.js";
 
 /** One line per record that could not be read (named, never a value). */
 const unreadableLines = (list: readonly UnreadableRecord[]): string[] =>
   list.map((u) => `  unreadable: ${u.provider}:${u.tenant}/${u.name}${u.version ? ` version ${u.version}` : ""}: ${u.reason}`);
 
+/** `polyvault keys …`: argument parsing and output; the operations (authorize → audit → run) are the runtime's. */
 export function registerKeys(program: Command, run: Runner): void {
   const keys = program.command("keys").description("the versioned keyring: status, rotation, rewrap, retirement");
 
@@ -17,9 +17,8 @@ export function registerKeys(program: Command, run: Runner): void {
     .description("each key version, its state, and how many stored secret versions (primary, mirrors, route stores) it still protects")
     .action(
       run(async (ctx) => {
-        const rt = await ctx.runtime();
-        await ctx.authorize("*", "keys");
-        const status = await keyStatus(rt);
+        const status = await keysStatus(await ctx.runtime(), ctx.ops());
+        // Records that cannot be read are counted apart and named: status still answers (issue 15.8).
         ctx.out.result(status, () => [
           ...table(
             ["VERSION", "STATE", "CREATED", "PROTECTS", ""],
@@ -32,14 +31,13 @@ export function registerKeys(program: Command, run: Runner): void {
         return 0;
       }),
     );
+
   keys
     .command("rotate")
     .description("add a key version; new writes use it (run `keys rewrap` to move existing secrets)")
     .action(
       run(async (ctx) => {
-        const rt = await ctx.runtime();
-        await ctx.authorize("*", "keys");
-        const version = await rt.keyring.rotate();
+        const { current: version } = await keysRotate(await ctx.runtime(), ctx.ops());
         ctx.out.result(
           { current: version },
           () => `key version ${version} added and now current; run \`polyvault keys rewrap\` to re-encrypt existing secrets`,
@@ -54,57 +52,31 @@ export function registerKeys(program: Command, run: Runner): void {
     .option("--tenant <tenant>", "only this tenant")
     .action(
       run(async (ctx, opts: { tenant?: string }) => {
-        const rt = await ctx.runtime();
-        await ctx.authorize(opts.tenant ?? "*", "rewrap");
-        const tenant = opts.tenant ? rt.manager(opts.tenant).tenant : undefined;
-        // One bar per store, one store at a time.
-        let bar: { id: string; bar: ReturnType<typeof progressBar> } | undefined;
-        let result: Awaited<ReturnType<typeof rewrapAll>>;
-        try {
-          result = await rewrapAll(rt, {
-            tenant,
-            onProgress: (ks, p) => {
-              const id = `rewrap ${ks.tenant} in ${ks.store.provider.name}`;
-              if (bar?.id !== id) {
-                bar?.bar.stop();
-                bar = { id, bar: progressBar(ctx, id) };
-              }
-              bar.bar.update(p.secretsDone, p.secretsTotal);
-            },
-          });
-        } finally {
-          bar?.bar.stop();
-        }
-        const results = result.tenants;
-        const sum = (k: "versionsRewrapped" | "versionsAlreadyCurrent" | "versionsLeftImmutable" | "secrets") => results.reduce((a, r) => a + r[k], 0);
-        const stores = new Set(results.map((r) => r.provider)).size;
-        ctx.out.result(result, () => [
-          `rewrapped ${sum("versionsRewrapped")} version(s) of ${sum("secrets")} secret(s) in ${new Set(results.map((r) => r.tenant)).size} tenant(s) and ${stores} store(s) to key version ${result.keyVersion}; ${sum("versionsAlreadyCurrent")} already current`,
+        const { keyVersion, tenants: results, unreadable } = await keysRewrap(await ctx.runtime(), { ...ctx.ops(), tenant: opts.tenant });
+        const sum = (k: Parameters<typeof sumOf>[1]) => sumOf(results, k);
+        const count = (k: "tenant" | "provider") => new Set(results.map((r) => r[k])).size;
+        ctx.out.result({ keyVersion, tenants: results, unreadable }, () => [
+          `rewrapped ${sum("versionsRewrapped")} version(s) of ${sum("secrets")} secret(s) in ${count("tenant")} tenant(s) and ${count("provider")} store(s) to key version ${keyVersion}; ${sum("versionsAlreadyCurrent")} already current`,
           ...(sum("versionsLeftImmutable")
             ? [`${sum("versionsLeftImmutable")} old version(s) stay under older keys in providers whose versions are immutable`]
             : []),
-          ...(result.unreadable.length
-            ? [`${result.unreadable.length} record(s) could not be read and were left as they are:`, ...unreadableLines(result.unreadable)]
-            : []),
+          ...(unreadable.length ? [`${unreadable.length} record(s) could not be read and were left as they are:`, ...unreadableLines(unreadable)] : []),
         ]);
         // Everything readable was rewrapped; what could not be read is an integrity failure (exit 6).
-        return result.unreadable.length ? 6 : 0;
+        return unreadable.length ? 6 : 0;
       }),
     );
 
   keys
     .command("retire <version>")
-    .description("retire a key version that protects no secret (its key material is destroyed)")
+    .description("retire a key version no copy anywhere still needs (its key material is destroyed)")
     .action(
       run(async (ctx, raw: string) => {
         const version = Number(raw);
         if (!Number.isInteger(version) || version < 1) throw new InvalidInputError(`key version must be a positive whole number (got ${JSON.stringify(raw)})`);
-        const rt = await ctx.runtime();
-        await ctx.authorize("*", "keys");
-        // Refused while any copy anywhere (primary, mirror, route store) still needs it.
-        const r = await retireKey(rt, version);
+        const r = await keysRetire(await ctx.runtime(), version, ctx.ops());
         ctx.out.result(r, () => [
-          `key version ${version} retired`,
+          `key version ${r.retired} retired`,
           ...(r.shredded ? [`${r.shredded} superseded or mirror-history version(s) sealed under it are now unreadable for good`] : []),
         ]);
         return 0;

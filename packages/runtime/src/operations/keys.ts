@@ -1,0 +1,98 @@
+/**
+ * Key management as operations (permission `keys`, `rewrap` for rewrap; docs/security-model.md): status
+ * opens every stored version in every envelope store; rotate adds a key version; rewrap re-encrypts
+ * every envelope store (primary, mirrors, route stores); retire destroys a version's key material
+ * (irreversible) once no copy anywhere needs it. Each is authorized and audited before it acts. What
+ * counts and where is in ../keys.ts (issues 15.5, 15.8).
+ */
+import { InvalidInputError, type RewrapResult, type UnreadableRecord, rewrapTenant } from "@polyvault/core";
+import { type KeyStatus, countKeyUse, keyedStores, retireIfUnused } from "../keys.js";
+import type { Runtime } from "../runtime.js";
+import { callerOf } from "./caller.js";
+import { type OperationOptions, detailOf, runOperation, withProgress } from "./operation.js";
+
+export type KeysStatus = KeyStatus;
+
+export function keysStatus(rt: Runtime, options: OperationOptions = {}): Promise<KeysStatus> {
+  return runOperation(
+    options.caller ?? callerOf(rt),
+    { action: "keys.status", permission: "keys", changes: false },
+    () => countKeyUse(rt),
+    (s) => ({ detail: detailOf({ current: s.current, versions: s.versions.length, unreadable: s.unreadable.length }) }),
+  );
+}
+
+export function keysRotate(rt: Runtime, options: OperationOptions = {}): Promise<{ current: number; previous: number }> {
+  return runOperation(
+    options.caller ?? callerOf(rt),
+    { action: "keys.rotate", permission: "keys", changes: true },
+    async () => {
+      const previous = rt.keyring.current;
+      return { current: await rt.keyring.rotate(), previous };
+    },
+    (r) => ({ detail: detailOf({ from: r.previous, to: r.current }) }),
+  );
+}
+
+export interface RewrapOptions extends OperationOptions {
+  /** Only this tenant (default: every tenant). */
+  readonly tenant?: string | undefined;
+}
+
+export interface RewrapReport {
+  readonly keyVersion: number;
+  /** One result per (tenant, envelope store). */
+  readonly tenants: RewrapResult[];
+  /** Records left as they are because they could not be read (the CLI exits 6 when there are any). */
+  readonly unreadable: UnreadableRecord[];
+}
+
+export function keysRewrap(rt: Runtime, options: RewrapOptions = {}): Promise<RewrapReport> {
+  const only = options.tenant === undefined ? undefined : rt.manager(options.tenant).tenant;
+  return runOperation(
+    options.caller ?? callerOf(rt),
+    { action: "keys.rewrap", permission: "rewrap", tenant: only, changes: true },
+    async () => {
+      const results: RewrapResult[] = [];
+      for (const { tenant, store } of await keyedStores(rt, only)) {
+        results.push(
+          await withProgress(options, `rewrap ${tenant} in ${store.provider.name}`, (bar) =>
+            rewrapTenant({
+              tenant,
+              keyring: rt.keyring,
+              provider: store.provider,
+              onProgress: (p) => bar.update(p.secretsDone, p.secretsTotal),
+            }),
+          ),
+        );
+      }
+      return { keyVersion: rt.keyring.current, tenants: results, unreadable: results.flatMap((r) => r.unreadable) };
+    },
+    (r) => ({
+      detail: detailOf({
+        keyVersion: r.keyVersion,
+        tenants: r.tenants.length,
+        secrets: sumOf(r.tenants, "secrets"),
+        rewrapped: sumOf(r.tenants, "versionsRewrapped"),
+        alreadyCurrent: sumOf(r.tenants, "versionsAlreadyCurrent"),
+        leftImmutable: sumOf(r.tenants, "versionsLeftImmutable"),
+        unreadable: r.unreadable.length,
+      }),
+    }),
+  );
+}
+
+export function sumOf(results: readonly RewrapResult[], k: "versionsRewrapped" | "versionsAlreadyCurrent" | "versionsLeftImmutable" | "secrets"): number {
+  return results.reduce((a, r) => a + r[k], 0);
+}
+
+/** Retires a key version that no copy anywhere still needs (CheckFailedError otherwise, naming where). */
+export async function keysRetire(rt: Runtime, version: number, options: OperationOptions = {}): Promise<{ retired: number; shredded: number }> {
+  if (!Number.isInteger(version) || version < 1) throw new InvalidInputError(`key version must be a positive whole number (got ${JSON.stringify(version)})`);
+  return runOperation(
+    options.caller ?? callerOf(rt),
+    { action: "keys.retire", permission: "keys", changes: true },
+    () => retireIfUnused(rt, version),
+    (r) => ({ detail: detailOf({ version: r.retired, shredded: r.shredded }) }),
+  );
+}
