@@ -31,7 +31,7 @@ export const CONTROLS: readonly ControlDef[] = [
     id: "data-dir-permissions",
     title: "Nobody but the service account can write the data directory (nor read its keys)",
     run: dataDirPermissions,
-    references: { gdpr: "Art. 32(1)(b)", soc2: "CC6.1", hipaa: "§164.312(c)(1)" },
+    references: { gdpr: "Art. 32(1)(b)", soc2: "CC6.1", hipaa: "§164.312(c)(1)", iso27001: "A.8.3", "nist-csf": "PR.AA-05" },
   },
   {
     id: "key-age",
