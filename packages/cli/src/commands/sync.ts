@@ -140,10 +140,15 @@ export function registerSync(program: Command, run: Runner): void {
             ctx.io.stdout.write(`${JSON.stringify({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })}\n`);
           else for (const line of describeRuns([r])) ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
         });
+        // The scheduler's own timers do not hold the process open (the library's leadership lease is
+        // unref'd so that a gateway can exit): this handle does, until SIGINT or SIGTERM, whatever the
+        // process's stdin and stdout are (a terminal, a pipe, /dev/null, a file).
+        const keepAlive = setInterval(() => undefined, 1 << 30);
         await new Promise<void>((resolve) => {
           process.once("SIGINT", resolve);
           process.once("SIGTERM", resolve);
         });
+        clearInterval(keepAlive);
         await stop();
         return 0;
       }),
