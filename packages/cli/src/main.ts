@@ -24,6 +24,13 @@ export async function main(argv: string[], ioOverride: Partial<Io> = {}): Promis
     ...ioOverride,
   };
   const wantsJson = argv.includes("--json");
+  // `polyvault --version` (or -V) as the first argument: not a commander option, because `secrets get
+  // --version N` is a subcommand's own option and a program-level --version would take it.
+  const first = argv[2];
+  if (first === "--version" || first === "-V") {
+    io.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   let ctx: Context | undefined;
   let exitCode = 0;
 
@@ -32,7 +39,7 @@ export async function main(argv: string[], ioOverride: Partial<Io> = {}): Promis
     .option("--json", "machine-readable output on stdout")
     .option("--config <file>", "configuration file (default: $POLYVAULT_CONFIG, else ./polyvault.yaml, else the embedded default)")
     .option("--data-dir <dir>", "data directory (default: $POLYVAULT_HOME, else ./.polyvault)")
-    .version(VERSION, "-V, --version", "print the version")
+    .addHelpText("after", "\n`polyvault --version` (or -V) prints the version.")
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({
@@ -61,7 +68,7 @@ export async function main(argv: string[], ioOverride: Partial<Io> = {}): Promis
   } catch (err) {
     const out = ctx?.out ?? new Output(io, wantsJson);
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return 0;
+      if (err.code === "commander.helpDisplayed") return 0;
       // `polyvault` or `polyvault secrets` alone: commander printed that command's help on stderr.
       if (err.code === "commander.help") return EXIT_CODES.INVALID_INPUT;
       return out.error(new InvalidInputError(err.message.replace(/^error: /, "")));

@@ -7,6 +7,12 @@ import { table, writeAll } from "../output.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** Labels as `--label` takes them: `k=v,k2=v2` (empty when none). */
+const labelList = (labels: Record<string, string>): string =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+
 export function registerSecrets(program: Command, run: Runner): void {
   const secrets = program.command("secrets").description("read and write one tenant's secrets");
 
@@ -31,10 +37,11 @@ export function registerSecrets(program: Command, run: Runner): void {
           const manager = (await ctx.runtime()).manager(opts.tenant);
           const value = (await readValue(opts, ctx.io.stdin)) as Buffer;
           try {
-            const { version } = await manager.set(name, value, { labels });
-            ctx.out.result(
-              { tenant: opts.tenant, name, version, bytes: value.length, generated: Boolean(opts.generate) },
-              () => `${opts.tenant}/${name}: version ${version} stored (${value.length} bytes)`,
+            const { version, unchanged } = await manager.set(name, value, { labels });
+            ctx.out.result({ tenant: opts.tenant, name, version, unchanged, bytes: value.length, generated: Boolean(opts.generate) }, () =>
+              unchanged
+                ? `${opts.tenant}/${name}: unchanged (version ${version} already holds this value and these labels)`
+                : `${opts.tenant}/${name}: version ${version} stored (${value.length} bytes)`,
             );
           } finally {
             value.fill(0);
@@ -86,8 +93,8 @@ export function registerSecrets(program: Command, run: Runner): void {
           items.length === 0
             ? `no secrets in tenant ${opts.tenant}`
             : table(
-                ["NAME", "VERSION", "UPDATED", "KEY", "MANAGED"],
-                items.map((s) => [s.name, s.version, s.updatedAt?.toISOString(), s.keyVersion, s.managed ? "yes" : "no"]),
+                ["NAME", "VERSION", "UPDATED", "KEY", "MANAGED", "LABELS"],
+                items.map((s) => [s.name, s.version, s.updatedAt?.toISOString(), s.keyVersion, s.managed ? "yes" : "no", labelList(s.labels)]),
               ),
         );
         return 0;
