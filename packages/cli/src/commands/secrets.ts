@@ -67,9 +67,17 @@ export function registerSecrets(program: Command, run: Runner): void {
             const text = isUtf8(bytes) ? { value: bytes.toString("utf8") } : { valueBase64: bytes.toString("base64") };
             // A mirror's answer says how fresh it is: when that mirror last synced for this tenant.
             const mirrorSyncedAt = value.stale ? await (await rt.state()).lastSynced(value.servedBy, value.tenant) : undefined;
-            ctx.io.stdout.write(
-              `${JSON.stringify({ tenant: value.tenant, name: value.name, version: value.version, ...text, servedBy: value.servedBy, stale: value.stale, ...(mirrorSyncedAt ? { mirrorSyncedAt } : {}), updatedAt: value.updatedAt, labels: value.labels })}\n`,
-            );
+            ctx.out.record({
+              tenant: value.tenant,
+              name: value.name,
+              version: value.version,
+              ...text,
+              servedBy: value.servedBy,
+              stale: value.stale,
+              ...(mirrorSyncedAt ? { mirrorSyncedAt } : {}),
+              updatedAt: value.updatedAt,
+              labels: value.labels,
+            });
           } else {
             // Wait until the bytes are handed to the OS before the finally wipes the Buffer (a pipe queues them).
             await writeAll(ctx.io.stdout, value.bytes());

@@ -136,8 +136,7 @@ export function registerSync(program: Command, run: Runner): void {
         ctx.out.note(`polyvault: scheduler running ${engine.routes.filter((r) => r.schedule).length} scheduled route(s); Ctrl-C to stop`);
         const stop = engine.watch((r) => {
           if ("error" in r) ctx.io.stderr.write(`polyvault: route ${r.route}: ${(r.error as Error).message}\n`);
-          else if (ctx.out.json)
-            ctx.io.stdout.write(`${JSON.stringify({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })}\n`);
+          else if (ctx.out.json) ctx.out.record({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] });
           else for (const line of describeRuns([r])) ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
         });
         // The scheduler's own timers do not hold the process open (the library's leadership lease is
