@@ -23,6 +23,12 @@ async function main() {
   const results = [];
   for (const e of emulators) {
     if (cmd === "up") {
+      const before = await e.status();
+      if (before.state === "up") {
+        // Already running (started by npm test, another checkout, or by hand): nothing to install or start.
+        results.push({ name: e.name, version: e.version, ...before, note: "already up" });
+        continue;
+      }
       const t0 = Date.now();
       if (!json) process.stderr.write(`${e.name}: installing (cached after the first time)...\n`);
       await e.install();
