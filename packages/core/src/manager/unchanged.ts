@@ -28,14 +28,25 @@ export async function isUnchanged(
   if (!sameLabels(labelsOf(meta), labels)) return false;
   const revision = revisionOf(meta);
   if (revision === undefined) return false;
-  const stored = await provider.get(tenant, name, { version: head.version });
+  let stored: StoredSecret;
   try {
-    const { plaintext } = open(keyring, { tenant, name: name, expectedRevision: revision }, stored.value);
+    stored = await provider.get(tenant, name, { version: head.version });
+  } catch (err) {
+    // Gone since the head was read: not the same; the write goes ahead (and meets the race there).
+    if (err instanceof NotFoundError) return false;
+    throw err;
+  }
+  try {
+    const { plaintext } = open(keyring, { tenant, name, expectedRevision: revision }, stored.value);
     try {
       return plaintext.length === value.length && timingSafeEqual(plaintext, value);
     } finally {
       plaintext.fill(0);
     }
+  } catch (err) {
+    // A current version that does not open is not "the same value": the write replaces it.
+    if (err instanceof IntegrityError) return false;
+    throw err;
   } finally {
     stored.value.fill(0);
   }

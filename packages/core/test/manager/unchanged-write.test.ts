@@ -32,4 +32,14 @@ describe("SecretManager.set of an unchanged value", () => {
     expect(await manager.set("API_KEY", "new")).toEqual({ version: 2, unchanged: false });
     expect((await manager.get("API_KEY")).text()).toBe("new");
   });
+
+  it("a current version that no longer opens (damaged) is replaced by the write, not an error", async () => {
+    const { manager, provider, tenant } = await setup("noop-damaged");
+    await manager.set("DB", "same");
+    const damaged = Buffer.from((await provider.get(tenant, "DB")).value);
+    damaged[damaged.length - 1] = (damaged[damaged.length - 1] as number) ^ 1;
+    provider.tamper(tenant, "DB", damaged);
+    expect(await manager.set("DB", "same")).toEqual({ version: 2, unchanged: false });
+    expect((await manager.get("DB")).text()).toBe("same");
+  });
 });
