@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 const CLI = resolve(import.meta.dirname, "cli.mjs");
 const CHECKOUT = resolve(import.meta.dirname, "..", "..");
 const runDir = mkdtempSync(join(tmpdir(), "pv-emu-run-"));
-const env = { ...process.env, POLYVAULT_EMULATOR_RUN: runDir };
+const env: NodeJS.ProcessEnv = { ...process.env, POLYVAULT_EMULATOR_RUN: runDir };
 delete env.POLYVAULT_TEST_VAULT_ADDR;
 const standIns: number[] = [];
 

@@ -99,7 +99,7 @@ describe("status page in headless Chromium", () => {
     // The title is what a browser shows on hover.
     const first = times.first();
     await first.hover();
-    expect(await first.evaluate((el) => (el as HTMLElement).title)).toMatch(/Z$/);
+    expect(await first.evaluate((el) => (el as unknown as { title: string }).title)).toMatch(/Z$/);
     const mirrors = await page.locator("#mirrors tbody tr").evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent)));
     expect(mirrors).toHaveLength(1);
     expect(mirrors[0]?.slice(0, 2)).toEqual(["acme", "mirror"]);
