@@ -11,6 +11,7 @@ import { type GenerateOptions, generateSecret } from "./generate.js";
 import { type EncryptionMode, META, encodeLabels, labelsOf, revisionOf } from "./metadata.js";
 import { type SecurityMetrics, emptyMetrics } from "./metrics.js";
 import { SecretValue } from "./secret-value.js";
+import { isUnchanged } from "./unchanged.js";
 import { type Action, type Operation, type OperationStep, runSteps } from "./steps.js";
 import { openStored } from "./stored.js";
 import { type ChangeEvent, type SecretListing, type SetOptions, type VersionListing, listing } from "./types.js";
@@ -42,6 +43,12 @@ export interface SecretManagerOptions {
   readonly actor?: string | undefined;
   /** The request this manager serves (the gateway makes one per request), for the audit log. */
   readonly requestId?: string | undefined;
+}
+
+/** What a write did: the version the secret is at, and whether it was a no-op (same value and labels). */
+export interface WriteResult {
+  readonly version: number;
+  readonly unchanged: boolean;
 }
 
 export class SecretManager {
@@ -92,17 +99,18 @@ export class SecretManager {
     });
   }
 
-  async set(name: string, value: Uint8Array | string, options: SetOptions = {}): Promise<{ version: number }> {
+  /** Stores a new version, unless the secret already holds this value and these labels (a no-op: `unchanged`). */
+  async set(name: string, value: Uint8Array | string, options: SetOptions = {}): Promise<WriteResult> {
     const secretName = parseSecretName(name);
     const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
     return this.#run("write", secretName, (op) => {
       op.provider = this.#primary.name;
-      return this.#write(secretName, bytes, options);
+      return this.#write(secretName, bytes, options, true);
     });
   }
 
   /** A new value for an existing secret: the one given, or a generated one. */
-  async rotate(name: string, options: { value?: Uint8Array | string | undefined; generate?: GenerateOptions } = {}): Promise<{ version: number }> {
+  async rotate(name: string, options: { value?: Uint8Array | string | undefined; generate?: GenerateOptions } = {}): Promise<WriteResult> {
     const secretName = parseSecretName(name);
     return this.#run("rotate", secretName, async (op) => {
       op.provider = this.#primary.name;
@@ -110,7 +118,7 @@ export class SecretManager {
       const value = options.value === undefined ? generateSecret(options.generate) : options.value;
       const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
       try {
-        const r = await this.#write(secretName, bytes, { labels: labelsOf(head.metadata) });
+        const r = await this.#write(secretName, bytes, { labels: labelsOf(head.metadata) }, false);
         this.metrics.rotationEvents++;
         return r;
       } finally {
@@ -156,7 +164,7 @@ export class SecretManager {
     for (const l of this.#listeners) l(e);
   }
 
-  async #write(name: string, value: Uint8Array, options: SetOptions): Promise<{ version: number }> {
+  async #write(name: string, value: Uint8Array, options: SetOptions, skipUnchanged: boolean): Promise<WriteResult> {
     const max = this.#primary.capabilities.maxValueBytes - ENVELOPE_OVERHEAD;
     if (value.length > max) {
       throw new TooLargeError(
@@ -176,6 +184,9 @@ export class SecretManager {
       if (head && !head.managed && !options.adopt) {
         throw new ConflictError(`secret ${JSON.stringify(name)} exists in provider ${this.#primary.name} and is not managed by Polyvault; adopt it first`);
       }
+      if (skipUnchanged && head && !options.adopt && (await isUnchanged(this.#keyring, this.#primary, this.tenant, name, head, value, options.labels ?? {}))) {
+        return { version: revisionOf(head.metadata) ?? 0, unchanged: true };
+      }
       const revision = (head ? (revisionOf(head.metadata) ?? 0) : 0) + 1;
       const ciphertext = seal(this.#keyring, { tenant: this.tenant, name, revision }, value);
       this.metrics.encryptionOperations++;
@@ -190,7 +201,7 @@ export class SecretManager {
       try {
         await this.#primary.put(this.tenant, name, ciphertext, { metadata, ifVersion: head ? head.version : null, adopt: options.adopt });
         this.#emit({ tenant: this.tenant, name, kind: "set", revision });
-        return { version: revision };
+        return { version: revision, unchanged: false };
       } catch (err) {
         if (!(err instanceof ConflictError) || attempt >= 4) throw err;
       }

@@ -18,7 +18,7 @@ import { DAY, caught, memoryProvider, setup } from "../rotation/support.js";
 const CANARY = "CANARY-compliance-3b8e";
 const ACCESS: AccessPolicy = {
   principals: {
-    alice: { roles: [{ role: "admin", tenants: ["acme"] }] },
+    alice: { roles: [{ role: "key-admin", tenants: ["*"] }] },
     bob: { roles: [{ role: "reader", tenants: ["acme"], secrets: ["db/*"] }] },
     carol: { roles: [{ role: "auditor", tenants: ["*"] }] },
     root: { roles: [{ role: "admin", tenants: ["*"] }], breakGlass: true },
@@ -215,7 +215,10 @@ describe("compliance check", () => {
       },
     };
     const c = await control({ ...input, access: both }, "separation-of-duties", "hipaa");
-    expect([c.pass, c.evidence]).toEqual([false, "principal(s) both key administrator (admin) and reader of values (reader/writer) in acme: dave"]);
+    expect([c.pass, c.evidence]).toEqual([
+      false,
+      "principal(s) both key administrator (keys, rewrap) and reader of values (read) in acme: dave (admin, writer)",
+    ]);
   });
 
   it("data-residency fails on a store outside the allowlist, or without an allowlist (GDPR only)", async () => {

@@ -65,7 +65,7 @@ export const RouteConfig = z.strictObject({
   nativeWaiver: z.string().min(1).optional(),
 });
 
-const Role = z.enum(["admin", "writer", "reader", "auditor", "operator"]);
+const Role = z.enum(["admin", "key-admin", "writer", "reader", "auditor", "operator"]);
 export const AccessConfig = z.strictObject({
   principals: z.record(
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/),
