@@ -21,7 +21,7 @@ describe("unauthenticated metadata", () => {
   it("pv-kv, pv-digest, pv-size and pv-labels edited in storage do not change the value or the key version a read reports", async () => {
     const s = await setup();
     await s.manager.set("db", "real", { labels: { team: "core" } });
-    const cur = await s.provider.get("acme", "db");
+    const cur = await s.provider.get(s.tenant, "db");
     s.provider.tamper("acme", "db", cur.value, { "pv-kv": "99", "pv-digest": "hmac-sha256:00", "pv-size": "1", "pv-enc": "native" });
     const v = await s.manager.get("db");
     expect([v.text(), v.keyVersion, v.version]).toEqual(["real", 1, 1]);

@@ -75,7 +75,7 @@ describe("SecretManager failover by configuration", () => {
   it("a mirror configured native serves its bytes, and only for current reads", async () => {
     const s = await setup();
     const mirror = memoryProvider("mirror");
-    await mirror.put("acme", "db", Buffer.from("plain"), { metadata: { "pv-rev": "1" } });
+    await mirror.put(s.tenant, "db", Buffer.from("plain"), { metadata: { "pv-rev": "1" } });
     s.provider.failing.add("get");
     s.provider.failing.add("versions");
     const m = new SecretManager({ tenant: s.tenant, keyring: s.keyring, primary: s.provider, mirrors: [{ provider: mirror, encryption: "native" }] });
