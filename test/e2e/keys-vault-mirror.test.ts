@@ -26,7 +26,7 @@ const notRun = unavailable("vault");
   const values = new Map<string, Buffer>();
   const status = async (): Promise<Status> => JSON.parse((await sb.run(["keys", "status", "--json"])).out) as Status;
   const failoverGet = (name: string) =>
-    sb.run(["secrets", "get", name, "--tenant", tenant, "--json", "--config", join(sb.cwd, "down.yaml")], { allow: values.get(name) });
+    sb.run(["secrets", "get", name, "--tenant", tenant, "--json", "--config", join(sb.cwd, "down.yaml")], { allow: values.get(name) as Buffer });
 
   beforeAll(async () => {
     sb.writeConfig(config("{ type: file }"));
@@ -36,7 +36,7 @@ const notRun = unavailable("vault");
     expect((await sb.run(["init"])).code).toBe(0);
     for (const n of ["db/url", "api/key"]) {
       values.set(n, sb.canary());
-      const r = await sb.run(["secrets", "set", n, "--tenant", tenant, "--value-stdin"], { input: values.get(n) });
+      const r = await sb.run(["secrets", "set", n, "--tenant", tenant, "--value-stdin"], { input: values.get(n) as Buffer });
       expect(r.code, r.stderr).toBe(0);
     }
     const apply = await sb.run(["sync", "apply", "--json"]);
