@@ -1,7 +1,8 @@
 /**
  * The wiring of audit, access control and alerts for one data directory, shared by the runtime (which
- * turns it into the SecretManager's steps) and the commands that are not secret operations (audit
- * verify/export, and later keys, sync, backup): authenticate a token, authorize, record, alert.
+ * turns it into the SecretManager's steps, and into the callers of its operations: keys, backup, sync,
+ * rotation, … in packages/runtime/src/operations) and `audit verify/export`: authenticate a token,
+ * authorize, record, alert.
  */
 import { randomUUID } from "node:crypto";
 import { UnauthorizedError } from "../errors.js";
