@@ -10,5 +10,5 @@ export * from "./config/json-schema.js";
 export * from "./requests.js";
 export * from "./steps.js";
 export * from "./dotenv.js";
-export * from "./env-formats.js";
 export * from "./operations/index.js";
+export * from "./env-formats.js";

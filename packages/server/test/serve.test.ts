@@ -52,9 +52,19 @@ describe("serve()", () => {
       body: JSON.stringify({ value: "v" }),
     });
     expect(put.status).toBe(200);
-    // Hold the audit log's lock as another process would: the next read waits for it.
+    // Hold the audit log's lock as another process would: the next read waits for it. The gateway may
+    // still hold it for a moment after answering (it releases a batch's waiters before the lock), so
+    // take it as another process does: when it is free.
     const lock = join(dataDir, "audit.lock");
-    mkdirSync(lock);
+    for (;;) {
+      try {
+        mkdirSync(lock);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
     const inFlight = fetch(`${gw.url}/v1/tenants/acme/secrets/K`, { headers: bearer(TOKENS.admin) });
     await new Promise((r) => setTimeout(r, 200));
     const closed = gw.close();

@@ -16,6 +16,8 @@ export interface Gateway {
   baseHeaders(method: string): Record<string, string>;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number>;
+  /** Sends `signal` (SIGKILL: no drain, no exit hook) and resolves once the process is gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 export async function startGateway(sb: Sandbox, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Gateway> {
@@ -73,6 +75,10 @@ export async function startGateway(sb: Sandbox, env: NodeJS.ProcessEnv = {}, arg
         json = undefined;
       }
       return { status: res.status, text, json };
+    },
+    async kill(signal) {
+      child.kill(signal);
+      await exited;
     },
     async stop() {
       child.kill("SIGTERM");

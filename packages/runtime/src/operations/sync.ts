@@ -7,7 +7,8 @@ import type { TenantId } from "@polyvault/core";
 import { type RouteRun, type SyncEngine, combine } from "@polyvault/sync";
 import type { Runtime } from "../runtime.js";
 import { callerOf } from "./caller.js";
-import { type Caller, type OperationOptions, type OutcomeSummary, detailOf, runOperation } from "./operation.js";
+import type { Caller } from "./operation.js";
+import { type OperationOptions, type OutcomeSummary, detailOf, runOperation } from "./operation.js";
 
 export interface SyncFilter extends OperationOptions {
   readonly route?: string | undefined;
@@ -16,13 +17,11 @@ export interface SyncFilter extends OperationOptions {
 
 const tenantOf = (rt: Runtime, raw: string | undefined): TenantId | undefined => (raw === undefined ? undefined : rt.manager(raw).tenant);
 
-export type CombinedPlan = ReturnType<typeof combine>;
+/** Only the names the caller's grants let it sync (its `secrets` globs); undefined: every name. */
+const namesFor = (caller: Caller): ((tenant: string, name: string) => boolean) | undefined =>
+  caller.principal === undefined ? undefined : caller.security.policy?.names(caller.principal, "sync");
 
-/**
- * Only the names the caller's `sync` grants allow (their `secrets` globs) are planned, shown and touched
- * (issue 16 finding 8); undefined: every name (access control off, or grants without globs).
- */
-const allowedNames = (caller: Caller) => (caller.principal === undefined ? undefined : caller.security.policy?.names(caller.principal, "sync"));
+export type CombinedPlan = ReturnType<typeof combine>;
 
 export function syncPlan(rt: Runtime, options: SyncFilter = {}): Promise<CombinedPlan> {
   const tenant = tenantOf(rt, options.tenant);
@@ -30,7 +29,7 @@ export function syncPlan(rt: Runtime, options: SyncFilter = {}): Promise<Combine
   return runOperation(
     caller,
     { action: "sync.plan", permission: "sync", tenant, changes: false },
-    async () => combine(await (await rt.sync()).plan({ route: options.route, tenant, allowName: allowedNames(caller) })),
+    async () => combine(await (await rt.sync()).plan({ route: options.route, tenant, allowName: namesFor(caller) })),
     (p) => ({ detail: detailOf({ route: options.route, ...p.summary }) }),
   );
 }
@@ -70,7 +69,7 @@ export function syncApply(rt: Runtime, options: ApplyOptions = {}): Promise<Rout
       const bars = new Map<string, { update(d: number, t: number): void; stop(): void }>();
       try {
         return await engine.apply(
-          { route: options.route, tenant, allowName: allowedNames(caller) },
+          { route: options.route, tenant, allowName: namesFor(caller) },
           {
             confirm: options.confirm,
             onProgress: (route, done, total) => {
