@@ -13,3 +13,4 @@ export * from "./dotenv.js";
 export * from "./stores.js";
 export * from "./keys.js";
 export * from "./operations/index.js";
+export * from "./env-formats.js";
