@@ -42,7 +42,11 @@ describe("operations: recorded before and after, with what they did", () => {
         detail: /^dryRun=false create=0 append=0 overwrite=0 skip=2 conflict=0 keyring=compatible /,
       },
       { args: ["keys", "rotate"], action: "keys.rotate", detail: /^from=1 to=2$/ },
-      { args: ["keys", "rewrap"], action: "keys.rewrap", detail: /^keyVersion=2 tenants=1 stores=2 secrets=4 rewrapped=4 alreadyCurrent=0 leftImmutable=0 unreadable=0$/ },
+      {
+        args: ["keys", "rewrap"],
+        action: "keys.rewrap",
+        detail: /^keyVersion=2 tenants=1 stores=2 secrets=4 rewrapped=4 alreadyCurrent=0 leftImmutable=0 unreadable=0$/,
+      },
       { args: ["keys", "retire", "1"], action: "keys.retire", detail: /^version=1 shredded=0$/ },
       { args: ["sync", "plan", "--tenant", "acme"], action: "sync.plan", tenant: "acme", detail: /^create=0 update=0 delete=0 noop=2 drift=0 conflict=0/ }, // pushed on write already
       { args: ["sync", "apply"], action: "sync.apply", detail: /^routes=1 skipped=0 created=0 updated=0 repaired=0 deleted=0 failed=0 leftForReview=0$/ },
