@@ -71,7 +71,8 @@ export function keysRewrap(rt: Runtime, options: RewrapOptions = {}): Promise<Re
     (r) => ({
       detail: detailOf({
         keyVersion: r.keyVersion,
-        tenants: r.tenants.length,
+        tenants: new Set(r.tenants.map((t) => t.tenant)).size,
+        stores: r.tenants.length,
         secrets: sumOf(r.tenants, "secrets"),
         rewrapped: sumOf(r.tenants, "versionsRewrapped"),
         alreadyCurrent: sumOf(r.tenants, "versionsAlreadyCurrent"),
