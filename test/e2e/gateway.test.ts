@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -86,7 +86,7 @@ describe(`polyvault serve on the real servers (aws primary; vault${withAzure ? "
   const http = async (method: string, path: string, token?: string, body?: unknown) => {
     const r = await fetch(`${url}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(method === "GET" ? {} : { "content-type": "application/json" }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await r.text();
@@ -268,7 +268,9 @@ describe("polyvault serve: a drain that hangs", () => {
     const base = (/listening on (\S+)/.exec(out) as RegExpExecArray)[1] as string;
     // Another process holds the audit log's lock: a read cannot finish, so neither can the drain.
     mkdirSync(join(cwd, "data", "audit.lock"));
-    const stuck = fetch(`${base}/v1/tenants/acme/secrets`).catch(() => undefined);
+    // No `access`: /v1 needs the gateway's local token (docs/gateway.md).
+    const token = readFileSync(join(cwd, "data", "gateway.token"), "utf8").trim();
+    const stuck = fetch(`${base}/v1/tenants/acme/secrets`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 300));
     server.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 500));

@@ -11,3 +11,4 @@ export * from "./requests.js";
 export * from "./steps.js";
 export * from "./dotenv.js";
 export * from "./operations/index.js";
+export * from "./env-formats.js";

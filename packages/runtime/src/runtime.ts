@@ -136,7 +136,9 @@ export class Runtime {
 
   /** A tenant's primary and mirrors: its entry in `tenants`, else the first file provider. */
   placement(tenant: TenantId): { primary: Provider; mirrors: Provider[] } {
-    const entry = this.config.tenants?.[tenant];
+    // Object.hasOwn: a tenant id such as `constructor` is not a property of the parsed object.
+    const tenants = this.config.tenants;
+    const entry = tenants && Object.hasOwn(tenants, tenant) ? tenants[tenant] : undefined;
     if (entry) return { primary: this.provider(entry.primary), mirrors: (entry.mirrors ?? []).map((m) => this.provider(m)) };
     const firstFile = Object.entries(this.config.providers ?? {}).find(([, pc]) => pc.type === "file")?.[0];
     if (!firstFile) throw new InvalidInputError(`tenant ${tenant} has no entry in tenants and there is no file provider to default to`);

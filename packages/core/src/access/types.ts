@@ -25,7 +25,7 @@ export interface Grant {
   readonly role: Role;
   /** Tenant ids, or "*" for every tenant (and for what belongs to no tenant: the audit log, keys). */
   readonly tenants: readonly string[];
-  /** Secret-name globs (picomatch: `*` stops at `/`, `**` crosses it); absent: every secret. */
+  /** Secret-name globs (policy.ts, docs/access-control.md: `*` stops at `/`, `**` crosses it, `x/**` is under x/); absent: every secret. */
   readonly secrets?: readonly string[] | undefined;
 }
 

@@ -115,6 +115,8 @@ export const AuditConfig = z.strictObject({
   checkpointSeconds: z.number().int().min(1).max(86_400).optional(),
   retentionDays: z.number().int().min(1).optional(),
   fsync: z.enum(["always", "checkpoint"]).optional(),
+  /** Keeps the newest signed checkpoint outside the data directory (docs/audit.md, "Witnesses"). */
+  witness: z.strictObject({ file: z.string().min(1).optional() }).optional(),
 });
 
 export const RotationConfig = z.strictObject({
