@@ -111,7 +111,7 @@ describe("compliance check", () => {
   it("refuses an unknown standard or a missing tenant (exit 2)", () => {
     const r = cli(sb, ["compliance", "check", "--tenant", "acme", "--standard", "pci"], undefined, env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('polyvault: INVALID_INPUT: unknown standard "pci": use one of gdpr, soc2, hipaa\n');
+    expect(r.stderr).toBe('polyvault: INVALID_INPUT: unknown standard "pci": use one of gdpr, soc2, hipaa, iso27001, nist-csf\n');
     expect(cli(sb, ["compliance", "check", "--standard", "gdpr"], undefined, env).code).toBe(2);
     expect(cli(sb, ["compliance", "check", "--tenant", "Bad/..", "--standard", "gdpr"], undefined, env).code).toBe(2);
   });
