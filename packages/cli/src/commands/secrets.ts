@@ -60,7 +60,7 @@ export function registerSecrets(program: Command, run: Runner): void {
       run(async (ctx, name: string, opts: { tenant: string; version?: string }) => {
         const rt = await ctx.runtime();
         const manager = rt.manager(opts.tenant);
-        const value = await manager.get(name, { version: opts.version === undefined ? undefined : parseLength(opts.version) });
+        const value = await manager.get(name, { version: opts.version === undefined ? undefined : parseLength(opts.version, "--version") });
         try {
           if (ctx.out.json) {
             const bytes = value.bytes();

@@ -76,6 +76,8 @@ export interface ComplianceInput {
   readonly audit?: AuditFacts | undefined;
   readonly drills: readonly BackupDrill[];
   readonly settings?: ComplianceSettings | undefined;
+  /** The data directory (keys, file store, audit log), whose permissions are checked. */
+  readonly dataDir?: string | undefined;
 }
 
 export interface ControlResult {

@@ -3,16 +3,26 @@
  * encrypts before a provider sees a value and decrypts after, keeps revisions monotonic with
  * check-and-set, and fails reads over to mirrors when the primary is unavailable.
  */
-import { ENVELOPE_OVERHEAD, type Keyring, digest, open, parseHeader, seal } from "../crypto/index.js";
-import { AccessDeniedError, ConflictError, IntegrityError, NotFoundError, TooLargeError, UnauthorizedError, isPolyvaultError } from "../errors.js";
+import { ENVELOPE_OVERHEAD, type Keyring, digest, parseHeader, seal } from "../crypto/index.js";
+import { AccessDeniedError, ConflictError, NotFoundError, TooLargeError, UnauthorizedError, isPolyvaultError } from "../errors.js";
 import { parseSecretName, type TenantId } from "../names.js";
 import { type Provider, type SecretHead, type StoredSecret, listAll } from "../provider.js";
 import { type GenerateOptions, generateSecret } from "./generate.js";
-import { META, encodeLabels, labelsOf, revisionOf } from "./metadata.js";
+import { type EncryptionMode, META, encodeLabels, labelsOf, revisionOf } from "./metadata.js";
 import { type SecurityMetrics, emptyMetrics } from "./metrics.js";
 import { SecretValue } from "./secret-value.js";
 import { isUnchanged } from "./unchanged.js";
 import { type Action, type Operation, type OperationStep, runSteps } from "./steps.js";
+import { openStored } from "./stored.js";
+import { type ChangeEvent, type SecretListing, type SetOptions, type VersionListing, listing } from "./types.js";
+
+export type { ChangeEvent, SecretListing, SetOptions, VersionListing } from "./types.js";
+
+/** A mirror and how configuration says it stores values (a bare Provider is an `envelope` mirror). */
+export interface MirrorStore {
+  readonly provider: Provider;
+  readonly encryption: EncryptionMode;
+}
 
 export interface SecretManagerOptions {
   readonly tenant: TenantId;
@@ -23,19 +33,16 @@ export interface SecretManagerOptions {
    * (a short timeout, few retries) so that a mirror answers within a second. Defaults to `primary`.
    */
   readonly readPrimary?: Provider | undefined;
-  /** Read in order when the primary is unavailable. */
-  readonly mirrors?: readonly Provider[] | undefined;
+  /**
+   * Read in order when the primary is unavailable. How each stores values comes from here (configuration:
+   * a `native` route target), never from what the mirror returns.
+   */
+  readonly mirrors?: ReadonlyArray<Provider | MirrorStore> | undefined;
   readonly steps?: readonly OperationStep[] | undefined;
   /** Who is calling (recorded by the steps). */
   readonly actor?: string | undefined;
   /** The request this manager serves (the gateway makes one per request), for the audit log. */
   readonly requestId?: string | undefined;
-}
-
-export interface SetOptions {
-  readonly labels?: Readonly<Record<string, string>> | undefined;
-  /** Take over an unmanaged secret at this name (`polyvault adopt --confirm`). */
-  readonly adopt?: boolean | undefined;
 }
 
 /** What a write did: the version the secret is at, and whether it was a no-op (same value and labels). */
@@ -44,37 +51,13 @@ export interface WriteResult {
   readonly unchanged: boolean;
 }
 
-export interface ChangeEvent {
-  readonly tenant: TenantId;
-  readonly name: string;
-  readonly kind: "set" | "delete";
-  readonly revision?: number | undefined;
-}
-
-export interface SecretListing {
-  readonly name: string;
-  readonly version: number | undefined;
-  readonly updatedAt: Date | undefined;
-  readonly managed: boolean;
-  readonly labels: Record<string, string>;
-  readonly keyVersion: number | undefined;
-}
-
-export interface VersionListing {
-  readonly version: number;
-  readonly providerVersion: string;
-  readonly createdAt: Date | undefined;
-  readonly current: boolean;
-  readonly keyVersion: number;
-}
-
 export class SecretManager {
   readonly tenant: TenantId;
   readonly metrics: SecurityMetrics = emptyMetrics();
   readonly #keyring: Keyring;
   readonly #primary: Provider;
   readonly #readPrimary: Provider;
-  readonly #mirrors: readonly Provider[];
+  readonly #mirrors: readonly MirrorStore[];
   readonly #steps: readonly OperationStep[];
   readonly #actor: string | undefined;
   readonly #requestId: string | undefined;
@@ -85,7 +68,7 @@ export class SecretManager {
     this.#keyring = options.keyring;
     this.#primary = options.primary;
     this.#readPrimary = options.mirrors?.length ? (options.readPrimary ?? options.primary) : options.primary;
-    this.#mirrors = options.mirrors ?? [];
+    this.#mirrors = (options.mirrors ?? []).map((m) => ("provider" in m && "encryption" in m ? m : { provider: m, encryption: "envelope" as const }));
     this.#steps = options.steps ?? [];
     this.#actor = options.actor;
     this.#requestId = options.requestId;
@@ -109,10 +92,10 @@ export class SecretManager {
     const secretName = parseSecretName(name);
     return this.#run("read", secretName, async (op) => {
       this.metrics.secretAccessCount++;
-      const { stored, servedBy, stale } = await this.#readWithFailover(secretName, options.version);
+      const { stored, servedBy, stale, encryption } = await this.#readWithFailover(secretName, options.version);
       op.provider = servedBy;
       if (stale) this.metrics.failoverReads++;
-      return this.#decrypt(secretName, stored, servedBy, stale, options.version);
+      return this.#decrypt(secretName, stored, { servedBy, stale, encryption }, options.version);
     });
   }
 
@@ -225,16 +208,22 @@ export class SecretManager {
     }
   }
 
-  async #readWithFailover(name: string, version: number | undefined): Promise<{ stored: StoredSecret; servedBy: string; stale: boolean }> {
+  async #readWithFailover(
+    name: string,
+    version: number | undefined,
+  ): Promise<{ stored: StoredSecret; servedBy: string; stale: boolean; encryption: EncryptionMode }> {
     try {
-      return { stored: await this.#readFrom(this.#readPrimary, name, version), servedBy: this.#primary.name, stale: false };
+      // The primary always holds envelopes: SecretManager writes nothing else.
+      return { stored: await this.#readFrom(this.#readPrimary, name, version), servedBy: this.#primary.name, stale: false, encryption: "envelope" };
     } catch (err) {
       // NotFound at a reachable primary is NotFound: only an unreachable primary fails over.
       if (!isPolyvaultError(err) || !err.retryable || this.#mirrors.length === 0) throw err;
       let last: unknown = err;
-      for (const mirror of this.#mirrors) {
+      // A given version is found through ciphertext headers: only envelope mirrors can serve it.
+      for (const mirror of this.#mirrors.filter((m) => version === undefined || m.encryption === "envelope")) {
         try {
-          return { stored: await this.#readFrom(mirror, name, version), servedBy: mirror.name, stale: true };
+          const stored = await this.#readFrom(mirror.provider, name, version);
+          return { stored, servedBy: mirror.provider.name, stale: true, encryption: mirror.encryption };
         } catch (e) {
           last = e;
         }
@@ -250,20 +239,21 @@ export class SecretManager {
     return provider.get(this.tenant, name, { version: match.providerVersion });
   }
 
-  #decrypt(name: string, stored: StoredSecret, servedBy: string, stale: boolean, wanted: number | undefined): SecretValue {
-    const labels = labelsOf(stored.metadata);
-    if (stored.metadata[META.encryption] === "native") {
-      // A `native` mirror holds the value itself, under the provider's own encryption (docs/sync.md).
-      const revision = revisionOf(stored.metadata) ?? 0;
-      if (wanted !== undefined && wanted !== revision) throw new IntegrityError(`version ${wanted} of ${JSON.stringify(name)} holds revision ${revision}`);
-      const keyVersion = Number(stored.metadata[META.keyVersion] ?? 0);
-      return new SecretValue({ tenant: this.tenant, name, version: revision, servedBy, stale, updatedAt: stored.updatedAt, labels, keyVersion }, stored.value);
-    }
-    const expectedRevision = wanted ?? revisionOf(stored.metadata);
+  #decrypt(
+    name: string,
+    stored: StoredSecret,
+    from: { servedBy: string; stale: boolean; encryption: EncryptionMode },
+    wanted: number | undefined,
+  ): SecretValue {
     try {
-      const { plaintext, keyVersion, revision } = open(this.#keyring, { tenant: this.tenant, name, expectedRevision }, stored.value);
-      this.metrics.decryptionOperations++;
-      return new SecretValue({ tenant: this.tenant, name, version: revision, servedBy, stale, updatedAt: stored.updatedAt, labels, keyVersion }, plaintext);
+      const { plaintext, keyVersion, revision } = openStored(
+        this.#keyring,
+        { tenant: this.tenant, name, encryption: from.encryption, expectedRevision: wanted },
+        stored,
+      );
+      if (from.encryption === "envelope") this.metrics.decryptionOperations++;
+      const info = { tenant: this.tenant, name, version: revision, servedBy: from.servedBy, stale: from.stale, updatedAt: stored.updatedAt };
+      return new SecretValue({ ...info, labels: labelsOf(stored.metadata), keyVersion }, plaintext);
     } finally {
       stored.value.fill(0);
     }
@@ -288,16 +278,4 @@ export class SecretManager {
     }
     return out;
   }
-}
-
-function listing(h: SecretHead): SecretListing {
-  const kv = h.metadata[META.keyVersion];
-  return {
-    name: h.name,
-    version: h.managed ? revisionOf(h.metadata) : undefined,
-    updatedAt: h.updatedAt,
-    managed: h.managed,
-    labels: labelsOf(h.metadata),
-    keyVersion: kv === undefined ? undefined : Number(kv),
-  };
 }
