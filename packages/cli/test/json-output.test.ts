@@ -60,6 +60,7 @@ const ROWS: Array<[string, Row]> = [
   ["rotation run (again)", { args: ["rotation", "run", "--force", "--secret", "JWT"] }],
   ["rotation rollback", { args: ["rotation", "rollback", "JWT", "--tenant", "acme"] }],
   ["secrets delete", { args: ["secrets", "delete", "DATABASE_URL", "--tenant", "acme"] }],
+  ["audit new-chain", { args: ["audit", "new-chain", "--reason", "json-output test"] }],
   ["demo", { args: ["demo"] }],
 ];
 
@@ -67,6 +68,7 @@ const ROWS: Array<[string, Row]> = [
 const NOT_RUN: Record<string, string> = {
   serve: "a server: its --json is the gateway's HTTP answers (test/e2e/gateway.test.ts); it prints no document",
   "sync run --watch": "a stream: NDJSON, tested in sync-watch.test.ts",
+  run: "runs a program: stdout is the program's own, not Polyvault's (packages/cli/test/run*.test.ts)",
 };
 
 /** Every `polyvault <group> <command>` the help lists. */

@@ -12,7 +12,7 @@ const CANARY = "CANARY-standards-91d0";
 const NEW: readonly Standard[] = ["iso27001", "nist-csf"];
 const ACCESS: AccessPolicy = {
   principals: {
-    alice: { roles: [{ role: "admin", tenants: ["acme"] }] },
+    alice: { roles: [{ role: "key-admin", tenants: ["*"] }] },
     bob: { roles: [{ role: "reader", tenants: ["acme"], secrets: ["db/*"] }] },
     carol: { roles: [{ role: "auditor", tenants: ["*"] }] },
     root: { roles: [{ role: "admin", tenants: ["*"] }], breakGlass: true },
