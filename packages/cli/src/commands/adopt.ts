@@ -1,20 +1,12 @@
 /**
  * `polyvault adopt`: take over secrets that exist in a provider but were not written by Polyvault.
- * Without --confirm it only shows the diff (name, size, how it compares with what Polyvault holds);
- * with --confirm each one is rewritten in place as a Polyvault secret (encrypted, marked managed) and,
- * when that provider is not the tenant's primary, also stored in the primary.
+ * Flags only; the work is @polyvault/runtime's adoptSecrets (see there for --replace-primary).
  */
 import type { Command } from "commander";
-import { InvalidInputError, NotFoundError, SecretManager, listAll } from "@polyvault/core";
+import { EXIT_CODES } from "@polyvault/core";
+import { adoptSecrets } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
-
-interface AdoptRow {
-  name: string;
-  bytes: number;
-  polyvault: "absent" | "same" | "differs";
-  action: "adopt" | "adopted";
-}
 
 export function registerAdopt(program: Command, run: Runner): void {
   program
@@ -23,41 +15,19 @@ export function registerAdopt(program: Command, run: Runner): void {
     .requiredOption("--provider <provider>", "the provider that holds them")
     .requiredOption("--tenant <tenant>", "tenant id")
     .option("--confirm", "adopt them (rewrites each as an encrypted, managed Polyvault secret)")
+    .option("--replace-primary", "also when the tenant's primary holds a different managed value: replace it with the adopted one")
     .action(
-      run(async (ctx, names: string[], opts: { provider: string; tenant: string; confirm?: boolean }) => {
+      run(async (ctx, names: string[], opts: { provider: string; tenant: string; confirm?: boolean; replacePrimary?: boolean }) => {
         const rt = await ctx.runtime();
-        const manager = rt.manager(opts.tenant);
-        const provider = rt.provider(opts.provider);
-        const tenant = manager.tenant;
-        await ctx.authorize(tenant, "write");
-        const unmanaged: string[] = [];
-        for await (const h of listAll(provider, tenant)) if (!h.managed) unmanaged.push(h.name);
-        const wanted = names.length ? names : unmanaged;
-        const missing = wanted.filter((n) => !unmanaged.includes(n));
-        if (missing.length) throw new InvalidInputError(`not unmanaged secrets of tenant ${tenant} in ${opts.provider}: ${missing.join(", ")}`);
-        const inPlace = new SecretManager({ tenant, keyring: rt.keyring, primary: provider, steps: rt.options.steps, actor: rt.options.actor });
-        const rows: AdoptRow[] = [];
-        for (const name of wanted) {
-          const raw = await provider.get(tenant, name);
-          let polyvault: AdoptRow["polyvault"] = "absent";
-          if (manager.primary.name !== provider.name) {
-            try {
-              const current = await manager.get(name);
-              polyvault = current.bytes().equals(raw.value) ? "same" : "differs";
-              current.wipe();
-            } catch (err) {
-              if (!(err instanceof NotFoundError)) throw err;
-            }
-          }
-          const row: AdoptRow = { name, bytes: raw.value.length, polyvault, action: "adopt" };
-          if (opts.confirm) {
-            await inPlace.set(name, raw.value, { adopt: true });
-            if (manager.primary.name !== provider.name && polyvault !== "same") await manager.set(name, raw.value);
-            row.action = "adopted";
-          }
-          raw.value.fill(0);
-          rows.push(row);
-        }
+        await ctx.authorize(rt.manager(opts.tenant).tenant, "write");
+        const { tenant, rows, warnings } = await adoptSecrets(rt, {
+          provider: opts.provider,
+          tenant: opts.tenant,
+          names,
+          confirm: Boolean(opts.confirm),
+          replacePrimary: Boolean(opts.replacePrimary),
+        });
+        for (const w of warnings) ctx.out.note(`polyvault: warning: ${w}`);
         ctx.out.result({ tenant, provider: opts.provider, confirmed: Boolean(opts.confirm), secrets: rows }, () => [
           ...(rows.length
             ? table(
@@ -67,7 +37,9 @@ export function registerAdopt(program: Command, run: Runner): void {
             : [`no unmanaged secrets of tenant ${tenant} in ${opts.provider}`]),
           ...(opts.confirm || !rows.length ? [] : ["nothing changed; rerun with --confirm to adopt these"]),
         ]);
-        return 0;
+        const refused = rows.filter((r) => r.action === "refused");
+        for (const r of refused) ctx.out.note(`polyvault: CHECK_FAILED: ${r.name} not adopted: ${r.reason}`);
+        return refused.length && opts.confirm ? EXIT_CODES.CHECK_FAILED : 0;
       }),
     );
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { EXIT_CODES, InvalidInputError } from "@polyvault/core";
-import { rewriteTenantPlacement } from "@polyvault/runtime";
+import { reverseRouteEdits, rewriteCutover } from "@polyvault/runtime";
 import { copy, preflight, verify } from "@polyvault/sync";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
@@ -24,6 +24,8 @@ export function registerMigrate(program: Command, run: Runner): void {
         if (opts.from === opts.to) throw new InvalidInputError("--from and --to name the same provider");
         if (opts.cutover && !rt.loaded.path)
           throw new InvalidInputError("--cutover rewrites the configuration file, but this run uses the embedded default; pass --config FILE");
+        // A cutover that would leave a route it cannot turn around is refused before anything is copied.
+        if (opts.cutover) reverseRouteEdits(rt.config, tenant, opts.from, opts.to);
         const input = { tenant, from: rt.provider(opts.from), to: rt.provider(opts.to), state: await rt.state(), keyring: rt.keyring };
         const report: Record<string, unknown> = { tenant, from: opts.from, to: opts.to };
 
@@ -76,8 +78,8 @@ export function registerMigrate(program: Command, run: Runner): void {
         if (opts.cutover) {
           const old = rt.config.tenants?.[tenant];
           const mirrors = [opts.from, ...(old?.mirrors ?? []).filter((m) => m !== opts.to && m !== opts.from)];
-          const { backup } = rewriteTenantPlacement(rt.loaded.path as string, tenant, { primary: opts.to, mirrors }, ctx.io.env);
-          report.cutover = { config: rt.loaded.path, backup, primary: opts.to, mirrors };
+          const { backup, routes } = rewriteCutover(rt.loaded.path as string, tenant, opts.from, opts.to, ctx.io.env);
+          report.cutover = { config: rt.loaded.path, backup, primary: opts.to, mirrors, routes };
         }
         const c = copied.counts;
         ctx.out.result(report, () => [
@@ -86,6 +88,7 @@ export function registerMigrate(program: Command, run: Runner): void {
           ...(report.cutover
             ? [
                 `cutover: ${opts.to} is now the primary of ${tenant}, ${opts.from} a mirror (previous configuration kept as ${(report.cutover as { backup: string }).backup})`,
+                ...(report.cutover as { routes: Array<{ route: string; change: string }> }).routes.map((r) => `  route ${r.route}: ${r.change}`),
               ]
             : []),
         ]);

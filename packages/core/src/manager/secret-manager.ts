@@ -10,6 +10,7 @@ import { type Provider, type SecretHead, type StoredSecret, listAll } from "../p
 import { type GenerateOptions, generateSecret } from "./generate.js";
 import { META, encodeLabels, labelsOf, revisionOf } from "./metadata.js";
 import { type SecurityMetrics, emptyMetrics } from "./metrics.js";
+import { type MirrorRecordLookup, checkedMirrorValue } from "./mirror-check.js";
 import { SecretValue } from "./secret-value.js";
 import { type Action, type Operation, type OperationStep, runSteps } from "./steps.js";
 
@@ -24,6 +25,11 @@ export interface SecretManagerOptions {
   readonly readPrimary?: Provider | undefined;
   /** Read in order when the primary is unavailable. */
   readonly mirrors?: readonly Provider[] | undefined;
+  /**
+   * What vouches for a mirror's copy (the sync state's authenticated record; see mirror-check.ts). When
+   * given, a mirror's metadata decides nothing about what a failover read returns.
+   */
+  readonly mirrorRecord?: MirrorRecordLookup | undefined;
   readonly steps?: readonly OperationStep[] | undefined;
   /** Who is calling (recorded by the steps). */
   readonly actor?: string | undefined;
@@ -68,6 +74,7 @@ export class SecretManager {
   readonly #primary: Provider;
   readonly #readPrimary: Provider;
   readonly #mirrors: readonly Provider[];
+  readonly #mirrorRecord: MirrorRecordLookup | undefined;
   readonly #steps: readonly OperationStep[];
   readonly #actor: string | undefined;
   readonly #requestId: string | undefined;
@@ -79,6 +86,7 @@ export class SecretManager {
     this.#primary = options.primary;
     this.#readPrimary = options.mirrors?.length ? (options.readPrimary ?? options.primary) : options.primary;
     this.#mirrors = options.mirrors ?? [];
+    this.#mirrorRecord = options.mirrorRecord;
     this.#steps = options.steps ?? [];
     this.#actor = options.actor;
     this.#requestId = options.requestId;
@@ -102,9 +110,23 @@ export class SecretManager {
     const secretName = parseSecretName(name);
     return this.#run("read", secretName, async (op) => {
       this.metrics.secretAccessCount++;
-      const { stored, servedBy, stale } = await this.#readWithFailover(secretName, options.version);
+      const { stored, servedBy, stale, checked } = await this.#readWithFailover(secretName, options.version);
       op.provider = servedBy;
       if (stale) this.metrics.failoverReads++;
+      if (checked) {
+        const meta = {
+          tenant: this.tenant,
+          name: secretName,
+          version: checked.revision,
+          servedBy,
+          stale,
+          updatedAt: stored.updatedAt,
+          labels: labelsOf(stored.metadata),
+          keyVersion: checked.keyVersion,
+        };
+        stored.value.fill(0);
+        return new SecretValue(meta, checked.plaintext);
+      }
       return this.#decrypt(secretName, stored, servedBy, stale, options.version);
     });
   }
@@ -214,7 +236,10 @@ export class SecretManager {
     }
   }
 
-  async #readWithFailover(name: string, version: number | undefined): Promise<{ stored: StoredSecret; servedBy: string; stale: boolean }> {
+  async #readWithFailover(
+    name: string,
+    version: number | undefined,
+  ): Promise<{ stored: StoredSecret; servedBy: string; stale: boolean; checked?: ReturnType<typeof checkedMirrorValue> }> {
     try {
       return { stored: await this.#readFrom(this.#readPrimary, name, version), servedBy: this.#primary.name, stale: false };
     } catch (err) {
@@ -223,7 +248,20 @@ export class SecretManager {
       let last: unknown = err;
       for (const mirror of this.#mirrors) {
         try {
-          return { stored: await this.#readFrom(mirror, name, version), servedBy: mirror.name, stale: true };
+          const stored = await this.#readFrom(mirror, name, version);
+          if (!this.#mirrorRecord) return { stored, servedBy: mirror.name, stale: true };
+          try {
+            const ctx = { tenant: this.tenant, name, mirror: mirror.name, wanted: version };
+            return {
+              stored,
+              servedBy: mirror.name,
+              stale: true,
+              checked: checkedMirrorValue(this.#keyring, ctx, stored, await this.#mirrorRecord(mirror.name, name)),
+            };
+          } catch (e) {
+            stored.value.fill(0);
+            throw e;
+          }
         } catch (e) {
           last = e;
         }
