@@ -27,7 +27,8 @@ export function registerAdopt(program: Command, run: Runner): void {
           confirm: Boolean(opts.confirm),
           replacePrimary: Boolean(opts.replacePrimary),
         });
-        for (const w of warnings) ctx.out.note(`polyvault: warning: ${w}`);
+        // Warnings and refusals go to stderr even with --json (where the rows also say "refused" and why).
+        for (const w of warnings) ctx.io.stderr.write(`polyvault: warning: ${w}\n`);
         ctx.out.result({ tenant, provider: opts.provider, confirmed: Boolean(opts.confirm), secrets: rows }, () => [
           ...(rows.length
             ? table(
@@ -38,7 +39,7 @@ export function registerAdopt(program: Command, run: Runner): void {
           ...(opts.confirm || !rows.length ? [] : ["nothing changed; rerun with --confirm to adopt these"]),
         ]);
         const refused = rows.filter((r) => r.action === "refused");
-        for (const r of refused) ctx.out.note(`polyvault: CHECK_FAILED: ${r.name} not adopted: ${r.reason}`);
+        for (const r of refused) ctx.io.stderr.write(`polyvault: CHECK_FAILED: ${r.name} not adopted: ${r.reason}\n`);
         return refused.length && opts.confirm ? EXIT_CODES.CHECK_FAILED : 0;
       }),
     );
