@@ -11,13 +11,14 @@ import { join, resolve } from "node:path";
 import { Runtime } from "@polyvault/runtime";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aws, awsYaml, cliEnv, vault, vaultYaml } from "./endpoints.js";
+import { aws, awsYaml, azureYaml, cliEnv, unavailable, vault, vaultYaml } from "./endpoints.js";
 import { vaultRaw } from "./raw-stores.js";
 
 const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/polyvault.js");
 const run = Date.now().toString(36);
 const prefix = `atk${run}`;
-const T = Object.fromEntries(["mirror", "cutover", "guard", "state", "adopt", "warn"].map((k) => [k, `${k}-${run}`])) as Record<string, string>;
+const noAzure = unavailable("azure");
+const T = Object.fromEntries(["mirror", "cutover", "guard", "state", "adopt", "warn", "az"].map((k) => [k, `${k}-${run}`])) as Record<string, string>;
 
 const cwd = mkdtempSync(join(tmpdir(), "pv-e2e-attacks-"));
 const dataDir = join(cwd, "data");
@@ -31,14 +32,14 @@ providers:
   local: { type: file }
   aws: ${awsYaml(awsEndpoint, `, prefix: "${prefix}"`)}   # the primary
   vault: ${vaultYaml(vault.address, `, prefix: "${prefix}"`)}
-tenants:
+${noAzure ? "" : `  azure: ${azureYaml(undefined, `, prefix: "${prefix}"`)}\n`}tenants:
   # every tenant: aws primary, vault mirror
 ${["mirror", "cutover", "guard", "state", "adopt"].map((k) => `  ${T[k]}: { primary: aws, mirrors: [vault] }`).join("\n")}
   ${T.warn}: { primary: local }
-routes:
+${noAzure ? "" : `  ${T.az}: { primary: aws, mirrors: [azure] }\n`}routes:
 ${["mirror", "cutover", "guard", "state", "adopt"].map((k) => `  r-${k}: { source: aws, targets: [vault], tenants: [${T[k]}], prune: true }   # ${k}`).join("\n")}
   r-warn: { source: local, targets: [aws], tenants: [${T.warn}] }
-`;
+${noAzure ? "" : `  r-az: { source: aws, targets: [azure], tenants: [${T.az}] }\n`}`;
 }
 
 const env = { PATH: process.env.PATH, HOME: process.env.HOME, POLYVAULT_HOME: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...cliEnv() };
@@ -121,6 +122,40 @@ describe("16.1: a mirror's own metadata does not vouch for it", () => {
     expect(await codeOf(failoverGet("db/password"))).toBe("INTEGRITY");
     await engine.apply({ route: "r-mirror" });
     expect((await failoverGet("db/password")).value).toBe("current-password");
+  });
+});
+
+describe.skipIf(noAzure)(`16.1 on Azure${noAzure ? ` (NOT RUN: ${noAzure})` : ""}`, () => {
+  it("a new version holding an older envelope, with the current digest in its tags, is not in sync and is never served", async () => {
+    const rt = await open();
+    const t = T.az;
+    try {
+      const m = rt.manager(t);
+      const engine = await rt.sync();
+      await m.set("db/password", "rotated-away-password");
+      await engine.apply({ route: "r-az" });
+      await m.set("db/password", "current-password");
+      await engine.apply({ route: "r-az" });
+      const az = rt.provider("azure");
+      const versions = await az.versions(t, "db/password");
+      const current = await az.get(t, "db/password");
+      const older = versions.find((v) => v.version !== current.version);
+      if (!older) throw new Error("azure kept no older version");
+      const old = await az.get(t, "db/password", { version: older.version });
+      await az.put(t, "db/password", old.value, { metadata: pvMeta(current.metadata) });
+      const plan = (await engine.plan({ route: "r-az" }))[0]?.plan.actions.find((a) => a.name === "db/password");
+      expect(plan?.apply).toBe("verify");
+      const dead = await open(deadPath);
+      try {
+        expect(await codeOf(dead.manager(t).get("db/password"))).toBe("INTEGRITY");
+        await engine.apply({ route: "r-az" });
+        expect((await dead.manager(t).get("db/password")).bytes().toString()).toBe("current-password");
+      } finally {
+        await dead.close();
+      }
+    } finally {
+      await rt.close();
+    }
   });
 });
 
@@ -252,23 +287,21 @@ describe("16.4: the state store is not trusted like a key", () => {
       const db = new Database(join(dataDir, "state.db"));
       const cols = (db.prepare("PRAGMA table_info(records)").all() as Array<{ name: string }>).map((c) => c.name);
       const insert = (name: string, version: string) =>
-        db
-          .prepare(`INSERT INTO records (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`)
-          .run(
-            ...cols.map(
-              (c) =>
-                ({
-                  route: "r-state",
-                  target: "vault",
-                  tenant: t,
-                  name,
-                  source_digest: "forged",
-                  source_revision: 1,
-                  target_version: version,
-                  synced_at: Date.now(),
-                })[c] ?? "forged",
-            ),
-          );
+        db.prepare(`INSERT INTO records (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`).run(
+          ...cols.map(
+            (c) =>
+              ({
+                route: "r-state",
+                target: "vault",
+                tenant: t,
+                name,
+                source_digest: "forged",
+                source_revision: 1,
+                target_version: version,
+                synced_at: Date.now(),
+              })[c] ?? "forged",
+          ),
+        );
       for (const n of ["victim/1", "victim/2", "victim/3"]) insert(n, (await rt.provider("vault").head(t, n)).version);
       for (let i = 0; i < 50; i++) insert(`padding/${i}`, "1");
       db.prepare("INSERT OR REPLACE INTO leases (name, owner, expires_at) VALUES (?, ?, ?)").run(

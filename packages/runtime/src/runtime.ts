@@ -166,7 +166,7 @@ export class Runtime {
         primary,
         readPrimary: this.#set(primary.name).fast,
         mirrors,
-        mirrorRecord: (mirror, name) => this.#mirrorRecord(id, mirror, name),
+        mirrorRecord: (mirror, name) => this.mirrorRecord(id, mirror, name),
         steps: this.options.steps,
         actor: this.options.actor,
       });
@@ -180,7 +180,7 @@ export class Runtime {
    * What vouches for a mirror's copy in a failover read: the newest authenticated record of a route
    * into that mirror for this secret, with the encryption mode that route's target is configured with.
    */
-  async #mirrorRecord(tenant: TenantId, mirror: string, name: string): Promise<MirrorRecord | undefined> {
+  async mirrorRecord(tenant: TenantId, mirror: string, name: string): Promise<MirrorRecord | undefined> {
     const state = await this.state();
     const records = (await state.recordsOf(mirror, tenant, name)).sort((a, b) => b.syncedAt.getTime() - a.syncedAt.getTime());
     for (const r of records) {
