@@ -119,11 +119,16 @@ describe(`canary sweep (providers: file${notRun("aws") ? "" : ", aws"}${notRun("
     await Promise.all([ok(["sync", "status", "--json"]), ok(["sync", "plan", "--json"]), ok(["keys", "status", "--json"])]);
     await ok(["keys", "rotate"]);
     await ok(["keys", "rewrap", "--json"]);
-    await ok(["migrate", "--tenant", "acme", "--from", "local", "--to", "mirror", "--preflight-only", "--json"]).catch(() => undefined);
-    await cli(["adopt", "--provider", "local", "--tenant", "acme", "--json"]);
-    await cli(["rotation", "due", "--tenant", "acme", "--all", "--json"]);
-    await cli(["rotation", "run", "--tenant", "acme", "--secret", "db/url", "--force", "--confirm", "--json"]);
-    await cli(["compliance", "check", "--tenant", "acme", "--standard", "soc2", "--json"]);
+    // Each command's exit code is checked: a command that fails early must not pass the sweep.
+    const exits = async (args: string[], code: number) => {
+      const r = await cli(args);
+      expect(r.code, `polyvault ${args.join(" ")}: ${r.stderr}`).toBe(code);
+    };
+    await ok(["migrate", "--tenant", "acme", "--from", "local", "--to", "mirror", "--preflight-only", "--json"]);
+    await exits(["adopt", "--provider", "local", "--tenant", "acme", "--json"], 0);
+    await exits(["rotation", "due", "--tenant", "acme", "--all", "--json"], 0);
+    await exits(["rotation", "run", "--tenant", "acme", "--secret", "db/url", "--force", "--confirm", "--json"], 0);
+    await exits(["compliance", "check", "--tenant", "acme", "--standard", "soc2", "--json"], 1);
     await ok(["backup", "create", "--tenant", "acme", "--out", "acme.bundle"]);
     await ok(["backup", "verify", "acme.bundle"]);
     await ok(["backup", "restore", "acme.bundle", "--tenant", "acme", "--dry-run", "--json"]);

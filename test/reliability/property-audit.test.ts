@@ -97,11 +97,19 @@ function apply(all: string[], e: Edit): string[] {
         action: "read",
         outcome: "ok",
         prev: prior.prev,
-        mac: "AAAA",
+        // A well-formed MAC (another genuine record's), so a verifier that only checked the field's
+        // shape would accept it: only the key can tell it is wrong.
+        mac: genuineMac(i),
       }),
     );
   }
   return out;
+}
+
+/** The MAC field of a genuine record other than line i (a real MAC under the real key, for another record). */
+function genuineMac(i: number): string {
+  const macs = lines.map((l) => (JSON.parse(l) as { mac?: unknown }).mac).filter((m): m is string => typeof m === "string");
+  return macs[(i + 1) % macs.length] as string;
 }
 
 function verdict(log: string, headText = head): boolean {
