@@ -18,7 +18,7 @@ const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/polyvault.js");
 const run = Date.now().toString(36);
 const prefix = `atk${run}`;
 const noAzure = unavailable("azure");
-const T = Object.fromEntries(["mirror", "cutover", "guard", "state", "adopt", "warn", "az"].map((k) => [k, `${k}-${run}`])) as Record<string, string>;
+const T = Object.fromEntries(["mirror", "cutover", "guard", "state", "adopt", "warn", "az", "native"].map((k) => [k, `${k}-${run}`])) as Record<string, string>;
 
 const cwd = mkdtempSync(join(tmpdir(), "pv-e2e-attacks-"));
 const dataDir = join(cwd, "data");
@@ -36,9 +36,11 @@ ${noAzure ? "" : `  azure: ${azureYaml(undefined, `, prefix: "${prefix}"`)}\n`}t
   # every tenant: aws primary, vault mirror
 ${["mirror", "cutover", "guard", "state", "adopt"].map((k) => `  ${T[k]}: { primary: aws, mirrors: [vault] }`).join("\n")}
   ${T.warn}: { primary: local }
+  ${T.native}: { primary: aws, mirrors: [vault] }
 ${noAzure ? "" : `  ${T.az}: { primary: aws, mirrors: [azure] }\n`}routes:
 ${["mirror", "cutover", "guard", "state", "adopt"].map((k) => `  r-${k}: { source: aws, targets: [vault], tenants: [${T[k]}], prune: true }   # ${k}`).join("\n")}
   r-warn: { source: local, targets: [aws], tenants: [${T.warn}] }
+  r-native: { source: aws, targets: [{ provider: vault, encryption: native }], tenants: [${T.native}], nativeWaiver: "e2e" }
 ${noAzure ? "" : `  r-az: { source: aws, targets: [azure], tenants: [${T.az}] }\n`}`;
 }
 
@@ -122,6 +124,35 @@ describe("16.1: a mirror's own metadata does not vouch for it", () => {
     expect(await codeOf(failoverGet("db/password"))).toBe("INTEGRITY");
     await engine.apply({ route: "r-mirror" });
     expect((await failoverGet("db/password")).value).toBe("current-password");
+  });
+});
+
+describe("16.1 on a native target: re-checked the same way", () => {
+  it("a new plaintext version claiming the current digest is read back, rewritten, and never served", async () => {
+    const rt = await open();
+    const t = T.native;
+    try {
+      const m = rt.manager(t);
+      const engine = await rt.sync();
+      await m.set("api/key", "native-current");
+      await engine.apply({ route: "r-native" });
+      const v = rt.provider("vault");
+      const head = await v.head(t, "api/key");
+      await v.put(t, "api/key", Buffer.from("attacker-plaintext"), { metadata: pvMeta(head.metadata) });
+      const plan = (await engine.plan({ route: "r-native" }))[0]?.plan.actions.find((a) => a.name === "api/key");
+      expect(plan).toMatchObject({ action: "drift", apply: "verify" });
+      const dead = await open(deadPath);
+      try {
+        expect(await codeOf(dead.manager(t).get("api/key"))).toBe("INTEGRITY");
+        const [r] = await engine.apply({ route: "r-native" });
+        expect(r?.result?.counts).toMatchObject({ repaired: 1, failed: 0 });
+        expect((await dead.manager(t).get("api/key")).bytes().toString()).toBe("native-current");
+      } finally {
+        await dead.close();
+      }
+    } finally {
+      await rt.close();
+    }
   });
 });
 
