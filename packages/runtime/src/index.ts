@@ -10,5 +10,5 @@ export * from "./config/json-schema.js";
 export * from "./requests.js";
 export * from "./steps.js";
 export * from "./dotenv.js";
-export * from "./adopt.js";
 export * from "./config/yaml-edit.js";
+export * from "./operations/index.js";

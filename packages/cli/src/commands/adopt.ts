@@ -1,6 +1,9 @@
 /**
  * `polyvault adopt`: take over secrets that exist in a provider but were not written by Polyvault.
- * Flags only; the work is @polyvault/runtime's adoptSecrets (see there for --replace-primary).
+ * Without --confirm it only shows the diff (name, size, how it compares with what Polyvault holds);
+ * with --confirm each one is rewritten in place as a Polyvault secret (encrypted, marked managed) and,
+ * when that provider is not the tenant's primary, also stored in the primary. A name whose managed value
+ * in the primary differs is refused (exit 1) unless --replace-primary (runtime's operations/adopt.ts).
  */
 import type { Command } from "commander";
 import { EXIT_CODES } from "@polyvault/core";
@@ -18,14 +21,13 @@ export function registerAdopt(program: Command, run: Runner): void {
     .option("--replace-primary", "also when the tenant's primary holds a different managed value: replace it with the adopted one")
     .action(
       run(async (ctx, names: string[], opts: { provider: string; tenant: string; confirm?: boolean; replacePrimary?: boolean }) => {
-        const rt = await ctx.runtime();
-        await ctx.authorize(rt.manager(opts.tenant).tenant, "write");
-        const { tenant, rows, warnings } = await adoptSecrets(rt, {
+        const { tenant, rows, warnings } = await adoptSecrets(await ctx.runtime(), {
+          ...ctx.ops(),
           provider: opts.provider,
           tenant: opts.tenant,
           names,
-          confirm: Boolean(opts.confirm),
-          replacePrimary: Boolean(opts.replacePrimary),
+          confirm: opts.confirm,
+          replacePrimary: opts.replacePrimary,
         });
         // Warnings and refusals go to stderr even with --json (where the rows also say "refused" and why).
         for (const w of warnings) ctx.io.stderr.write(`polyvault: warning: ${w}\n`);
