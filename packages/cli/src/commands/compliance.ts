@@ -12,7 +12,7 @@ export function registerCompliance(program: Command, run: Runner): void {
     .command("check")
     .description("evaluate each control of the standard with evidence; exit 1 when any fails")
     .requiredOption("--tenant <tenant>", "tenant id")
-    .requiredOption("--standard <standard>", "gdpr, soc2 or hipaa")
+    .requiredOption("--standard <standard>", "gdpr, soc2, hipaa, iso27001 or nist-csf")
     .action(
       run(async (ctx, opts: { tenant: string; standard: string }) => {
         const standard = parseStandard(opts.standard);

@@ -77,7 +77,7 @@ function firstRecordTime(logPath: string): Date | undefined {
 
 export interface ComplianceOptions extends OperationOptions {
   readonly tenant: string;
-  /** gdpr, soc2 or hipaa. */
+  /** gdpr, soc2, hipaa, iso27001 or nist-csf. */
   readonly standard: string;
 }
 
