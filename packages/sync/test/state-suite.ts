@@ -157,7 +157,7 @@ export function stateStoreSuite(label: string, place: Place): void {
       expect((await store.leaseInfo("route:x"))?.since?.getTime()).toBe(first?.since?.getTime());
     });
 
-    it("journalCount: done entries of one route, target and tenant since a time, by action", async () => {
+    it("journalNames: names with done entries of one route, target and tenant since a time, by action", async () => {
       const { store } = await open();
       const base = { runId: "r", route: "r1", target: "mirror", tenant: "acme", sourceDigest: undefined };
       const since = new Date(Date.now() - 1000);
@@ -171,9 +171,10 @@ export function stateStoreSuite(label: string, place: Place): void {
         if (end) await store.journalEnd(id, end);
       }
       await store.journalEnd(await store.journalBegin({ ...base, tenant: "other", name: "e", action: "delete" }), "done");
-      expect(await store.journalCount("r1", "mirror", "acme", ["delete"], since)).toBe(1);
-      expect(await store.journalCount("r1", "mirror", "acme", ["delete", "update"], since)).toBe(2);
-      expect(await store.journalCount("r1", "mirror", "acme", ["delete"], new Date(Date.now() + 60_000))).toBe(0);
+      await store.journalEnd(await store.journalBegin({ ...base, name: "c", action: "update" }), "done"); // c again: one name
+      expect(await store.journalNames("r1", "mirror", "acme", ["delete"], since)).toEqual(new Set(["a"]));
+      expect(await store.journalNames("r1", "mirror", "acme", ["delete", "update"], since)).toEqual(new Set(["a", "c"]));
+      expect(await store.journalNames("r1", "mirror", "acme", ["delete"], new Date(Date.now() + 60_000))).toEqual(new Set());
     });
 
     it("concurrent tryLease from several stores: exactly one wins, every round", async () => {

@@ -2,8 +2,9 @@
  * The mass-delete (and mass-overwrite) guard. It counts what an attacker cannot plant: the secrets of a
  * target whose current version an authenticated record vouches for (Plan.live), and what the route did
  * within the window (the journal). Within any window a route may delete, in one target and tenant, at
- * most max(deleteFloor, maxDeleteFraction × live) secrets, and overwrite at most
- * max(updateFloor, updateFraction × live), without --confirm. Only the actions over the bound are
+ * most max(deleteFloor, maxDeleteFraction × live) distinct secrets, and overwrite at most
+ * max(updateFloor, updateFraction × live) distinct secrets, without --confirm. Distinct: one secret
+ * rotated every minute is one secret, a sweep over every secret is all of them. Only the actions over the bound are
  * refused; everything else in the plan still applies.
  */
 import { GUARD_DEFAULTS, type Plan, type PlanAction, type RouteSpec } from "../plan/types.js";
@@ -35,9 +36,11 @@ export async function guardActions(route: RouteSpec, plan: Plan, state: StateSto
     for (const [verb, pick, journal, floor, fraction] of kinds) {
       const mine = actions.filter(pick);
       if (!mine.length) continue;
-      const done = await state.journalCount(route.name, target, tenant, [journal], since);
+      const names = await state.journalNames(route.name, target, tenant, [journal], since);
+      const done = names.size;
+      for (const a of mine) names.add(a.name);
       const allowed = Math.max(floor, Math.floor(fraction * live));
-      if (done + mine.length <= allowed) continue;
+      if (names.size <= allowed) continue;
       const message =
         `refused by the mass-${verb === "delete" ? "delete" : "overwrite"} guard: route ${route.name} would ${verb} ${mine.length} of the ${live} verified secrets of tenant ${tenant} in ${target}` +
         ` (${done} in the last ${minutes} min; at most ${allowed} without --confirm); nothing was ${verb === "delete" ? "deleted" : "overwritten"} — check \`polyvault sync plan --route ${route.name}\`` +

@@ -27,7 +27,8 @@ export interface RouteSpec {
 
 /**
  * How much a route may delete and overwrite in one target and tenant without `--confirm`: within any
- * `windowMs`, at most max(floor, fraction × live verified secrets) deletions, and the same for updates.
+ * `windowMs`, at most max(floor, fraction × live verified secrets) distinct secrets deleted, and the
+ * same for secrets overwritten.
  */
 export interface GuardLimits {
   readonly deleteFloor: number;
@@ -36,7 +37,7 @@ export interface GuardLimits {
   readonly windowMs: number;
 }
 
-export const GUARD_DEFAULTS: GuardLimits = { deleteFloor: 1, updateFraction: 2, updateFloor: 20, windowMs: 3_600_000 };
+export const GUARD_DEFAULTS: GuardLimits = { deleteFloor: 1, updateFraction: 1, updateFloor: 20, windowMs: 3_600_000 };
 
 export interface PlanAction {
   readonly route: string;

@@ -116,12 +116,12 @@ export class PgStateStore implements StateStore {
     return times.length ? new Date(Math.max(...times)) : undefined;
   }
 
-  async journalCount(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<number> {
-    const [row] = await this.#q<{ n: string }>(
-      "SELECT count(*) AS n FROM pv_journal WHERE route = $1 AND target = $2 AND tenant = $3 AND at >= $4 AND state = 'done' AND action = ANY($5)",
+  async journalNames(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<Set<string>> {
+    const rows = await this.#q<{ name: string }>(
+      "SELECT DISTINCT name FROM pv_journal WHERE route = $1 AND target = $2 AND tenant = $3 AND at >= $4 AND state = 'done' AND action = ANY($5)",
       [route, target, tenant, since, [...actions]],
     );
-    return Number(row?.n ?? 0);
+    return new Set(rows.map((r) => r.name));
   }
 
   async journalBegin(e: Omit<JournalEntry, "id" | "state" | "at">): Promise<number> {

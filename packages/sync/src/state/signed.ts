@@ -91,8 +91,8 @@ export class SignedStateStore implements StateStore {
   pendingJournal(route?: string): Promise<JournalEntry[]> {
     return this.inner.pendingJournal(route);
   }
-  journalCount(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<number> {
-    return this.inner.journalCount(route, target, tenant, actions, since);
+  journalNames(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<Set<string>> {
+    return this.inner.journalNames(route, target, tenant, actions, since);
   }
   recordRun(run: RunSummary): Promise<void> {
     return this.inner.recordRun(run);

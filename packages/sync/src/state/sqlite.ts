@@ -107,14 +107,14 @@ export class SqliteStateStore implements StateStore {
     return times.length ? new Date(Math.max(...times)) : undefined;
   }
 
-  async journalCount(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<number> {
-    if (!actions.length) return 0;
-    const row = this.#db
+  async journalNames(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<Set<string>> {
+    if (!actions.length) return new Set();
+    const rows = this.#db
       .prepare(
-        `SELECT count(*) AS n FROM journal WHERE route = ? AND target = ? AND tenant = ? AND at >= ? AND state = 'done' AND action IN (${actions.map(() => "?").join(", ")})`,
+        `SELECT DISTINCT name FROM journal WHERE route = ? AND target = ? AND tenant = ? AND at >= ? AND state = 'done' AND action IN (${actions.map(() => "?").join(", ")})`,
       )
-      .get(route, target, tenant, since.getTime(), ...actions) as { n: number };
-    return row.n;
+      .all(route, target, tenant, since.getTime(), ...actions) as Array<{ name: string }>;
+    return new Set(rows.map((r) => r.name));
   }
 
   async journalBegin(e: Omit<JournalEntry, "id" | "state" | "at">): Promise<number> {

@@ -70,8 +70,8 @@ export interface StateStore {
   /** Entries begun and never ended (a crash hit between the two). */
   pendingJournal(route?: string): Promise<JournalEntry[]>;
 
-  /** Journal entries of a route that finished `done` since `since` (the update/delete budget over time). */
-  journalCount(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<number>;
+  /** Names with journal entries of a route that finished `done` since `since` (the guard's window). */
+  journalNames(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<Set<string>>;
 
   recordRun(run: RunSummary): Promise<void>;
   lastRuns(limit?: number): Promise<RunSummary[]>;
