@@ -51,7 +51,13 @@ describe("cutover rewrite (issues 16.2 and 17.8)", () => {
     expect(config.tenants?.acme).toEqual({ primary: "vault", mirrors: ["aws", "azure"] });
     expect(config.routes?.solo).toMatchObject({ source: "vault", targets: ["aws"], tenants: ["acme"] });
     expect(config.routes?.["acme-mirror"]).toMatchObject({ source: "aws", tenants: ["globex"] });
-    expect(config.routes?.["acme-mirror-acme"]).toMatchObject({ source: "vault", targets: ["aws", "azure"], tenants: ["acme"], prune: true, schedule: "*/5 * * * *" });
+    expect(config.routes?.["acme-mirror-acme"]).toMatchObject({
+      source: "vault",
+      targets: ["aws", "azure"],
+      tenants: ["acme"],
+      prune: true,
+      schedule: "*/5 * * * *",
+    });
     for (const line of FILE.split("\n").filter((l) => !/acme:|solo:|tenants: \[acme/.test(l))) expect(out.split("\n")).toContain(line);
     expect(r.routes.map((x) => x.route)).toEqual(["acme-mirror", "solo"]);
   });
