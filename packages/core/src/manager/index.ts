@@ -6,3 +6,5 @@ export * from "./secret-value.js";
 export * from "./steps.js";
 export * from "./rewrap.js";
 export * from "./mirror-check.js";
+export * from "./stored.js";
+export * from "./key-census.js";

@@ -106,12 +106,16 @@ export class PgStateStore implements StateStore {
     await this.#q("DELETE FROM pv_records WHERE route = $1 AND target = $2 AND tenant = $3 AND name = $4", [route, target, tenant, name]);
   }
 
-  async recordsOf(target: string, tenant: string, name: string): Promise<SyncRecord[]> {
-    return (await this.#q("SELECT * FROM pv_records WHERE target = $1 AND tenant = $2 AND name = $3", [target, tenant, name])).map(rowToRecord);
+  async recordsOf(target: string, tenant: string, name?: string): Promise<SyncRecord[]> {
+    const rows =
+      name === undefined
+        ? await this.#q("SELECT * FROM pv_records WHERE target = $1 AND tenant = $2", [target, tenant])
+        : await this.#q("SELECT * FROM pv_records WHERE target = $1 AND tenant = $2 AND name = $3", [target, tenant, name]);
+    return rows.map(rowToRecord);
   }
 
   /** Unverified: a signed store (signed.ts) answers from authenticated records only. */
-  async lastSynced(target: string, tenant: string, name: string): Promise<Date | undefined> {
+  async lastSynced(target: string, tenant: string, name?: string): Promise<Date | undefined> {
     const times = (await this.recordsOf(target, tenant, name)).map((r) => r.syncedAt.getTime());
     return times.length ? new Date(Math.max(...times)) : undefined;
   }

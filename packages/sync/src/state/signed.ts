@@ -73,11 +73,11 @@ export class SignedStateStore implements StateStore {
     return this.inner.remove(route, target, tenant, name);
   }
 
-  async recordsOf(target: string, tenant: string, name: string): Promise<SyncRecord[]> {
+  async recordsOf(target: string, tenant: string, name?: string): Promise<SyncRecord[]> {
     return (await this.inner.recordsOf(target, tenant, name)).filter((r) => verifyRecord(this.#key, r));
   }
 
-  async lastSynced(target: string, tenant: string, name: string): Promise<Date | undefined> {
+  async lastSynced(target: string, tenant: string, name?: string): Promise<Date | undefined> {
     const times = (await this.recordsOf(target, tenant, name)).map((r) => r.syncedAt.getTime());
     return times.length ? new Date(Math.max(...times)) : undefined;
   }

@@ -96,13 +96,17 @@ export class SqliteStateStore implements StateStore {
     this.#db.prepare("DELETE FROM records WHERE route = ? AND target = ? AND tenant = ? AND name = ?").run(route, target, tenant, name);
   }
 
-  async recordsOf(target: string, tenant: string, name: string): Promise<SyncRecord[]> {
-    const rows = this.#db.prepare("SELECT * FROM records WHERE target = ? AND tenant = ? AND name = ?").all(target, tenant, name) as RecordRow[];
+  async recordsOf(target: string, tenant: string, name?: string): Promise<SyncRecord[]> {
+    const rows = (
+      name === undefined
+        ? this.#db.prepare("SELECT * FROM records WHERE target = ? AND tenant = ?").all(target, tenant)
+        : this.#db.prepare("SELECT * FROM records WHERE target = ? AND tenant = ? AND name = ?").all(target, tenant, name)
+    ) as RecordRow[];
     return rows.map(toRecord);
   }
 
   /** Unverified: a signed store (signed.ts) answers from authenticated records only. */
-  async lastSynced(target: string, tenant: string, name: string): Promise<Date | undefined> {
+  async lastSynced(target: string, tenant: string, name?: string): Promise<Date | undefined> {
     const times = (await this.recordsOf(target, tenant, name)).map((r) => r.syncedAt.getTime());
     return times.length ? new Date(Math.max(...times)) : undefined;
   }

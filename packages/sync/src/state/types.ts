@@ -58,10 +58,13 @@ export interface StateStore {
   records(route: string, target: string, tenant: string): Promise<Map<string, SyncRecord>>;
   upsert(record: SyncRecord): Promise<void>;
   remove(route: string, target: string, tenant: string, name: string): Promise<void>;
-  /** Every route's record of one secret in one target (failover reads and mirrorSyncedAt look here). */
-  recordsOf(target: string, tenant: string, name: string): Promise<SyncRecord[]>;
-  /** When that secret was last synced to that target by any route: how fresh a mirror's copy is. */
-  lastSynced(target: string, tenant: string, name: string): Promise<Date | undefined>;
+  /** Every route's record of one secret (or, without a name, of every secret) of a tenant in one target. */
+  recordsOf(target: string, tenant: string, name?: string): Promise<SyncRecord[]>;
+  /**
+   * When that secret was last synced to that target by any route: how fresh a mirror's copy is (a failover
+   * read's mirrorSyncedAt). Without a name, the newest sync of any of the tenant's secrets (the status page).
+   */
+  lastSynced(target: string, tenant: string, name?: string): Promise<Date | undefined>;
   /** Records of (route, target, tenant) whose MAC does not verify: ignored, kept as evidence (signed stores only). */
   unauthenticated?(route: string, target: string, tenant: string): Promise<number>;
 
