@@ -20,7 +20,7 @@ tenants:
 routes:
   acme-mirror:
     source: aws
-    targets: [azure, { provider: vault, encryption: native }]   # both
+    targets: [azure, vault]   # both
     tenants: [acme, globex]
     schedule: "*/5 * * * *"
     prune: true
