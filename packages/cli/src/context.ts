@@ -52,7 +52,8 @@ export class Context {
     await rt.flushPushes();
     for (const p of rt.pushErrors) {
       this.io.stderr.write(
-        `polyvault: warning: the change to ${p.tenant}/${p.name} is stored, but pushing it to its mirrors failed (${(p.error as Error).message}); the next scheduled sync will retry\n`,
+        // The runtime's message says what was not done and whether anything will retry it (often nothing will).
+        `polyvault: warning: the change to ${p.tenant}/${p.name} is stored, but ${(p.error as Error).message}\n`,
       );
     }
     await rt.close();

@@ -117,6 +117,8 @@ export class RequestScopes {
         primary: wrap(primary),
         readPrimary: wrap(fast),
         mirrors: rt.mirrorStores(id, wrap),
+        // The sync state vouches for a mirror's copy, never its own metadata (docs/sync.md, failover reads).
+        mirrorRecord: (mirror, name) => rt.mirrorRecord(id, mirror, name),
         steps: [step],
         actor: this.localActor,
       });

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import {
   type ChangeEvent,
   InvalidInputError,
+  type MirrorRecord,
   Keyring,
   Security,
   type MirrorStore,
@@ -21,7 +22,11 @@ import {
 } from "@polyvault/core";
 import {
   type CallCounts,
+  GUARD_DEFAULTS,
   PgStateStore,
+  SignedStateStore,
+  deriveStateKey,
+  pushWarnings,
   ProviderGate,
   type RouteSpec,
   SqliteStateStore,
@@ -94,7 +99,12 @@ export class Runtime {
     readonly sets: ReadonlyMap<string, ProviderSet>,
     readonly warnings: readonly string[],
     readonly options: RuntimeOptions,
-  ) {}
+    stateKey: Buffer,
+  ) {
+    this.#stateKey = stateKey;
+  }
+
+  readonly #stateKey: Buffer;
 
   static async open(options: RuntimeOptions = {}): Promise<Runtime> {
     const env = options.env ?? process.env;
@@ -103,6 +113,8 @@ export class Runtime {
     const master = await loadMasterKey({ dataDir, env, ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }) });
     let sets: Map<string, ProviderSet> | undefined;
     let keyring: Keyring;
+    // The key that authenticates sync state records (see @polyvault/sync's signed.ts).
+    const stateKey = deriveStateKey(master.key);
     try {
       sets = await createProviderSets(loaded, dataDir);
       const providers = new Map([...sets].map(([n, s]) => [n, s.provider]));
@@ -117,7 +129,7 @@ export class Runtime {
     }
     const steps = [...(await buildSteps({ dataDir, config: loaded.config, env, actor: options.actor })), ...(options.steps ?? [])];
     const warnings = [...(await dataDirWritableByOthers(dataDir)), ...master.warnings];
-    return new Runtime(dataDir, loaded, keyring, sets, warnings, { ...options, steps });
+    return new Runtime(dataDir, loaded, keyring, sets, warnings, { ...options, steps }, stateKey);
   }
 
   get config(): PolyvaultConfig {
@@ -179,6 +191,7 @@ export class Runtime {
         primary,
         readPrimary: this.#set(primary.name).fast,
         mirrors: this.mirrorStores(id),
+        mirrorRecord: (mirror, name) => this.mirrorRecord(id, mirror, name),
         steps: this.options.steps,
         actor: this.options.actor,
       });
@@ -188,11 +201,32 @@ export class Runtime {
     return m;
   }
 
+  /**
+   * What vouches for a mirror's copy in a failover read: the newest authenticated record of a route
+   * into that mirror for this secret, with the encryption mode that route's target is configured with.
+   */
+  async mirrorRecord(tenant: TenantId, mirror: string, name: string): Promise<MirrorRecord | undefined> {
+    const state = await this.state();
+    const records = (await state.recordsOf(mirror, tenant, name)).sort((a, b) => b.syncedAt.getTime() - a.syncedAt.getTime());
+    for (const r of records) {
+      const rc = this.config.routes?.[r.route];
+      const target = rc?.targets.find((t) => (typeof t === "string" ? t : t.provider) === mirror);
+      if (!target) continue;
+      const encryption = typeof target === "string" ? "envelope" : (target.encryption ?? "envelope");
+      return { revision: r.sourceRevision, digest: r.sourceDigest, encryption, syncedAt: r.syncedAt };
+    }
+    return undefined;
+  }
+
   #push(e: ChangeEvent, provider: string): void {
     const p = this.sync()
-      .then((engine) => engine.push(e.tenant, e.name, provider))
+      .then(async (engine) => {
+        const runs = await engine.push(e.tenant, e.name, provider);
+        for (const w of pushWarnings(runs, engine.routes)) this.pushErrors.push({ tenant: e.tenant, name: e.name, error: new Error(w.message) });
+      })
       .catch((error: unknown) => {
-        this.pushErrors.push({ tenant: e.tenant, name: e.name, error });
+        const message = `pushing it to its mirrors failed (${(error as Error).message}); run \`polyvault sync apply\` to push it (scheduled routes retry on their next run)`;
+        this.pushErrors.push({ tenant: e.tenant, name: e.name, error: new Error(message) });
       })
       .finally(() => this.#pushes.delete(p));
     this.#pushes.add(p);
@@ -215,7 +249,7 @@ export class Runtime {
     if (this.#state) return this.#state;
     const where = this.config.state;
     if (where === undefined || where === "sqlite") {
-      this.#state = new SqliteStateStore(join(this.dataDir, "state.db"));
+      this.#state = new SignedStateStore(new SqliteStateStore(join(this.dataDir, "state.db")), this.#stateKey);
       return this.#state;
     }
     const store = await PgStateStore.open(where); // refuses anything but a postgres:// or postgresql:// URL
@@ -223,8 +257,8 @@ export class Runtime {
       await store.close(); // a concurrent call opened one first
       return this.#state;
     }
-    this.#state = store;
-    return store;
+    this.#state = new SignedStateStore(store, this.#stateKey);
+    return this.#state;
   }
 
   /** Routes resolved against the live providers ("*" = every known tenant). */
@@ -240,14 +274,32 @@ export class Runtime {
             ? { provider: this.provider(t), encryption: "envelope" as const }
             : { provider: this.provider(t.provider), encryption: t.encryption ?? "envelope" },
         ),
-        tenants: rc.tenants === "*" ? all : rc.tenants.map(parseTenantId),
+        // Never a tenant whose primary is one of the targets: a route must not write over a primary
+        // (configuration refuses it for listed tenants; this covers "*" and tenants found in providers).
+        tenants: (rc.tenants === "*" ? all : rc.tenants.map(parseTenantId)).filter((t) => !this.#targetsPrimary(t, rc.targets)),
         schedule: rc.schedule,
         prune: rc.prune ?? false,
         conflict: rc.conflict ?? "source-wins",
         maxDeleteFraction: rc.maxDeleteFraction ?? 0.1,
+        guard: {
+          deleteFloor: rc.guard?.deleteFloor ?? GUARD_DEFAULTS.deleteFloor,
+          updateFraction: rc.guard?.updateFraction ?? GUARD_DEFAULTS.updateFraction,
+          updateFloor: rc.guard?.updateFloor ?? GUARD_DEFAULTS.updateFloor,
+          windowMs: (rc.guard?.windowMinutes ?? GUARD_DEFAULTS.windowMs / 60_000) * 60_000,
+        },
       });
     }
     return out;
+  }
+
+  #targetsPrimary(tenant: TenantId, targets: ReadonlyArray<string | { provider: string }>): boolean {
+    let primary: string;
+    try {
+      primary = this.placement(tenant).primary.name;
+    } catch {
+      return false;
+    }
+    return targets.some((t) => (typeof t === "string" ? t : t.provider) === primary);
   }
 
   async sync(): Promise<SyncEngine> {
@@ -265,5 +317,6 @@ export class Runtime {
     // Signs the audit log's final checkpoint (and prunes past retention).
     await Security.of(this.options.steps)?.close();
     this.keyring.close();
+    this.#stateKey.fill(0);
   }
 }

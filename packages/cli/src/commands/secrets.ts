@@ -66,7 +66,7 @@ export function registerSecrets(program: Command, run: Runner): void {
             const bytes = value.bytes();
             const text = isUtf8(bytes) ? { value: bytes.toString("utf8") } : { valueBase64: bytes.toString("base64") };
             // A mirror's answer says how fresh it is: when that mirror last synced for this tenant.
-            const mirrorSyncedAt = value.stale ? await (await rt.state()).lastSynced(value.servedBy, value.tenant) : undefined;
+            const mirrorSyncedAt = value.stale ? await (await rt.state()).lastSynced(value.servedBy, value.tenant, value.name) : undefined;
             ctx.out.record({
               tenant: value.tenant,
               name: value.name,

@@ -29,7 +29,7 @@ export function describeRuns(runs: readonly RouteRun[]): string[] {
     const c = r.result?.counts;
     if (!c) return [];
     const lines = [
-      `route ${r.route}: ${c.created} created, ${c.updated} updated, ${c.repaired} repaired, ${c.deleted} deleted, ${c.stateRecorded} recorded in sync, ${c.conflictsLeft + c.driftLeft} left for review, ${c.failed} failed`,
+      `route ${r.route}: ${c.created} created, ${c.updated} updated, ${c.repaired} repaired, ${c.deleted} deleted, ${c.stateRecorded} recorded in sync (${c.verified} read back to check), ${c.conflictsLeft + c.driftLeft} left for review, ${c.refused} refused by the guard, ${c.failed} failed`,
     ];
     for (const f of r.result?.failures ?? []) lines.push(`  failed: ${f.target} ${f.tenant}/${f.name}: ${f.code}: ${f.message}`);
     return lines;
@@ -69,7 +69,7 @@ export function registerSync(program: Command, run: Runner): void {
     .description("carry out the plan: write, repair and (with prune) delete in the targets")
     .option("--route <route>", "only this route")
     .option("--tenant <tenant>", "only this tenant")
-    .option("--confirm", "allow deleting more than the route's maxDeleteFraction of a target in one apply")
+    .option("--confirm", "allow deletions and overwrites over the route's guard (maxDeleteFraction, guard.*)")
     .action(
       run(async (ctx, opts: { route?: string; tenant?: string; confirm?: boolean }) => {
         const rt = await ctx.runtime();
@@ -134,22 +134,30 @@ export function registerSync(program: Command, run: Runner): void {
 
   sync
     .command("status")
-    .description("routes, schedules, last runs, unfinished journal entries, provider breakers")
+    .description("routes, schedules, last runs, unfinished journal entries, lease holders, unauthenticated state records, provider breakers")
     .action(
       run(async (ctx) => {
         const status = await syncStatus(await ctx.runtime(), ctx.ops());
         const { breakers } = status;
         ctx.out.result(status, () => [
           ...table(
-            ["ROUTE", "SCHEDULE", "LAST RUN", "OK", "PENDING"],
+            ["ROUTE", "SCHEDULE", "LAST RUN", "OK", "PENDING", "LEASE HELD BY", "UNAUTHENTICATED"],
             status.routes.map((r) => [
               r.name,
               r.schedule,
               r.lastRun?.finishedAt.toISOString(),
               r.lastRun ? (r.lastRun.ok ? "yes" : "no") : undefined,
               r.pending,
+              r.lease ? `${r.lease.holder} (${r.lease.ageMs === undefined ? "since unknown" : `${Math.round(r.lease.ageMs / 1000)} s`})` : undefined,
+              r.unauthenticatedRecords,
             ]),
           ),
+          ...status.routes
+            .filter((r) => r.unauthenticatedRecords > 0)
+            .map(
+              (r) =>
+                `warning: route ${r.name} has ${r.unauthenticatedRecords} state record(s) whose MAC does not verify: ignored (written by something without the master key, or before Polyvault signed records)`,
+            ),
           `breakers: ${Object.entries(breakers)
             .map(([n, s]) => `${n} ${s}`)
             .join(", ")}`,

@@ -10,6 +10,7 @@ import { type Provider, type SecretHead, type StoredSecret, listAll } from "../p
 import { type GenerateOptions, generateSecret } from "./generate.js";
 import { type EncryptionMode, META, encodeLabels, labelsOf, revisionOf } from "./metadata.js";
 import { type SecurityMetrics, emptyMetrics } from "./metrics.js";
+import { type MirrorRecordLookup, checkedMirrorValue } from "./mirror-check.js";
 import { SecretValue } from "./secret-value.js";
 import { isUnchanged } from "./unchanged.js";
 import { type Action, type Operation, type OperationStep, runSteps } from "./steps.js";
@@ -38,6 +39,11 @@ export interface SecretManagerOptions {
    * a `native` route target), never from what the mirror returns.
    */
   readonly mirrors?: ReadonlyArray<Provider | MirrorStore> | undefined;
+  /**
+   * What vouches for a mirror's copy (the sync state's authenticated record; see mirror-check.ts). When
+   * given, a mirror's metadata decides nothing about what a failover read returns.
+   */
+  readonly mirrorRecord?: MirrorRecordLookup | undefined;
   readonly steps?: readonly OperationStep[] | undefined;
   /** Who is calling (recorded by the steps). */
   readonly actor?: string | undefined;
@@ -58,6 +64,7 @@ export class SecretManager {
   readonly #primary: Provider;
   readonly #readPrimary: Provider;
   readonly #mirrors: readonly MirrorStore[];
+  readonly #mirrorRecord: MirrorRecordLookup | undefined;
   readonly #steps: readonly OperationStep[];
   readonly #actor: string | undefined;
   readonly #requestId: string | undefined;
@@ -69,6 +76,7 @@ export class SecretManager {
     this.#primary = options.primary;
     this.#readPrimary = options.mirrors?.length ? (options.readPrimary ?? options.primary) : options.primary;
     this.#mirrors = (options.mirrors ?? []).map((m) => ("provider" in m && "encryption" in m ? m : { provider: m, encryption: "envelope" as const }));
+    this.#mirrorRecord = options.mirrorRecord;
     this.#steps = options.steps ?? [];
     this.#actor = options.actor;
     this.#requestId = options.requestId;
@@ -92,9 +100,23 @@ export class SecretManager {
     const secretName = parseSecretName(name);
     return this.#run("read", secretName, async (op) => {
       this.metrics.secretAccessCount++;
-      const { stored, servedBy, stale, encryption } = await this.#readWithFailover(secretName, options.version);
+      const { stored, servedBy, stale, encryption, checked } = await this.#readWithFailover(secretName, options.version);
       op.provider = servedBy;
       if (stale) this.metrics.failoverReads++;
+      if (checked) {
+        const meta = {
+          tenant: this.tenant,
+          name: secretName,
+          version: checked.revision,
+          servedBy,
+          stale,
+          updatedAt: stored.updatedAt,
+          labels: labelsOf(stored.metadata),
+          keyVersion: checked.keyVersion,
+        };
+        stored.value.fill(0);
+        return new SecretValue(meta, checked.plaintext);
+      }
       return this.#decrypt(secretName, stored, { servedBy, stale, encryption }, options.version);
     });
   }
@@ -211,7 +233,7 @@ export class SecretManager {
   async #readWithFailover(
     name: string,
     version: number | undefined,
-  ): Promise<{ stored: StoredSecret; servedBy: string; stale: boolean; encryption: EncryptionMode }> {
+  ): Promise<{ stored: StoredSecret; servedBy: string; stale: boolean; encryption: EncryptionMode; checked?: ReturnType<typeof checkedMirrorValue> }> {
     try {
       // The primary always holds envelopes: SecretManager writes nothing else.
       return { stored: await this.#readFrom(this.#readPrimary, name, version), servedBy: this.#primary.name, stale: false, encryption: "envelope" };
@@ -223,7 +245,15 @@ export class SecretManager {
       for (const mirror of this.#mirrors.filter((m) => version === undefined || m.encryption === "envelope")) {
         try {
           const stored = await this.#readFrom(mirror.provider, name, version);
-          return { stored, servedBy: mirror.provider.name, stale: true, encryption: mirror.encryption };
+          const served = { stored, servedBy: mirror.provider.name, stale: true, encryption: mirror.encryption };
+          if (!this.#mirrorRecord) return served;
+          try {
+            const ctx = { tenant: this.tenant, name, mirror: mirror.provider.name, wanted: version };
+            return { ...served, checked: checkedMirrorValue(this.#keyring, ctx, stored, await this.#mirrorRecord(mirror.provider.name, name)) };
+          } catch (e) {
+            stored.value.fill(0);
+            throw e;
+          }
         } catch (e) {
           last = e;
         }
