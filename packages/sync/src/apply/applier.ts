@@ -6,7 +6,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { CheckFailedError, type Keyring, META, type Provider, type StoredSecret, type TenantId, isPolyvaultError, open } from "@polyvault/core";
-import pRetry from "p-retry";
 import type { Plan, PlanAction, RouteSpec } from "../plan/types.js";
 import type { StateStore } from "../state/types.js";
 
@@ -16,8 +15,6 @@ export interface ApplyOptions {
   /** Allow deleting more than the route's maxDeleteFraction of a target's secrets in one apply. */
   readonly confirm?: boolean | undefined;
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
-  /** Retries of a retryable failure per action, after the provider's own (default 2). */
-  readonly retries?: number | undefined;
   /** Actions in flight at once across all targets (each provider's gate limits further). */
   readonly parallel?: number | undefined;
 }
@@ -92,14 +89,8 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
       message: e?.message ?? String((err as Error)?.message ?? err),
     });
   };
-  const retry = <T>(fn: () => Promise<T>) =>
-    pRetry(fn, {
-      retries: options.retries ?? 2,
-      minTimeout: 200,
-      factor: 2,
-      randomize: true,
-      shouldRetry: ({ error }) => isPolyvaultError(error) && error.retryable,
-    });
+  // No retry here: each provider call already retries through core's engine (providers' `retries`,
+  // within `timeoutMs`), the one retry layer. A failed action is reported and retried by the next run.
 
   for (let i = 0; i < work.length; i += CHUNK) {
     const chunk = work.slice(i, i + CHUNK);
@@ -122,7 +113,7 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
         });
         try {
           if (a.apply === "delete") {
-            await retry(() => target.provider.delete(a.tenant as TenantId, a.name));
+            await target.provider.delete(a.tenant as TenantId, a.name);
             await state.remove(route.name, a.target, a.tenant, a.name);
             counts.deleted++;
           } else {
@@ -130,7 +121,7 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
             if (!stored) throw new CheckFailedError(`source secret ${a.name} disappeared before it could be copied`);
             const { value, metadata, revision } = prepare(stored, a, options.keyring);
             try {
-              const head = await retry(() => target.provider.put(a.tenant as TenantId, a.name, value, { metadata, ifVersion: a.expectTargetVersion }));
+              const head = await target.provider.put(a.tenant as TenantId, a.name, value, { metadata, ifVersion: a.expectTargetVersion });
               await state.upsert({
                 route: route.name,
                 target: a.target,
