@@ -84,12 +84,13 @@ describe.skipIf(skip !== undefined)(`aws updates under connection resets (${TRIA
       await toxiproxy.removeToxics(proxy);
       tally.fault();
       if (!run || run.result.counts.failed > 0) failedWrites++;
-      await engine.apply({ route: "repair", tenant, names: [name] });
+      const [repair] = await engine.apply({ route: "repair", tenant, names: [name] });
       const got = await managerOn(rt, target, tenant).get(name);
-      tally.same(got.text(), `second-${i}`, `${name}: the target holds the source's value`);
+      const seen = JSON.stringify({ faulty: run?.result?.counts, failures: run?.result?.failures.map((f) => f.message), repair: repair?.result?.counts });
+      tally.same(got.text(), `second-${i}`, `${name}: the target holds the source's value (${seen})`);
       got.wipe();
       const versions = await target.versions(tenant, name);
-      tally.same(versions.length, 2, `${name}: one version per real change (2), not ${versions.length}`);
+      tally.same(versions.length, 2, `${name}: one version per real change (2), not ${versions.length} (${seen})`);
       tally.trial();
     }
     tally.note("writes ended by a reset", failedWrites);
