@@ -49,7 +49,10 @@ function fromCrate(root, out) {
   if (!cargo) return "cargo is not installed";
   const project = join(root, "crate");
   mkdirSync(join(project, "src"), { recursive: true });
-  writeFileSync(join(project, "Cargo.toml"), `[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\n${CRATE.name} = "=${CRATE.version}"\n`);
+  writeFileSync(
+    join(project, "Cargo.toml"),
+    `[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\n${CRATE.name} = "=${CRATE.version}"\n`,
+  );
   writeFileSync(join(project, "src", "main.rs"), "fn main() {}\n");
   const home = join(root, "cargo");
   run(cargo, ["fetch", "--quiet", "--manifest-path", join(project, "Cargo.toml")], { env: { ...process.env, CARGO_HOME: home } });

@@ -86,7 +86,12 @@ describe.skipIf(skip !== undefined)(`aws updates under connection resets (${TRIA
       if (!run || run.result.counts.failed > 0) failedWrites++;
       const [repair] = await engine.apply({ route: "repair", tenant, names: [name] });
       const got = await managerOn(rt, target, tenant).get(name);
-      const seen = JSON.stringify({ faulty: run?.result?.counts, failures: run?.result?.failures.map((f) => f.message), repair: repair?.result?.counts });
+      const seen = JSON.stringify({
+        faulty: run?.result?.counts,
+        failures: run?.result?.failures.map((f) => f.message),
+        repair: repair?.result?.counts,
+        repairFailures: repair?.result?.failures.map((f) => f.message),
+      });
       tally.same(got.text(), `second-${i}`, `${name}: the target holds the source's value (${seen})`);
       got.wipe();
       const versions = await target.versions(tenant, name);

@@ -1,12 +1,13 @@
 /**
  * The `polyvault` command: commander parses, each command module registers its subcommands, and one
- * top-level catch maps every error to CONTRACT.md's exit codes.
+ * top-level catch maps every error to the exit codes in docs/cli.md (EXIT_CODES in exit-codes.ts).
  */
 import { Command, CommanderError } from "commander";
 import { InvalidInputError } from "@polyvault/core";
 import { COMMANDS } from "./commands/index.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { type Io, Output } from "./output.js";
+import { EXIT } from "./exit-codes.js";
 
 export type Action = (ctx: Context, ...args: never[]) => Promise<number | undefined>;
 
@@ -21,7 +22,7 @@ export async function main(argv: string[], ioOverride: Partial<Io> = {}): Promis
   };
   const wantsJson = argv.includes("--json");
   let ctx: Context | undefined;
-  let exitCode = 0;
+  let exitCode: number = EXIT.OK;
 
   const program = new Command("polyvault")
     .description("Multi-tenant encrypted secrets gateway: one store, mirrored to AWS, Azure and Vault")
@@ -43,7 +44,7 @@ export async function main(argv: string[], ioOverride: Partial<Io> = {}): Promis
       const command = args[args.length - 1] as Command;
       const globals = command.optsWithGlobals() as GlobalOptions;
       ctx = new Context(io, new Output(io, Boolean(globals.json)), globals);
-      exitCode = (await body(ctx, ...args)) ?? 0;
+      exitCode = (await body(ctx, ...args)) ?? EXIT.OK;
     };
 
   for (const register of COMMANDS) register(program, run);
@@ -54,7 +55,7 @@ export async function main(argv: string[], ioOverride: Partial<Io> = {}): Promis
   } catch (err) {
     const out = ctx?.out ?? new Output(io, wantsJson);
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.OK;
       return out.error(new InvalidInputError(err.message.replace(/^error: /, "")));
     }
     return out.error(err);

@@ -2,7 +2,8 @@
  * Everything the CLI prints goes through here: JSON for scripts (--json), plain lines for people, and
  * errors as one line (`polyvault: <code>: <message>`) or `{"error":{"code","message"}}`.
  */
-import { EXIT_CODES, type ErrorCode, isPolyvaultError } from "@polyvault/core";
+import { type ErrorCode, isPolyvaultError } from "@polyvault/core";
+import { EXIT_CODES } from "./exit-codes.js";
 
 export interface Io {
   stdout: NodeJS.WritableStream;

@@ -13,6 +13,7 @@ import { InvalidInputError, NotFoundError, type RetryPolicy, type SecretHead, ty
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { AwsConfig } from "./descriptor.js";
 import type { AwsNameCodec } from "./names.js";
+import { replaceSdkNodeWarning } from "./node-warning.js";
 import { Operation } from "./retry.js";
 import { isOwned, metadataFor, tagMap } from "./tags.js";
 
@@ -31,6 +32,7 @@ export class AwsContext {
 
   sm(): SecretsManagerClient {
     const { region, endpoint, credentials } = this.clientOptions;
+    if (!this.client) replaceSdkNodeWarning();
     this.client ??= new SecretsManagerClient({
       region,
       ...(endpoint === undefined ? {} : { endpoint }),

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { InvalidInputError, NotFoundError, SecretManager, listAll } from "@polyvault/core";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
+import { EXIT } from "../exit-codes.js";
 
 interface AdoptRow {
   name: string;
@@ -67,7 +68,7 @@ export function registerAdopt(program: Command, run: Runner): void {
             : [`no unmanaged secrets of tenant ${tenant} in ${opts.provider}`]),
           ...(opts.confirm || !rows.length ? [] : ["nothing changed; rerun with --confirm to adopt these"]),
         ]);
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Command } from "commander";
-import { EXIT_CODES, InvalidInputError, LOCAL_OPERATOR, Security, exportRecords, parseSince, verifyAuditLog } from "@polyvault/core";
+import { InvalidInputError, LOCAL_OPERATOR, Security, exportRecords, parseSince, verifyAuditLog } from "@polyvault/core";
 import { loadConfig, resolveConfigPath, resolveDataDir } from "@polyvault/runtime";
 import type { Context } from "../context.js";
 import type { Runner } from "../main.js";
+import { EXIT } from "../exit-codes.js";
 
 /**
  * The audit commands read the log and its keys only: they need neither the master key nor the providers,
@@ -44,12 +45,12 @@ export function registerAudit(program: Command, run: Runner): void {
               `audit log ${security.audit.logPath}: intact`,
               `  ${result.records} record(s), ${result.checkpoints} signed checkpoint(s)${result.pruned ? `, ${result.pruned} older entries pruned behind a signed anchor` : ""}${result.unsignedTail ? `, ${result.unsignedTail} entr(ies) not yet sealed` : ""}`,
             ]);
-            return 0;
+            return EXIT.OK;
           }
           const message = `audit log ${security.audit.logPath}: ${result.problem}`;
           if (ctx.out.json) ctx.io.stdout.write(`${JSON.stringify({ ...result, error: { code: "INTEGRITY", message } }, null, 2)}\n`);
           else ctx.io.stderr.write(`polyvault: INTEGRITY: ${message}\n`);
-          return EXIT_CODES.INTEGRITY;
+          return EXIT.INTEGRITY;
         }),
       ),
     );
@@ -87,7 +88,7 @@ export function registerAudit(program: Command, run: Runner): void {
           if (format === "json") await write(n ? "\n]\n" : "]\n");
           await security.record({ ...base, outcome: "ok" });
           ctx.out.note(`${n} record(s) exported`);
-          return 0;
+          return EXIT.OK;
         });
       }),
     );

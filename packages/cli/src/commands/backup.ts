@@ -23,6 +23,7 @@ import type { Context } from "../context.js";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
 import { progressBar } from "../progress.js";
+import { EXIT } from "../exit-codes.js";
 
 /** Opens and verifies a bundle with the signing key derived from this data directory's master key. */
 async function verifiedBundle(ctx: Context, file: string): Promise<{ bundle: Bundle; dataDir: string; masterKey: Buffer }> {
@@ -92,7 +93,7 @@ export function registerBackup(program: Command, run: Runner): void {
           `${opts.out}: ${s.secrets} secret(s), ${s.versions} version(s) of tenant ${tenant} from ${s.provider}, signed (${s.bytes} bytes)`,
           ...s.skipped.map((k) => `skipped ${k.name}: ${k.reason}`),
         ]);
-        return s.skipped.length ? 1 : 0;
+        return s.skipped.length ? EXIT.CHECK_FAILED : EXIT.OK;
       }),
     );
 
@@ -114,7 +115,7 @@ export function registerBackup(program: Command, run: Runner): void {
           () =>
             `${file}: signature verifies${opts.offline ? " (against the key in the bundle)" : ""}; tenant ${h.tenant}, ${h.secrets} secret(s), ${h.versions} version(s), made ${h.createdAt}`,
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -182,7 +183,7 @@ export function registerBackup(program: Command, run: Runner): void {
             `${opts.dryRun ? "dry run (nothing written): would " : ""}create ${summary.create}, append ${summary.append}, overwrite ${summary.overwrite}, skip ${summary.skip}; ${summary.conflict} conflict(s); keyring: ${keyring}`,
           ],
         );
-        return !opts.dryRun && summary.conflict > 0 ? 1 : 0;
+        return !opts.dryRun && summary.conflict > 0 ? EXIT.CHECK_FAILED : EXIT.OK;
       }),
     );
 }

@@ -17,6 +17,7 @@ import {
 import type { Runtime } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
+import { EXIT } from "../exit-codes.js";
 
 /** Every place the tenant's data is kept: primary, mirrors, and the sources and targets of its routes. */
 function storesOf(rt: Runtime, tenant: TenantId): ComplianceStore[] {
@@ -104,7 +105,7 @@ export function registerCompliance(program: Command, run: Runner): void {
             report.controls.map((c) => [c.id, c.pass ? "pass" : "FAIL", c.reference, c.evidence]),
           ),
         ]);
-        return report.pass ? 0 : 1;
+        return report.pass ? EXIT.OK : EXIT.CHECK_FAILED;
       }),
     );
 }

@@ -10,6 +10,7 @@ import { IntegrityError, NotFoundError, SecretManager, initMasterKey, keyUsage, 
 import { combine } from "@polyvault/sync";
 import { Runtime } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
+import { EXIT } from "../exit-codes.js";
 
 export function registerDemo(program: Command, run: Runner): void {
   program
@@ -126,7 +127,7 @@ export function registerDemo(program: Command, run: Runner): void {
           { steps, dataDir: opts.keep ? dataDir : undefined },
           () => "demo finished: every step above ran against a real encrypted store on this disk",
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { parseEnvFile } from "@polyvault/runtime";
 import { InvalidInputError, NotFoundError, parseSecretName } from "@polyvault/core";
 import type { Runner } from "../main.js";
+import { EXIT } from "../exit-codes.js";
 
 async function readDotenv(file: string, what: string): Promise<Record<string, string>> {
   let buf: Buffer;
@@ -42,7 +43,7 @@ export function registerEnv(program: Command, run: Runner): void {
         const stored: Array<{ name: string; version: number }> = [];
         for (const [key, value] of Object.entries(vars)) stored.push({ name: key, ...(await manager.set(key, value)) });
         ctx.out.result({ tenant: opts.tenant, imported: stored }, () => `imported ${stored.length} variable(s) into tenant ${opts.tenant}`);
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -63,7 +64,7 @@ export function registerEnv(program: Command, run: Runner): void {
           ...missing.map((k) => `  missing: ${k}`),
           ...extra.map((k) => `  extra:   ${k}`),
         ]);
-        return pass ? 0 : 1;
+        return pass ? EXIT.OK : EXIT.CHECK_FAILED;
       }),
     );
 
@@ -91,7 +92,7 @@ export function registerEnv(program: Command, run: Runner): void {
         }
         if (skipped.length) ctx.out.note(`polyvault: note: skipped ${skipped.length} secret(s) whose names are not variable names: ${skipped.join(", ")}`);
         ctx.out.result({ tenant: opts.tenant, variables: vars, skipped }, () => Object.entries(vars).map(([k, v]) => `${k}=${quote(v)}`));
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

@@ -4,6 +4,7 @@ import type { Runtime } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
 import { progressBar } from "../progress.js";
+import { EXIT } from "../exit-codes.js";
 
 /** Versions protected by each key version, over every tenant of every provider. */
 async function usage(rt: Runtime): Promise<Map<number, number>> {
@@ -34,7 +35,7 @@ export function registerKeys(program: Command, run: Runner): void {
             versions.map((v) => [v.version, v.state, v.createdAt.toISOString(), v.protects, v.current ? "current" : ""]),
           ),
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -50,7 +51,7 @@ export function registerKeys(program: Command, run: Runner): void {
           { current: version },
           () => `key version ${version} added and now current; run \`polyvault keys rewrap\` to re-encrypt existing secrets`,
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -86,7 +87,7 @@ export function registerKeys(program: Command, run: Runner): void {
             ? [`${sum("versionsLeftImmutable")} old version(s) stay under older keys in providers whose versions are immutable`]
             : []),
         ]);
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -103,7 +104,7 @@ export function registerKeys(program: Command, run: Runner): void {
         if (left > 0) throw new CheckFailedError(`key version ${version} still protects ${left} stored secret version(s); run \`polyvault keys rewrap\` first`);
         await rt.keyring.retire(version);
         ctx.out.result({ retired: version }, () => `key version ${version} retired`);
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

@@ -1,10 +1,11 @@
 import type { Command } from "commander";
-import { EXIT_CODES, InvalidInputError } from "@polyvault/core";
+import { InvalidInputError } from "@polyvault/core";
 import { rewriteTenantPlacement } from "@polyvault/runtime";
 import { copy, preflight, verify } from "@polyvault/sync";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
 import { progressBar } from "../progress.js";
+import { EXIT } from "../exit-codes.js";
 
 export function registerMigrate(program: Command, run: Runner): void {
   program
@@ -40,12 +41,12 @@ export function registerMigrate(program: Command, run: Runner): void {
           ctx.out.note(
             `polyvault: CHECK_FAILED: migration of ${tenant} from ${opts.from} to ${opts.to} refused by preflight; fix the problems above and rerun`,
           );
-          return EXIT_CODES.CHECK_FAILED;
+          return EXIT.CHECK_FAILED;
         }
         ctx.out.note(`preflight: ${pre.secrets} secret(s) fit ${opts.to}`);
         if (opts.preflightOnly) {
           ctx.out.result(report, () => `preflight passed for ${pre.secrets} secret(s); nothing written (--preflight-only)`);
-          return 0;
+          return EXIT.OK;
         }
 
         const bar = progressBar(ctx, `copy ${tenant}`);
@@ -56,7 +57,7 @@ export function registerMigrate(program: Command, run: Runner): void {
             `copy incomplete: ${copied.failures.length} failed, ${copied.counts.conflictsLeft} in conflict; rerun to resume`,
             ...copied.failures.map((f) => `  ${f.name}: ${f.code}: ${f.message}`),
           ]);
-          return copied.failures.some((f) => f.code === "UNAVAILABLE" || f.code === "THROTTLED") ? 5 : 1;
+          return copied.failures.some((f) => f.code === "UNAVAILABLE" || f.code === "THROTTLED") ? EXIT.UNAVAILABLE : EXIT.CHECK_FAILED;
         }
 
         if (opts.verify || opts.cutover) {
@@ -69,7 +70,7 @@ export function registerMigrate(program: Command, run: Runner): void {
               ...checked.mismatches.map((m) => `  ${m.name}: ${m.detail}`),
             ]);
             ctx.out.note(`polyvault: INTEGRITY: migration verify failed for ${checked.mismatches.length} secret(s); no cutover`);
-            return EXIT_CODES.INTEGRITY;
+            return EXIT.INTEGRITY;
           }
         }
 
@@ -89,7 +90,7 @@ export function registerMigrate(program: Command, run: Runner): void {
               ]
             : []),
         ]);
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

@@ -21,6 +21,7 @@ import type { Context } from "../context.js";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
 import { progressBar } from "../progress.js";
+import { EXIT } from "../exit-codes.js";
 
 async function tenantsOf(rt: Runtime, tenant: string | undefined): Promise<TenantId[]> {
   return tenant ? [rt.manager(tenant).tenant] : rt.tenants();
@@ -80,7 +81,7 @@ export function registerRotation(program: Command, run: Runner): void {
                 ]),
               ),
         );
-        return opts.exitCode && all.some((s) => s.status === "overdue") ? 1 : 0;
+        return opts.exitCode && all.some((s) => s.status === "overdue") ? EXIT.CHECK_FAILED : EXIT.OK;
       }),
     );
 
@@ -134,7 +135,7 @@ export function registerRotation(program: Command, run: Runner): void {
           `${summary.staged} staged, ${summary.confirmed} confirmed, ${summary.skipped} skipped, ${summary.failed} failed` +
             (summary.staged ? "; confirm each with `polyvault rotation confirm NAME --tenant T`" : ""),
         ]);
-        return summary.failed > 0 ? 1 : 0;
+        return summary.failed > 0 ? EXIT.CHECK_FAILED : EXIT.OK;
       }),
     );
 
@@ -150,7 +151,7 @@ export function registerRotation(program: Command, run: Runner): void {
           { tenant: opts.tenant, name, confirmed: true, revision: r.stagedRevision, previousRevision: r.previousRevision },
           () => `${opts.tenant}/${name}: revision ${r.stagedRevision} confirmed`,
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -167,7 +168,7 @@ export function registerRotation(program: Command, run: Runner): void {
           { tenant: opts.tenant, name, rolledBack: true, revision: r.revision, restoredRevision: r.restoredRevision },
           () => `${opts.tenant}/${name}: the value of revision ${r.restoredRevision} is current again, as revision ${r.revision}`,
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 }
