@@ -99,6 +99,7 @@ describe.skipIf(skip !== undefined)(`aws updates under connection resets (${TRIA
       tally.trial();
     }
     tally.note("writes ended by a reset", failedWrites);
+    console.info(`fault-aws-tag-reset: ${TRIALS} trials, ${failedWrites} writes ended by a reset, every target at 2 versions`);
     expect(failedWrites).toBeGreaterThan(0);
   });
 });
