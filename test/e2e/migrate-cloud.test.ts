@@ -10,7 +10,7 @@ import { Agent } from "node:https";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SecretClient } from "@azure/keyvault-secrets";
-import { parseTenantId } from "@polyvault/core";
+import { listAll, parseTenantId } from "@polyvault/core";
 import { createAzureNameCodec } from "@polyvault/provider-azure";
 import { Runtime } from "@polyvault/runtime";
 import { describe, expect, it } from "vitest";
@@ -40,7 +40,11 @@ const vaultTarget: Target = {
   name: "vault",
   yaml: `  vault: { type: vault, address: "${VAULT}", token: "${VAULT_TOKEN}", prefix: "mig${run}" }`,
   async plant(tenant, name) {
-    const r = await fetch(`${VAULT}/v1/secret/data/mig${run}/${tenant}/${name}`, { method: "POST", headers: { "x-vault-token": VAULT_TOKEN }, body: JSON.stringify({ data: { other: "tool" } }) });
+    const r = await fetch(`${VAULT}/v1/secret/data/mig${run}/${tenant}/${name}`, {
+      method: "POST",
+      headers: { "x-vault-token": VAULT_TOKEN },
+      body: JSON.stringify({ data: { other: "tool" } }),
+    });
     expect(r.ok).toBe(true);
   },
   async unplant(tenant, name) {
@@ -49,7 +53,10 @@ const vaultTarget: Target = {
 };
 
 const azureClient = () =>
-  new SecretClient(AZURE, { getToken: async () => ({ token: "dummy", expiresOnTimestamp: Date.now() + 3_600_000 }) }, { agent: new Agent({ rejectUnauthorized: false }), disableChallengeResourceVerification: true } as never);
+  new SecretClient(AZURE, { getToken: async () => ({ token: "dummy", expiresOnTimestamp: Date.now() + 3_600_000 }) }, {
+    agent: new Agent({ rejectUnauthorized: false }),
+    disableChallengeResourceVerification: true,
+  } as never);
 const azureNative = (tenant: string, name: string) => {
   const fit = createAzureNameCodec(`mig${run}`).encode(parseTenantId(tenant), name);
   if (!fit.ok) throw new Error(fit.reason);
@@ -75,7 +82,12 @@ function suite(target: Target, unavailable: string | undefined) {
     it("preflight lists the oversize value and the colliding name first; after fixes, verify + cutover moves reads", async () => {
       const tenant = `mig-${target.name}-${run}`;
       const cwd = mkdtempSync(join(tmpdir(), "pv-e2e-mig-"));
-      const env = { PATH: process.env.PATH, HOME: process.env.HOME, POLYVAULT_HOME: join(cwd, "data"), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+      const env = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        POLYVAULT_HOME: join(cwd, "data"),
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      };
       const cli = (args: string[]) => {
         const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: "utf8", maxBuffer: 64 << 20 });
         return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
@@ -104,8 +116,15 @@ function suite(target: Target, unavailable: string | undefined) {
       const expected = [[colliding, "collision"]];
       if (target.name === "azure") expected.push([oversize, "size"]);
       expect(problems.map((p) => [p.name, p.problem]).sort()).toEqual(expected.sort());
-      // Nothing was written to the target.
-      expect(JSON.parse(cli(["secrets", "list", "--tenant", tenant, "--json"]).out).secrets.length).toBe(NAMES.length + 1);
+      // Nothing was written to the target: it holds only the other tool's planted secret, unmanaged.
+      const seen = await Runtime.open({ dataDir: env.POLYVAULT_HOME, configPath: join(cwd, "polyvault.yaml"), env: {} });
+      try {
+        const onTarget: Array<[string, boolean]> = [];
+        for await (const h of listAll(seen.provider(target.name), parseTenantId(tenant))) onTarget.push([h.name, h.managed]);
+        expect(onTarget).toEqual([[colliding, false]]);
+      } finally {
+        await seen.close();
+      }
 
       await target.unplant(tenant, colliding);
       if (target.name === "azure") expect(cli(["secrets", "delete", oversize, "--tenant", tenant, "--purge"]).code).toBe(0);

@@ -46,23 +46,33 @@ describe(`sync to the real servers (aws, vault${withAzure ? ", azure" : "; azure
   };
   const targets = withAzure ? 3 : 2;
 
-  it("2 tenants × 300 secrets: plan shows every create; after apply nothing changes, and a second apply writes and reads nothing", async () => {
-    writeFileSync(join(cwd, "polyvault.yaml"), config());
-    expect(cli(["init"]).code).toBe(0);
-    const rt = await Runtime.open({ dataDir: env.POLYVAULT_HOME, configPath: join(cwd, "polyvault.yaml"), env: {}, pushOnWrite: false });
-    try {
-      for (const t of tenants) {
-        const m = rt.manager(t);
-        await Promise.all(Array.from({ length: 300 }, (_, i) => m.set(`app/KEY_${i}`, `value-${t}-${i}`)));
+  /**
+   * 2 tenants × 300 secrets written at the source, planned and applied once: what every test below
+   * starts from, made by whichever test runs first (so any one of them can run alone with -t).
+   */
+  let populated: Promise<{ plan: { summary: Record<string, number>; actions: Array<Record<string, unknown>> }; applied: ReturnType<typeof cli> }> | undefined;
+  const populate = () =>
+    (populated ??= (async () => {
+      writeFileSync(join(cwd, "polyvault.yaml"), config());
+      expect(cli(["init"]).code).toBe(0);
+      const rt = await Runtime.open({ dataDir: env.POLYVAULT_HOME, configPath: join(cwd, "polyvault.yaml"), env: {}, pushOnWrite: false });
+      try {
+        for (const t of tenants) {
+          const m = rt.manager(t);
+          await Promise.all(Array.from({ length: 300 }, (_, i) => m.set(`app/KEY_${i}`, `value-${t}-${i}`)));
+        }
+      } finally {
+        await rt.close();
       }
-    } finally {
-      await rt.close();
-    }
-    const plan = JSON.parse(cli(["sync", "plan", "--json"]).out);
+      const plan = JSON.parse(cli(["sync", "plan", "--json"]).out);
+      const applied = cli(["sync", "apply", "--json"]);
+      return { plan, applied };
+    })());
+
+  it("2 tenants × 300 secrets: plan shows every create; after apply nothing changes, and a second apply writes and reads nothing", async () => {
+    const { plan, applied } = await populate();
     expect(plan.summary.create).toBe(600 * targets);
     expect(plan.actions.every((a: Record<string, unknown>) => Object.keys(a).includes("reason") && !("value" in a))).toBe(true);
-
-    const applied = cli(["sync", "apply", "--json"]);
     expect(applied.code, applied.err).toBe(0);
     expect(JSON.parse(applied.out).runs[0].counts).toMatchObject({ created: 600 * targets, failed: 0 });
     expect(JSON.parse(cli(["sync", "plan", "--json"]).out).summary).toMatchObject({ changes: 0, noop: 600 * targets });
@@ -75,6 +85,7 @@ describe(`sync to the real servers (aws, vault${withAzure ? ", azure" : "; azure
   }, 600_000);
 
   it("a value changed directly in one target shows as drift for exactly that secret; source-wins repairs it", async () => {
+    expect((await populate()).applied.code).toBe(0);
     const rt = await Runtime.open({ dataDir: env.POLYVAULT_HOME, configPath: join(cwd, "polyvault.yaml"), env: {}, pushOnWrite: false });
     try {
       const { SecretManager } = await import("@polyvault/core");
@@ -90,10 +101,11 @@ describe(`sync to the real servers (aws, vault${withAzure ? ", azure" : "; azure
     expect(applied.runs[0].counts.repaired).toBe(1);
     const back = JSON.parse(cli(["sync", "plan", "--json"]).out);
     expect(back.summary.changes).toBe(0);
-  }, 300_000);
+  }, 900_000);
 
   // Latency (first read, then with the breaker open) is measured in bench/sync.mjs, not asserted here.
   it("primary unreachable: reads answer from the mirror, stale, and the primary's breaker opens", async () => {
+    expect((await populate()).applied.code).toBe(0);
     const port = await new Promise<number>((res) => {
       const s = createServer();
       s.listen(0, "127.0.0.1", () => {
@@ -122,5 +134,5 @@ describe(`sync to the real servers (aws, vault${withAzure ? ", azure" : "; azure
     } finally {
       await rt.close();
     }
-  }, 120_000);
+  }, 900_000);
 });

@@ -119,15 +119,25 @@ describe(`canary sweep (providers: file${notRun("aws") ? "" : ", aws"}${notRun("
     await Promise.all([ok(["sync", "status", "--json"]), ok(["sync", "plan", "--json"]), ok(["keys", "status", "--json"])]);
     await ok(["keys", "rotate"]);
     await ok(["keys", "rewrap", "--json"]);
-    await ok(["migrate", "--tenant", "acme", "--from", "local", "--to", "mirror", "--preflight-only", "--json"]).catch(() => undefined);
-    await cli(["adopt", "--provider", "local", "--tenant", "acme", "--json"]);
-    await cli(["rotation", "due", "--tenant", "acme", "--all", "--json"]);
-    await cli(["rotation", "run", "--tenant", "acme", "--secret", "db/url", "--force", "--confirm", "--json"]);
-    await cli(["compliance", "check", "--tenant", "acme", "--standard", "soc2", "--json"]);
+    // Each command's exit code is checked: a command that fails early must not pass the sweep.
+    const exits = async (args: string[], code: number) => {
+      const r = await cli(args);
+      expect(r.code, `polyvault ${args.join(" ")}: ${r.stderr}`).toBe(code);
+    };
+    await ok(["migrate", "--tenant", "acme", "--from", "local", "--to", "mirror", "--preflight-only", "--json"]);
+    await exits(["adopt", "--provider", "local", "--tenant", "acme", "--json"], 0);
+    await exits(["rotation", "due", "--tenant", "acme", "--all", "--json"], 0);
+    await exits(["rotation", "run", "--tenant", "acme", "--secret", "db/url", "--force", "--confirm", "--json"], 0);
+    await exits(["compliance", "check", "--tenant", "acme", "--standard", "soc2", "--json"], 1);
     await ok(["backup", "create", "--tenant", "acme", "--out", "acme.bundle"]);
     await ok(["backup", "verify", "acme.bundle"]);
     await ok(["backup", "restore", "acme.bundle", "--tenant", "acme", "--dry-run", "--json"]);
     await ok(["backup", "restore", "acme.bundle", "--tenant", "acme"]);
+    // Operations audited since issue 15.3: a staged rotation confirmed, another rolled back (they read and write values).
+    await cli(["rotation", "run", "--tenant", "acme", "--secret", "ENV_A", "--force", "--json"]);
+    await cli(["rotation", "confirm", "ENV_A", "--tenant", "acme", "--json"]);
+    await cli(["rotation", "run", "--tenant", "acme", "--secret", "ENV_B", "--force", "--json"]);
+    await cli(["rotation", "rollback", "ENV_B", "--tenant", "acme", "--json"]);
     await ok(["secrets", "delete", "from/file", "--tenant", "acme"]);
     await ok(["sync", "apply", "--confirm", "--json"]); // 1 of 9 is over the 10% mass-delete guard
 
@@ -158,6 +168,7 @@ describe(`canary sweep (providers: file${notRun("aws") ? "" : ", aws"}${notRun("
     await gatewayPart(sb);
     await ok(["audit", "verify", "--json"]);
     await ok(["audit", "export", "--format", "ndjson"]);
+    auditedOperations(sb);
 
     sweep(sb);
   });
@@ -200,6 +211,26 @@ async function gatewayPart(sb: Sandbox): Promise<void> {
     tally.check((await gw.stop()) === 0, "the gateway stops cleanly on SIGTERM");
     record("gateway stdout and logs", gw.output().toString());
   }
+}
+
+/**
+ * Each operation of the operations layer left its write-ahead and its outcome record (the sweep then
+ * searches those records, with every other file, for the canaries).
+ */
+function auditedOperations(sb: Sandbox): void {
+  const records = readFileSync(join(sb.home, "audit.log"), "utf8")
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { action?: string; outcome?: string; requestId?: string; detail?: string });
+  const actions = ["keys.status", "keys.rotate", "keys.rewrap", "backup.create", "backup.verify", "backup.restore", "sync.plan", "sync.apply", "sync.status"];
+  actions.push("rotation.due", "rotation.run", "rotation.confirm", "rotation.rollback", "compliance.check", "migrate", "adopt");
+  for (const action of actions) {
+    const mine = records.filter((r) => r.action === action);
+    const started = mine.filter((r) => r.outcome === "started");
+    const ended = mine.filter((r) => r.outcome !== "started" && started.some((s) => s.requestId === r.requestId));
+    tally.check(started.length > 0 && ended.length === started.length, `${action}: ${started.length} started, ${ended.length} outcome record(s)`);
+  }
+  tally.note("operations with write-ahead and outcome records", actions.length);
 }
 
 /** Every output and every file: 0 hits for any canary in any form. */

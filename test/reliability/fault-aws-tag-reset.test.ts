@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { initMasterKey, parseTenantId } from "@polyvault/core";
+import { UnavailableError, initMasterKey, parseTenantId } from "@polyvault/core";
 import { Runtime } from "@polyvault/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as toxiproxy from "../fault/toxiproxy.mjs";
@@ -19,6 +19,21 @@ import { Tally } from "./helpers/tally.js";
 import { managerOn } from "./helpers/runtime.js";
 
 const TRIALS = size(40, 200);
+
+/**
+ * The shared moto answers HTTP 500 now and then under concurrent load (its secret store is not
+ * thread-safe: "dictionary changed size during iteration"); a check is read again rather than failed on it.
+ */
+async function settled<T>(read: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof UnavailableError) || i === 4) throw err;
+      tally.add("reads repeated after a server error");
+    }
+  }
+}
 const tenant = parseTenantId("tagreset");
 const tally = new Tally("fault-aws-tag-reset");
 const skip = notRun("aws");
@@ -52,7 +67,7 @@ describe.skipIf(skip !== undefined)(`aws updates under connection resets (${TRIA
       env: {},
       pushOnWrite: false,
       config: {
-        providers: { local: { type: "file" }, faulty: aws(`http://${through}`, 0), direct: aws(AWS_ENDPOINT, 3) },
+        providers: { local: { type: "file" }, faulty: aws(`http://${through}`, 0), direct: aws(AWS_ENDPOINT, 10) },
         routes: {
           faulty: { source: "local", targets: ["faulty"], tenants: [tenant] },
           repair: { source: "local", targets: ["direct"], tenants: [tenant] },
@@ -83,9 +98,14 @@ describe.skipIf(skip !== undefined)(`aws updates under connection resets (${TRIA
       const [run] = await engine.apply({ route: "faulty", tenant, names: [name] }).catch(() => [undefined]);
       await toxiproxy.removeToxics(proxy);
       tally.fault();
-      if (!run || run.result.counts.failed > 0) failedWrites++;
-      const [repair] = await engine.apply({ route: "repair", tenant, names: [name] });
-      const got = await managerOn(rt, target, tenant).get(name);
+      if (!run || (run.result?.counts.failed ?? 1) > 0) failedWrites++;
+      // The next scheduled runs: repeated while the (shared, loaded) server fails them, as a schedule would.
+      let [repair] = await engine.apply({ route: "repair", tenant, names: [name] });
+      for (let again = 0; again < 5 && (repair?.result?.counts.failed ?? 0) > 0; again++) {
+        tally.add("repair runs repeated");
+        [repair] = await engine.apply({ route: "repair", tenant, names: [name] });
+      }
+      const got = await settled(() => managerOn(rt, target, tenant).get(name));
       const seen = JSON.stringify({
         faulty: run?.result?.counts,
         failures: run?.result?.failures.map((f) => f.message),
@@ -94,7 +114,7 @@ describe.skipIf(skip !== undefined)(`aws updates under connection resets (${TRIA
       });
       tally.same(got.text(), `second-${i}`, `${name}: the target holds the source's value (${seen})`);
       got.wipe();
-      const versions = await target.versions(tenant, name);
+      const versions = await settled(() => target.versions(tenant, name));
       tally.same(versions.length, 2, `${name}: one version per real change (2), not ${versions.length} (${seen})`);
       tally.trial();
     }

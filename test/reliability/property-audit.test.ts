@@ -15,6 +15,7 @@ import { Tally } from "./helpers/tally.js";
 import { tempDir } from "./helpers/cli.js";
 
 const tally = new Tally("property-audit");
+const OPERATIONS = ["keys.rotate", "keys.rewrap", "keys.retire", "backup.create", "backup.restore", "sync.apply"];
 /** Each verification reads and checks the whole log (HMACs, Ed25519 signatures): ~2–4 ms a case. */
 const TIMEOUT = size(60_000, 600_000);
 let genuine: string;
@@ -34,6 +35,12 @@ beforeAll(async () => {
       name: `db/secret-${i}`,
       requestId: `r-${i}`,
     });
+    if (i % 5 === 0) {
+      // The operations layer's pair (runtime/src/operations): a write-ahead record, then the outcome with its detail.
+      const op = { actor: "admin", action: OPERATIONS[(i / 5) % OPERATIONS.length] as string, tenant: "acme", requestId: `op-${i}` };
+      await log.append({ ...op, outcome: "started" });
+      await log.append({ ...op, outcome: "ok", detail: `secrets=${i} versions=${2 * i} skipped=0` });
+    }
   }
   await log.close();
   lines = readFileSync(join(genuine, "audit.log"), "utf8").split("\n").slice(0, -1);
@@ -97,11 +104,19 @@ function apply(all: string[], e: Edit): string[] {
         action: "read",
         outcome: "ok",
         prev: prior.prev,
-        mac: "AAAA",
+        // A well-formed MAC (another genuine record's), so a verifier that only checked the field's
+        // shape would accept it: only the key can tell it is wrong.
+        mac: genuineMac(i),
       }),
     );
   }
   return out;
+}
+
+/** The MAC field of a genuine record other than line i (a real MAC under the real key, for another record). */
+function genuineMac(i: number): string {
+  const macs = lines.map((l) => (JSON.parse(l) as { mac?: unknown }).mac).filter((m): m is string => typeof m === "string");
+  return macs[(i + 1) % macs.length] as string;
 }
 
 function verdict(log: string, headText = head): boolean {

@@ -11,12 +11,14 @@ import { createVaultNameCodec } from "@polyvault/provider-vault";
 import { posix } from "node:path";
 import fc from "fast-check";
 import { describe, it } from "vitest";
-import { chunkEdgeName, longSecretName, nameAndNeighbour, validSecretName, validTenant } from "./helpers/arbitraries.js";
+import { chunkEdgeName, longSecretName, nameAndNeighbour, tenantAndNeighbour, validSecretName, validTenant } from "./helpers/arbitraries.js";
 import { PROPERTY_RUNS } from "./helpers/size.js";
 import { Tally } from "./helpers/tally.js";
 
 const tally = new Tally("property-codecs");
 const anyName = fc.oneof(validSecretName, longSecretName, chunkEdgeName);
+/** Names short enough that every provider, Azure's 127 characters included, holds them with the tenant. */
+const shortName = validSecretName.filter((n) => n.length <= 40);
 
 interface Codec {
   encode(tenant: string, name: string): string | undefined;
@@ -123,6 +125,25 @@ describe(`provider name codecs (${PROPERTY_RUNS} cases per property and codec)`,
           ),
           { numRuns: PROPERTY_RUNS },
         );
+      });
+
+      it("neighbouring tenants (acme / acme-2, a-b / a_b): no shared native names, no decoding across", () => {
+        let reached = 0;
+        fc.assert(
+          fc.property(tenantAndNeighbour, shortName, shortName, ([t1, t2], n1, n2) => {
+            tally.trial();
+            const a = codec.encode(t1, n1);
+            const b = codec.encode(t2, n2);
+            if (a === undefined || b === undefined) return;
+            reached++;
+            tally.check(key(codec, a) !== key(codec, b), `${provider}: ${t1}/${JSON.stringify(n1)} and ${t2}/${JSON.stringify(n2)} share ${a}`);
+            tally.check(codec.decode(t2, a) === undefined, `${provider}: ${a} (tenant ${t1}) decodes in tenant ${t2}`);
+            tally.check(codec.decode(t1, b) === undefined, `${provider}: ${b} (tenant ${t2}) decodes in tenant ${t1}`);
+          }),
+          { numRuns: PROPERTY_RUNS },
+        );
+        tally.note(`${provider}: neighbouring-tenant cases reached`, reached);
+        tally.check(reached > PROPERTY_RUNS / 2, `${provider}: most neighbouring-tenant cases were encodable (${reached})`);
       });
 
       it("a native name of one tenant never decodes as a secret of another tenant", () => {

@@ -147,5 +147,21 @@ describe("cross-tenant matrix: every role × every operation × a foreign tenant
       }
     }
     tally.same(await foreignState(), before, "the foreign tenant is exactly as it was");
+
+    // Control run: the same routes on the principal's own tenant are not denied, so a route that answers
+    // 403 to everyone cannot pass the matrix above.
+    const home = calls.map((c) => ({
+      ...c,
+      path: c.path.replace("/tenants/foreign/", "/tenants/home/"),
+      ...(c.body && typeof c.body === "object" && "tenant" in c.body ? { body: { ...c.body, tenant: "home" } } : {}),
+    }));
+    for (const c of home) {
+      const r = await gateway.request(c.method, c.path, { token: bench.tokens.admin, body: c.body });
+      tally.trial();
+      tally.check(
+        r.status !== 401 && r.status !== 403 && r.status < 500,
+        `control: admin ${c.method} ${c.path} on home: HTTP ${r.status} ${r.text.slice(0, 200)}`,
+      );
+    }
   });
 });

@@ -1,7 +1,7 @@
 /** What every command gets: the output, the io, and the runtime opened on first use. */
-import { LOCAL_OPERATOR, type Permission, Security } from "@polyvault/core";
-import { Runtime, loadConfig, openSecurity, resolveConfigPath, resolveDataDir } from "@polyvault/runtime";
+import { Runtime } from "@polyvault/runtime";
 import type { Io, Output } from "./output.js";
+import { type Progress, progressBar } from "./progress.js";
 
 export interface GlobalOptions {
   json?: boolean;
@@ -30,29 +30,17 @@ export class Context {
     return this.#runtime;
   }
 
-  /** Checks that the caller may do `permission` on `tenant` ("*": every tenant / no tenant); audited when denied. */
-  async authorize(tenant: string, permission: Permission): Promise<void> {
-    await Security.authorizeSteps((await this.runtime()).options.steps, tenant, permission);
+  /**
+   * What every operation of the runtime gets from the CLI (runtime/src/operations: they authorize and
+   * audit themselves): a progress bar on a terminal. The caller is the runtime's ($POLYVAULT_TOKEN).
+   */
+  ops(): { progress: (label: string) => Progress } {
+    return { progress: (label) => progressBar(this, label) };
   }
 
-  /**
-   * The same check without opening the runtime (a restore into an empty data directory must not
-   * create a keyring first): configuration and token only.
-   */
-  async authorizeWithoutRuntime(tenant: string, permission: Permission): Promise<void> {
-    const env = this.io.env;
-    const dataDir = resolveDataDir(this.globals.dataDir, env);
-    const { config } = loadConfig(resolveConfigPath(this.globals.config, env), env);
-    const security = openSecurity({ dataDir, config, env });
-    try {
-      const principal = await security.authenticate(env.POLYVAULT_TOKEN, env.POLYVAULT_ACTOR ?? LOCAL_OPERATOR);
-      if (security.enforcing) await security.authorize(principal, tenant, permission);
-      // The operation is audited (fail closed: no record, no operation); closing then seals the log,
-      // including records a killed process left unsigned.
-      await security.record({ actor: principal, action: permission, outcome: "ok", tenant, reason: "started" });
-    } finally {
-      await security.close();
-    }
+  /** Where an operation that must not open the runtime first (backup verify, restore) finds its installation. */
+  installation(): { dataDir: string | undefined; configPath: string | undefined; env: NodeJS.ProcessEnv; progress: (label: string) => Progress } {
+    return { dataDir: this.globals.dataDir, configPath: this.globals.config, env: this.io.env, ...this.ops() };
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,8 @@ export const EXIT = {
   ACCESS_DENIED: 4,
   UNAVAILABLE: 5,
   INTEGRITY: 6,
+  /** `polyvault run`: the command to run was not found (as a shell says). */
+  COMMAND_NOT_FOUND: 127,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

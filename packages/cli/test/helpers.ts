@@ -57,3 +57,37 @@ export function filesContaining(dir: string, needle: Buffer): string[] {
 export function mode(path: string): number {
   return statSync(path).mode & 0o777;
 }
+
+/** `.pv` version files below dir (the file provider's stored versions). */
+export function versionFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { recursive: true, encoding: "utf8" });
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.endsWith(".pv")).map((n) => join(dir, n));
+}
+
+/**
+ * Kill a running CLI process with SIGKILL once an observed point is reached — `progress()` (a count of
+ * files written, journal entries, …) at or past `at` — rather than after a fixed delay, which on a
+ * loaded machine often lands during Node's start-up. Resolves with whether the kill happened (false
+ * when the process exited first) and the progress seen right after it.
+ */
+export async function killAt(child: ReturnType<typeof cliAsync>, progress: () => number, at: number): Promise<{ killed: boolean; progress: number }> {
+  const exited = new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r())));
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  while (!done) {
+    if (progress() >= at) {
+      child.kill("SIGKILL");
+      await exited;
+      return { killed: child.signalCode === "SIGKILL", progress: progress() };
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { killed: false, progress: progress() };
+}

@@ -17,7 +17,7 @@ rotation:
 `;
 
 describe("gradual rotation through sync", () => {
-  it("rolls the new revision out to each target in turn, each read back, and reports them", () => {
+  it("stages the new revision and rolls it out to both targets (order and read-backs: packages/sync/test/rollout.test.ts)", () => {
     const sb = sandbox();
     writeFileSync(join(sb.cwd, "polyvault.yaml"), CONFIG);
     expect(cli(sb, ["init"]).code).toBe(0);

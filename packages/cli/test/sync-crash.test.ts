@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseTenantId } from "@polyvault/core";
 import { Runtime } from "@polyvault/runtime";
 import { describe, expect, it } from "vitest";
-import { cli, cliAsync, sandbox } from "./helpers.js";
+import { cli, cliAsync, killAt, sandbox, versionFiles } from "./helpers.js";
 
 const CONFIG = `
 providers:
@@ -45,21 +45,26 @@ describe("sync apply killed with SIGKILL at random moments converges", () => {
       0,
     );
 
+    // Kill on an observed point: once the apply has written a random number of the round's versions into
+    // the mirror (its store's version files), never on a timer that may land during Node's start-up.
+    // Only kills that hit before the round's last write count.
     let kills = 0;
-    for (let round = 1; round <= 22; round++) {
+    const mirrorStore = join(sb.cwd, "mirror-store");
+    // Rounds go on until 20 kills have landed mid-apply (bounded: a kill after the last write is not counted).
+    for (let round = 1; kills < 20; round++) {
+      expect(round, `only ${kills} kills landed mid-apply`).toBeLessThanOrEqual(40);
       // Real changes every round, so that every apply has work to be killed in the middle of.
+      const work = round === 1 ? 300 : 60;
       if (round > 1)
         await write(
-          Array.from({ length: 60 }, (_, i) => `s/${(round * 37 + i * 5) % 300}`),
+          Array.from({ length: work }, (_, i) => `s/${(round * 37 + i * 5) % 300}`),
           round,
         );
+      const before = versionFiles(mirrorStore).length;
       const child = cliAsync({ cwd: sb.cwd, env: sb.env }, ["sync", "apply"]);
-      await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 700)));
-      if (child.exitCode === null) {
-        child.kill("SIGKILL");
-        kills++;
-      }
-      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.on("exit", r)));
+      const at = before + 1 + Math.floor(Math.random() * (work * 0.7));
+      const hit = await killAt(child, () => versionFiles(mirrorStore).length, at);
+      if (hit.killed && hit.progress < before + work) kills++;
     }
     expect(kills).toBeGreaterThanOrEqual(20);
 
@@ -83,5 +88,5 @@ describe("sync apply killed with SIGKILL at random moments converges", () => {
     } finally {
       await rt.close();
     }
-  }, 300_000);
+  }, 900_000);
 });

@@ -1,4 +1,5 @@
 import { describeProviderConformance } from "@polyvault/provider-testkit";
+import { createAwsProvider } from "../src/index.js";
 import { nativeName, provider, rawRead, rawWrite, runPrefix, unreachable } from "./env.js";
 
 const aws = provider(runPrefix("conformance"));
@@ -7,6 +8,14 @@ describeProviderConformance({
   name: "aws (moto)",
   create: () => aws,
   createUnreachable: () => unreachable(),
+  createAt: (port, timeoutMs) =>
+    createAwsProvider({
+      name: "aws-dead",
+      region: "us-east-1",
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      timeoutMs,
+    }),
   seedUnmanaged: async (tenant, name, value) => {
     await rawWrite(nativeName(aws, tenant, name), value);
   },

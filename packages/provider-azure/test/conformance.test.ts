@@ -34,6 +34,7 @@ describeProviderConformance({
   create: () => createAzureProvider({ name: "azure", vaultUrl, ...common }),
   // 127.0.0.1:9 (discard) is closed on a test machine: connections are refused.
   createUnreachable: () => createAzureProvider({ name: "azure-down", vaultUrl: "https://127.0.0.1:9", ...common, timeoutMs: 1500 }),
+  createAt: (port, timeoutMs) => createAzureProvider({ name: "azure-dead", vaultUrl: `https://127.0.0.1:${port}`, ...common, timeoutMs }),
   async seedUnmanaged(tenant, name, value) {
     await raw.setSecret(native(tenant, name), value.toString("utf8"));
   },

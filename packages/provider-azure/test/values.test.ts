@@ -34,12 +34,15 @@ describe("azure value encoding", () => {
 
   it("never puts the value in a size error", () => {
     const canary = "CANARY-SECRET-VALUE".repeat(2000);
+    let thrown: unknown;
     try {
       encodeValue(Buffer.from(canary), "test");
-      expect.unreachable();
     } catch (err) {
-      expect((err as Error).message).not.toContain("CANARY");
+      thrown = err;
     }
+    // Outside the catch: a value that stops being refused fails here instead of being swallowed.
+    expect(thrown).toBeInstanceOf(TooLargeError);
+    expect((thrown as Error).message).not.toContain("CANARY");
   });
 
   it("reads unmarked values as UTF-8 and rejects a corrupt base64 marker", () => {

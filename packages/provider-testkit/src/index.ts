@@ -30,6 +30,12 @@ export interface ConformanceOptions {
    * suite checks that a read fails with UnavailableError (never NotFoundError) within that time.
    */
   readonly createUnreachable: () => Provider | Promise<Provider>;
+  /**
+   * Network providers: an instance pointed at http(s)://127.0.0.1:`port` with the given timeoutMs. The
+   * suite points it at a refused port, a silent server and a server that is not the service
+   * (`deadEndpoints()`), and checks every operation gives UnavailableError within the deadline.
+   */
+  readonly createAt?: (port: number, timeoutMs: number) => Provider | Promise<Provider>;
   /** The service compares native names case-insensitively (Azure): collisions are checked case-folded. */
   readonly nativeNamesCaseInsensitive?: boolean;
   /**

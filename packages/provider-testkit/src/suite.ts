@@ -10,6 +10,7 @@ import { listingSection } from "./sections/listing.js";
 import { namesSection } from "./sections/names.js";
 import { ownershipSection } from "./sections/ownership.js";
 import { roundTripSection } from "./sections/roundtrip.js";
+import { unreachableSection } from "./sections/unreachable.js";
 
 export function describeProviderConformance(options: ConformanceOptions): void {
   // Skipped only when the real server cannot be installed here at all; the reason is in the test name.
@@ -41,5 +42,6 @@ export function describeProviderConformance(options: ConformanceOptions): void {
     for (const section of [roundTripSection, lifecycleSection, listingSection, ownershipSection, namesSection, concurrencySection, failureSection]) {
       section(get, slow);
     }
+    if (options.createAt) unreachableSection(get, slow);
   });
 }

@@ -19,6 +19,7 @@ describeProviderConformance({
   create: () => createVaultProvider({ name: "vault", address, token }),
   // Port 9 (discard) has no listener on loopback: connections are refused.
   createUnreachable: () => createVaultProvider({ name: "down", address: "http://127.0.0.1:9", token, timeoutMs: 1500 }),
+  createAt: (port, timeoutMs) => createVaultProvider({ name: "vault-dead", address: `http://127.0.0.1:${port}`, token: "t", timeoutMs }),
   async seedUnmanaged(tenant, name, value) {
     // Another tool's secret: a plain KV v2 write, no Polyvault markers, the text under "value".
     await raw.write(`secret/data/${path(tenant, name)}`, { data: { value: value.toString("utf8") } });

@@ -10,3 +10,4 @@ export * from "./config/json-schema.js";
 export * from "./requests.js";
 export * from "./steps.js";
 export * from "./dotenv.js";
+export * from "./operations/index.js";

@@ -22,6 +22,7 @@ import {
   runSteps,
 } from "@polyvault/core";
 import type { RouteRun } from "@polyvault/sync";
+import type { Caller } from "./operations/operation.js";
 import { PushQueue } from "./push-queue.js";
 import type { Runtime } from "./runtime.js";
 
@@ -94,11 +95,10 @@ export class RequestScopes {
     return this.#als.getStore();
   }
 
-  /** Access check outside SecretManager (sync plan/apply): allowed, or AccessDeniedError (audited, counted). */
-  async authorize(tenant: string, permission: Parameters<Security["authorize"]>[2]): Promise<void> {
+  /** The current request as the caller of an operation (runtime/src/operations: authorized and audited there). */
+  caller(): Caller {
     const scope = this.#scope();
-    const guard = this.security.guard(scope.principal);
-    if (guard) await guard.check(tenant, permission, undefined, scope.requestId);
+    return { security: this.security, principal: this.security.enforcing ? scope.principal : undefined, actor: scope.principal, requestId: scope.requestId };
   }
 
   /** The tenant's manager (placement as Runtime.manager: primary, fast read path, mirrors). */

@@ -137,9 +137,16 @@ describe("authentication and access control per request", () => {
       ["writer", "write", "started"],
       ["writer", "write", "ok"],
     ]);
-    const denied = records().filter((x) => x.outcome === "denied" && x.actor === "reader");
-    expect(denied.length).toBeGreaterThanOrEqual(2);
-    expect(denied.every((x) => typeof x.requestId === "string")).toBe(true);
+    // A denied request is recorded once, under its principal and request id, as a denial of what was asked.
+    const refused = await b.app.inject({
+      method: "PUT",
+      url: "/v1/tenants/acme/secrets/db%2Fdenied",
+      headers: { ...bearer(TOKENS.reader), "x-request-id": "req-reader-denied-01" },
+      payload: { value: "n" },
+    });
+    expect(refused.statusCode).toBe(403);
+    const denied = records().filter((x) => x.requestId === "req-reader-denied-01");
+    expect(denied.map((x) => [x.actor, x.action, x.tenant, x.name, x.outcome])).toEqual([["reader", "write", "acme", "db/denied", "denied"]]);
   });
 
   it("a principal locked out after repeated denials is refused even what its role allows", async () => {

@@ -58,9 +58,13 @@ describe("sync over HTTP", () => {
     expect(body.runs[0]).toMatchObject({ route: "acme-mirror", counts: { created: 2, failed: 0 }, failures: [] });
     expect((await post("/v1/sync/plan", TOKENS.operator, { tenant: "acme" })).json().summary).toMatchObject({ create: 0, noop: 2 });
     const audit = readFileSync(join(b.dir, "data", "audit.log"), "utf8");
-    expect(audit).toMatch(/"action":"sync\.apply","actor":"operator",.*"outcome":"ok"/);
+    // Recorded before it ran ("started") and after, with its counts (runtime/src/operations: the same as the CLI's).
+    expect(audit).toMatch(/"action":"sync\.apply","actor":"operator",.*"outcome":"started"/);
     expect(audit).toMatch(
-      /"action":"sync","actor":"writer",.*"outcome":"denied","prev":"[0-9a-f]+","reason":"no role of principal writer grants sync in tenant acme"/,
+      /"action":"sync\.apply","actor":"operator","detail":"route=acme-mirror routes=1 skipped=0 created=2 [^"]*","mac":"[^"]+","outcome":"ok"/,
+    );
+    expect(audit).toMatch(
+      /"action":"sync\.apply","actor":"writer",.*"outcome":"denied","prev":"[0-9a-f]+","reason":"no role of principal writer grants sync in tenant acme"/,
     );
     const metrics = (await b.app.inject({ method: "GET", url: "/metrics" })).body;
     expect(metrics).toMatch(/^polyvault_sync_runs_total\{route="acme-mirror",source="api",outcome="ok"\} 1$/m);

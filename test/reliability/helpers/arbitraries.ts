@@ -65,6 +65,24 @@ export const nearTenant = fc.string({
 
 export const anyTenantInput = fc.oneof(validTenant, nearTenant, fc.string({ unit: "binary", maxLength: 80 }));
 
+/**
+ * Two different tenants that are close: one a prefix of the other across a separator (`acme` /
+ * `acme-2`), or the same but for `-` and `_` (`a-b` / `a_b`): the pairs a namespace scheme that joins
+ * tenant and name with a separator could confuse.
+ */
+export const tenantAndNeighbour = fc
+  .tuple(
+    validTenant.filter((t) => t.length <= 40),
+    fc.constantFrom("-", "_"),
+    fc.string({ unit: fc.constantFrom(...chars("ab2_-s")), minLength: 1, maxLength: 6 }),
+    fc.boolean(),
+  )
+  .map(([t, sep, extra, swap]) => {
+    if (swap && /[-_]/.test(t)) return [t, t.replace(/[-_]/g, (c) => (c === "-" ? "_" : "-"))] as const;
+    return [t, `${t}${sep}${extra}`.slice(0, 63)] as const;
+  })
+  .filter(([a, b]) => a !== b);
+
 /** A name with one small edit: the near-collisions an injectivity check needs. */
 export const nameAndNeighbour = fc
   .tuple(fc.oneof(validSecretName, longSecretName), fc.nat(), fc.constantFrom(...chars("aAzZ09_-./")), fc.constantFrom("replace", "insert", "delete", "case"))

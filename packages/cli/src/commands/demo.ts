@@ -6,9 +6,8 @@ import { cp, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { IntegrityError, NotFoundError, SecretManager, initMasterKey, keyUsage, readBundle, rewrapTenant, spotifyBundle } from "@polyvault/core";
-import { combine } from "@polyvault/sync";
-import { Runtime } from "@polyvault/runtime";
+import { IntegrityError, NotFoundError, SecretManager, initMasterKey, keyUsage, readBundle, spotifyBundle } from "@polyvault/core";
+import { Runtime, keysRewrap, keysRotate, sumOf, syncApply, syncPlan } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { EXIT } from "../exit-codes.js";
 
@@ -76,30 +75,29 @@ export function registerDemo(program: Command, run: Runner): void {
             const creds = await readBundle(acme, spotifyBundle);
             say("credentials spotify", `acme → client_id ${creds.client_id}, redirect_uri ${creds.redirect_uri} (client_secret withheld here)`);
 
-            const kv = await rt.keyring.rotate();
+            // Key management and sync through the runtime's operations (authorized and audited, as on the CLI).
+            const { current: kv } = await keysRotate(rt);
             say("keys rotate", `key version ${kv} is now current; existing secrets are still under version 1`);
             const primary = rt.placement(acme.tenant).primary;
-            let rewrapped = 0;
-            for (const t of await rt.tenants()) rewrapped += (await rewrapTenant({ tenant: t, keyring: rt.keyring, provider: primary })).versionsRewrapped;
+            const rewrapped = sumOf((await keysRewrap(rt)).tenants, "versionsRewrapped");
             const left = [...(await keyUsage(acme.tenant, primary)).entries()].map(([v, n]) => `v${v}: ${n}`).join(", ");
             say("keys rewrap", `${rewrapped} stored version(s) re-encrypted under key version ${kv}; acme's versions by key: ${left}`);
             const again = await acme.get("DATABASE_URL");
             say("read after rewrap", `acme/DATABASE_URL still reads (version ${again.version}, key version ${again.keyVersion})`);
             again.wipe();
 
-            const engine = await rt.sync();
-            const plan = combine(await engine.plan());
+            const plan = await syncPlan(rt);
             say(
               "sync plan",
               `route acme-mirror (local → mirror): ${plan.summary.create} to create, ${plan.summary.noop} in sync — the plan lists names and actions, never values`,
             );
-            const [first] = await engine.apply();
+            const [first] = await syncApply(rt);
             say("sync apply", `${first?.result?.counts.created} secret(s) copied to the mirror as ciphertext (the mirror never sees a key)`);
             const onMirror = new SecretManager({ tenant: acme.tenant, keyring: rt.keyring, primary: rt.provider("mirror") });
             await onMirror.set("SPOTIFY_CLIENT_ID", "edited-directly-in-the-mirror");
-            const drift = combine(await engine.plan()).actions.filter((a) => a.action !== "noop");
+            const drift = (await syncPlan(rt)).actions.filter((a) => a.action !== "noop");
             say("drift", `someone edits SPOTIFY_CLIENT_ID in the mirror → the plan shows ${drift.map((a) => `${a.name}: ${a.action}`).join(", ")}`);
-            const [repair] = await engine.apply();
+            const [repair] = await syncApply(rt);
             say("drift repaired", `${repair?.result?.counts.repaired} secret(s) repaired (conflict policy source-wins); the mirror matches again`);
 
             await rename(store, `${store}.offline`);

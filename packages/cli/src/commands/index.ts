@@ -15,12 +15,14 @@ import { registerSync } from "./sync.js";
 import { registerMigrate } from "./migrate.js";
 import { registerServe } from "./serve.js";
 import { registerAdopt } from "./adopt.js";
+import { registerRun } from "./run.js";
 
 export const COMMANDS: Array<(program: Command, run: Runner) => void> = [
   registerInit,
   registerSecrets,
   registerKeys,
   registerEnv,
+  registerRun,
   registerCredentials,
   registerSync,
   registerMigrate,

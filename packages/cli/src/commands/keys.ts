@@ -1,22 +1,11 @@
 import type { Command } from "commander";
-import { CheckFailedError, InvalidInputError, type RewrapResult, keyUsage, rewrapTenant } from "@polyvault/core";
-import type { Runtime } from "@polyvault/runtime";
+import { InvalidInputError } from "@polyvault/core";
+import { keysRetire, keysRewrap, keysRotate, keysStatus, sumOf } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
-import { progressBar } from "../progress.js";
 import { EXIT } from "../exit-codes.js";
 
-/** Versions protected by each key version, over every tenant of every provider. */
-async function usage(rt: Runtime): Promise<Map<number, number>> {
-  const total = new Map<number, number>();
-  for (const tenant of await rt.tenants()) {
-    for (const p of new Set([rt.placement(tenant).primary])) {
-      for (const [kv, n] of await keyUsage(tenant, p)) total.set(kv, (total.get(kv) ?? 0) + n);
-    }
-  }
-  return total;
-}
-
+/** `polyvault keys …`: argument parsing and output; the operations (authorize → audit → run) are the runtime's. */
 export function registerKeys(program: Command, run: Runner): void {
   const keys = program.command("keys").description("the versioned keyring: status, rotation, rewrap, retirement");
 
@@ -25,11 +14,8 @@ export function registerKeys(program: Command, run: Runner): void {
     .description("each key version, its state, and how many stored secret versions it still protects")
     .action(
       run(async (ctx) => {
-        const rt = await ctx.runtime();
-        await ctx.authorize("*", "keys");
-        const counts = await usage(rt);
-        const versions = rt.keyring.versions().map((v) => ({ ...v, current: v.version === rt.keyring.current, protects: counts.get(v.version) ?? 0 }));
-        ctx.out.result({ current: rt.keyring.current, versions }, () =>
+        const { current, versions } = await keysStatus(await ctx.runtime(), ctx.ops());
+        ctx.out.result({ current, versions }, () =>
           table(
             ["VERSION", "STATE", "CREATED", "PROTECTS", ""],
             versions.map((v) => [v.version, v.state, v.createdAt.toISOString(), v.protects, v.current ? "current" : ""]),
@@ -44,9 +30,7 @@ export function registerKeys(program: Command, run: Runner): void {
     .description("add a key version; new writes use it (run `keys rewrap` to move existing secrets)")
     .action(
       run(async (ctx) => {
-        const rt = await ctx.runtime();
-        await ctx.authorize("*", "keys");
-        const version = await rt.keyring.rotate();
+        const { current: version } = await keysRotate(await ctx.runtime(), ctx.ops());
         ctx.out.result(
           { current: version },
           () => `key version ${version} added and now current; run \`polyvault keys rewrap\` to re-encrypt existing secrets`,
@@ -61,28 +45,10 @@ export function registerKeys(program: Command, run: Runner): void {
     .option("--tenant <tenant>", "only this tenant")
     .action(
       run(async (ctx, opts: { tenant?: string }) => {
-        const rt = await ctx.runtime();
-        await ctx.authorize(opts.tenant ?? "*", "rewrap");
-        const tenants = opts.tenant ? [rt.manager(opts.tenant).tenant] : await rt.tenants();
-        const results: RewrapResult[] = [];
-        for (const tenant of tenants) {
-          const bar = progressBar(ctx, `rewrap ${tenant}`);
-          try {
-            results.push(
-              await rewrapTenant({
-                tenant,
-                keyring: rt.keyring,
-                provider: rt.placement(tenant).primary,
-                onProgress: (p) => bar.update(p.secretsDone, p.secretsTotal),
-              }),
-            );
-          } finally {
-            bar.stop();
-          }
-        }
-        const sum = (k: "versionsRewrapped" | "versionsAlreadyCurrent" | "versionsLeftImmutable" | "secrets") => results.reduce((a, r) => a + r[k], 0);
-        ctx.out.result({ keyVersion: rt.keyring.current, tenants: results }, () => [
-          `rewrapped ${sum("versionsRewrapped")} version(s) of ${sum("secrets")} secret(s) in ${results.length} tenant(s) to key version ${rt.keyring.current}; ${sum("versionsAlreadyCurrent")} already current`,
+        const { keyVersion, tenants: results } = await keysRewrap(await ctx.runtime(), { ...ctx.ops(), tenant: opts.tenant });
+        const sum = (k: Parameters<typeof sumOf>[1]) => sumOf(results, k);
+        ctx.out.result({ keyVersion, tenants: results }, () => [
+          `rewrapped ${sum("versionsRewrapped")} version(s) of ${sum("secrets")} secret(s) in ${results.length} tenant(s) to key version ${keyVersion}; ${sum("versionsAlreadyCurrent")} already current`,
           ...(sum("versionsLeftImmutable")
             ? [`${sum("versionsLeftImmutable")} old version(s) stay under older keys in providers whose versions are immutable`]
             : []),
@@ -98,12 +64,8 @@ export function registerKeys(program: Command, run: Runner): void {
       run(async (ctx, raw: string) => {
         const version = Number(raw);
         if (!Number.isInteger(version) || version < 1) throw new InvalidInputError(`key version must be a positive whole number (got ${JSON.stringify(raw)})`);
-        const rt = await ctx.runtime();
-        await ctx.authorize("*", "keys");
-        const left = (await usage(rt)).get(version) ?? 0;
-        if (left > 0) throw new CheckFailedError(`key version ${version} still protects ${left} stored secret version(s); run \`polyvault keys rewrap\` first`);
-        await rt.keyring.retire(version);
-        ctx.out.result({ retired: version }, () => `key version ${version} retired`);
+        const { retired } = await keysRetire(await ctx.runtime(), version, ctx.ops());
+        ctx.out.result({ retired }, () => `key version ${retired} retired`);
         return EXIT.OK;
       }),
     );

@@ -1,12 +1,10 @@
 import type { Command } from "commander";
-import { InvalidInputError } from "@polyvault/core";
-import { rewriteTenantPlacement } from "@polyvault/runtime";
-import { copy, preflight, verify } from "@polyvault/sync";
+import { copyUnavailable, migrateTenant } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
-import { progressBar } from "../progress.js";
 import { EXIT } from "../exit-codes.js";
 
+/** `polyvault migrate`: argument parsing and output; the operation (authorize → audit → run) is the runtime's. */
 export function registerMigrate(program: Command, run: Runner): void {
   program
     .command("migrate")
@@ -19,18 +17,15 @@ export function registerMigrate(program: Command, run: Runner): void {
     .option("--preflight-only", "only check; write nothing")
     .action(
       run(async (ctx, opts: { tenant: string; from: string; to: string; verify?: boolean; cutover?: boolean; preflightOnly?: boolean }) => {
-        const rt = await ctx.runtime();
-        const tenant = rt.manager(opts.tenant).tenant;
-        await ctx.authorize(tenant, "sync");
-        if (opts.from === opts.to) throw new InvalidInputError("--from and --to name the same provider");
-        if (opts.cutover && !rt.loaded.path)
-          throw new InvalidInputError("--cutover rewrites the configuration file, but this run uses the embedded default; pass --config FILE");
-        const input = { tenant, from: rt.provider(opts.from), to: rt.provider(opts.to), state: await rt.state(), keyring: rt.keyring };
-        const report: Record<string, unknown> = { tenant, from: opts.from, to: opts.to };
-
-        const pre = await preflight(input);
-        report.preflight = pre;
-        if (pre.problems.length) {
+        const r = await migrateTenant(await ctx.runtime(), {
+          ...ctx.ops(),
+          ...opts,
+          onPreflight: (pre) => ctx.out.note(`preflight: ${pre.secrets} secret(s) fit ${opts.to}`),
+        });
+        const { stage, tenant, ...rest } = r;
+        const report = { tenant, ...rest };
+        const pre = r.preflight;
+        if (stage === "preflight-failed" && pre) {
           ctx.out.result(report, () => [
             `preflight found ${pre.problems.length} problem(s) in ${pre.secrets} secret(s); nothing was written:`,
             ...table(
@@ -43,51 +38,33 @@ export function registerMigrate(program: Command, run: Runner): void {
           );
           return EXIT.CHECK_FAILED;
         }
-        ctx.out.note(`preflight: ${pre.secrets} secret(s) fit ${opts.to}`);
-        if (opts.preflightOnly) {
-          ctx.out.result(report, () => `preflight passed for ${pre.secrets} secret(s); nothing written (--preflight-only)`);
+        if (stage === "preflight-only") {
+          ctx.out.result(report, () => `preflight passed for ${pre?.secrets} secret(s); nothing written (--preflight-only)`);
           return EXIT.OK;
         }
-
-        const bar = progressBar(ctx, `copy ${tenant}`);
-        const copied = await copy(input, (d, t) => bar.update(d, t)).finally(() => bar.stop());
-        report.copy = { counts: copied.counts, failures: copied.failures };
-        if (copied.failures.length || copied.counts.conflictsLeft) {
+        const copied = r.copy;
+        if (stage === "copy-incomplete" && copied) {
           ctx.out.result(report, () => [
             `copy incomplete: ${copied.failures.length} failed, ${copied.counts.conflictsLeft} in conflict; rerun to resume`,
             ...copied.failures.map((f) => `  ${f.name}: ${f.code}: ${f.message}`),
           ]);
-          return copied.failures.some((f) => f.code === "UNAVAILABLE" || f.code === "THROTTLED") ? EXIT.UNAVAILABLE : EXIT.CHECK_FAILED;
+          return copyUnavailable(r) ? EXIT.UNAVAILABLE : EXIT.CHECK_FAILED;
         }
-
-        if (opts.verify || opts.cutover) {
-          const vbar = progressBar(ctx, `verify ${tenant}`);
-          const checked = await verify(input, (d, t) => vbar.update(d, t)).finally(() => vbar.stop());
-          report.verify = checked;
-          if (checked.mismatches.length) {
-            ctx.out.result(report, () => [
-              `verify: ${checked.mismatches.length} of ${checked.checked} secret(s) differ:`,
-              ...checked.mismatches.map((m) => `  ${m.name}: ${m.detail}`),
-            ]);
-            ctx.out.note(`polyvault: INTEGRITY: migration verify failed for ${checked.mismatches.length} secret(s); no cutover`);
-            return EXIT.INTEGRITY;
-          }
+        const checked = r.verify;
+        if (stage === "verify-failed" && checked) {
+          ctx.out.result(report, () => [
+            `verify: ${checked.mismatches.length} of ${checked.checked} secret(s) differ:`,
+            ...checked.mismatches.map((m) => `  ${m.name}: ${m.detail}`),
+          ]);
+          ctx.out.note(`polyvault: INTEGRITY: migration verify failed for ${checked.mismatches.length} secret(s); no cutover`);
+          return EXIT.INTEGRITY;
         }
-
-        if (opts.cutover) {
-          const old = rt.config.tenants?.[tenant];
-          const mirrors = [opts.from, ...(old?.mirrors ?? []).filter((m) => m !== opts.to && m !== opts.from)];
-          const { backup } = rewriteTenantPlacement(rt.loaded.path as string, tenant, { primary: opts.to, mirrors }, ctx.io.env);
-          report.cutover = { config: rt.loaded.path, backup, primary: opts.to, mirrors };
-        }
-        const c = copied.counts;
+        const c = copied?.counts;
         ctx.out.result(report, () => [
-          `copied ${c.created + c.updated + c.repaired} secret(s) of ${tenant} to ${opts.to} (${c.stateRecorded} already there)`,
-          ...(report.verify ? [`verified ${(report.verify as { checked: number }).checked} secret(s): all equal`] : []),
-          ...(report.cutover
-            ? [
-                `cutover: ${opts.to} is now the primary of ${tenant}, ${opts.from} a mirror (previous configuration kept as ${(report.cutover as { backup: string }).backup})`,
-              ]
+          `copied ${c ? c.created + c.updated + c.repaired : 0} secret(s) of ${tenant} to ${opts.to} (${c?.stateRecorded ?? 0} already there)`,
+          ...(r.verify ? [`verified ${r.verify.checked} secret(s): all equal`] : []),
+          ...(r.cutover
+            ? [`cutover: ${opts.to} is now the primary of ${tenant}, ${opts.from} a mirror (previous configuration kept as ${r.cutover.backup})`]
             : []),
         ]);
         return EXIT.OK;

@@ -1,49 +1,13 @@
 import type { Command } from "commander";
-import {
-  InvalidInputError,
-  NotFoundError,
-  PendingRotations,
-  RotationPolicies,
-  type RotationDue,
-  type RotationOutcome,
-  type TenantId,
-  confirmRotation,
-  parseSecretName,
-  rollbackRotation,
-  rotationSchedule,
-  runRotations,
-  type RotationEvent,
-  Security,
-} from "@polyvault/core";
-import type { Runtime } from "@polyvault/runtime";
-import { syncRollout } from "@polyvault/sync";
-import type { Context } from "../context.js";
+import { InvalidInputError } from "@polyvault/core";
+import { rotationConfirm, rotationDue, rotationRollback, rotationRun } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
-import { progressBar } from "../progress.js";
 import { EXIT } from "../exit-codes.js";
-
-async function tenantsOf(rt: Runtime, tenant: string | undefined): Promise<TenantId[]> {
-  return tenant ? [rt.manager(tenant).tenant] : rt.tenants();
-}
-
-/** Everything a rotation needs for one tenant; a failed rotation is sent to the alert webhook. */
-function rotationContext(ctx: Context, rt: Runtime, tenant: string) {
-  const alerts = Security.of(rt.options.steps)?.alerts;
-  const onEvent = async (e: RotationEvent) => {
-    if (e.type !== "rotation.failed" || !alerts) return;
-    await alerts.notify({
-      kind: "rotation.failure",
-      tenant: e.tenant,
-      name: e.name,
-      error: { code: "ROTATION_FAILED", message: e.reason ?? "rotation failed" },
-    });
-  };
-  return { manager: rt.manager(tenant), pending: new PendingRotations(rt.dataDir), env: ctx.io.env, onEvent };
-}
 
 const day = (d: Date | undefined) => d?.toISOString().slice(0, 10);
 
+/** `polyvault rotation …`: argument parsing and output; the operations (authorize → audit → run) are the runtime's. */
 export function registerRotation(program: Command, run: Runner): void {
   const rotation = program.command("rotation").description("scheduled rotation: which secrets are due, rotate them (blue-green), confirm or roll back");
 
@@ -55,15 +19,7 @@ export function registerRotation(program: Command, run: Runner): void {
     .option("--exit-code", "exit 1 when any secret is overdue")
     .action(
       run(async (ctx, opts: { tenant?: string; all?: boolean; exitCode?: boolean }) => {
-        const rt = await ctx.runtime();
-        const policies = new RotationPolicies(rt.config.rotation);
-        const pending = await new PendingRotations(rt.dataDir).list();
-        // Denied before anything is read (every tenant needs the permission on "*").
-        await ctx.authorize(opts.tenant ?? "*", "list");
-        const now = new Date();
-        const all: RotationDue[] = [];
-        for (const tenant of await tenantsOf(rt, opts.tenant))
-          all.push(...(await rotationSchedule({ tenant, provider: rt.placement(tenant).primary, policies, now, pending })));
+        const { now, secrets: all } = await rotationDue(await ctx.runtime(), { ...ctx.ops(), tenant: opts.tenant });
         const shown = opts.all ? all : all.filter((s) => s.status !== "ok");
         ctx.out.result({ now: now.toISOString(), secrets: shown }, () =>
           shown.length === 0
@@ -96,35 +52,15 @@ export function registerRotation(program: Command, run: Runner): void {
       run(async (ctx, opts: { tenant?: string; secret?: string; force?: boolean; confirm?: boolean }) => {
         if (opts.force && opts.secret === undefined)
           throw new InvalidInputError("--force needs --secret NAME (forcing every secret of every tenant is refused)");
-        const secret = opts.secret === undefined ? undefined : parseSecretName(opts.secret);
         // Gradual rotations push to one target at a time themselves: no push-on-write to all at once.
         const rt = await ctx.runtime({ pushOnWrite: false });
-        await ctx.authorize(opts.tenant ?? "*", "rotate");
-        const rollout = syncRollout({ routes: await rt.routes(), state: await rt.state(), keyring: rt.keyring, source: (t) => rt.placement(t).primary.name });
-        const policies = new RotationPolicies(rt.config.rotation);
-        const results: RotationOutcome[] = [];
-        for (const tenant of await tenantsOf(rt, opts.tenant)) {
-          const bar = progressBar(ctx, `rotate ${tenant}`);
-          try {
-            results.push(
-              ...(await runRotations({
-                ...rotationContext(ctx, rt, tenant),
-                policies,
-                secret,
-                force: opts.force,
-                confirm: opts.confirm,
-                rollout,
-                onProgress: (d, t) => bar.update(d, t),
-              })),
-            );
-          } finally {
-            bar.stop();
-          }
-        }
-        if (secret !== undefined && results.length === 0)
-          throw new NotFoundError(`secret ${JSON.stringify(secret)} not found${opts.tenant ? ` in tenant ${opts.tenant}` : " in any tenant"}`);
-        const count = (k: RotationOutcome["outcome"]) => results.filter((r) => r.outcome === k).length;
-        const summary = { staged: count("staged"), confirmed: count("confirmed"), skipped: count("skipped"), failed: count("failed") };
+        const { results, summary } = await rotationRun(rt, {
+          ...ctx.ops(),
+          tenant: opts.tenant,
+          secret: opts.secret,
+          force: opts.force,
+          confirm: opts.confirm,
+        });
         ctx.out.result({ results, summary }, () => [
           ...(results.length
             ? table(
@@ -145,11 +81,10 @@ export function registerRotation(program: Command, run: Runner): void {
     .requiredOption("--tenant <tenant>", "tenant id")
     .action(
       run(async (ctx, name: string, opts: { tenant: string }) => {
-        const rt = await ctx.runtime();
-        const r = await confirmRotation(rotationContext(ctx, rt, opts.tenant), parseSecretName(name));
+        const r = await rotationConfirm(await ctx.runtime(), name, { ...ctx.ops(), tenant: opts.tenant });
         ctx.out.result(
-          { tenant: opts.tenant, name, confirmed: true, revision: r.stagedRevision, previousRevision: r.previousRevision },
-          () => `${opts.tenant}/${name}: revision ${r.stagedRevision} confirmed`,
+          { tenant: opts.tenant, name, confirmed: true, revision: r.revision, previousRevision: r.previousRevision },
+          () => `${opts.tenant}/${name}: revision ${r.revision} confirmed`,
         );
         return EXIT.OK;
       }),
@@ -162,8 +97,7 @@ export function registerRotation(program: Command, run: Runner): void {
     .option("--force", "roll back even if the secret was written again after the rotation")
     .action(
       run(async (ctx, name: string, opts: { tenant: string; force?: boolean }) => {
-        const rt = await ctx.runtime();
-        const r = await rollbackRotation(rotationContext(ctx, rt, opts.tenant), parseSecretName(name), { force: Boolean(opts.force) });
+        const r = await rotationRollback(await ctx.runtime(), name, { ...ctx.ops(), tenant: opts.tenant, force: opts.force });
         ctx.out.result(
           { tenant: opts.tenant, name, rolledBack: true, revision: r.revision, restoredRevision: r.restoredRevision },
           () => `${opts.tenant}/${name}: the value of revision ${r.restoredRevision} is current again, as revision ${r.revision}`,

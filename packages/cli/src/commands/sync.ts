@@ -1,13 +1,11 @@
 import type { Command } from "commander";
-import type { TenantId } from "@polyvault/core";
-import { type RouteRun, combine } from "@polyvault/sync";
-import type { Context } from "../context.js";
+import { syncApply, syncPlan, syncRunDue, syncStatus, syncWatch } from "@polyvault/runtime";
+import type { RouteRun } from "@polyvault/sync";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
-import { progressBar } from "../progress.js";
 import { EXIT } from "../exit-codes.js";
 
-/** The value-free plan row docs/cli.md promises ("JSON answers scripts read"), plus what apply would do. */
+/** The value-free plan row CONTRACT.md promises, plus what apply would do. */
 const planRow = (a: { route: string; target: string; tenant: string; name: string; action: string; reason: string; apply: string }) => ({
   route: a.route,
   target: a.target,
@@ -17,10 +15,6 @@ const planRow = (a: { route: string; target: string; tenant: string; name: strin
   reason: a.reason,
   apply: a.apply,
 });
-
-async function tenantOf(ctx: Context, raw: string | undefined): Promise<TenantId | undefined> {
-  return raw === undefined ? undefined : (await ctx.runtime()).manager(raw).tenant;
-}
 
 /** Exit code of a set of runs: 5 if a provider was unavailable, 1 if anything else failed or conflicts were left. */
 export function runsExitCode(runs: readonly RouteRun[]): number {
@@ -43,6 +37,7 @@ export function describeRuns(runs: readonly RouteRun[]): string[] {
   });
 }
 
+/** `polyvault sync …`: argument parsing and output; the operations (authorize → audit → run) are the runtime's. */
 export function registerSync(program: Command, run: Runner): void {
   const sync = program.command("sync").description("mirror secrets across providers: plan, apply, run on a schedule, status");
 
@@ -54,9 +49,7 @@ export function registerSync(program: Command, run: Runner): void {
     .option("--exit-code", "exit 1 when the plan has conflicts or drift left for review")
     .action(
       run(async (ctx, opts: { route?: string; tenant?: string; exitCode?: boolean }) => {
-        await ctx.authorize(opts.tenant ?? "*", "sync");
-        const engine = await (await ctx.runtime()).sync();
-        const { actions, summary } = combine(await engine.plan({ route: opts.route, tenant: await tenantOf(ctx, opts.tenant) }));
+        const { actions, summary } = await syncPlan(await ctx.runtime(), { ...ctx.ops(), route: opts.route, tenant: opts.tenant });
         const changes = actions.filter((a) => a.action !== "noop");
         ctx.out.result({ actions: actions.map(planRow), summary }, () => [
           ...(changes.length
@@ -81,25 +74,7 @@ export function registerSync(program: Command, run: Runner): void {
     .action(
       run(async (ctx, opts: { route?: string; tenant?: string; confirm?: boolean }) => {
         const rt = await ctx.runtime();
-        await ctx.authorize(opts.tenant ?? "*", "sync");
-        const engine = await rt.sync();
-        const bars = new Map<string, ReturnType<typeof progressBar>>();
-        let runs: RouteRun[];
-        try {
-          runs = await engine.apply(
-            { route: opts.route, tenant: await tenantOf(ctx, opts.tenant) },
-            {
-              confirm: opts.confirm,
-              onProgress: (route, done, total) => {
-                const bar = bars.get(route) ?? progressBar(ctx, `sync ${route}`);
-                bars.set(route, bar);
-                bar.update(done, total);
-              },
-            },
-          );
-        } finally {
-          for (const b of bars.values()) b.stop();
-        }
+        const runs = await syncApply(rt, { ...ctx.ops(), route: opts.route, tenant: opts.tenant, confirm: opts.confirm });
         ctx.out.result(
           {
             runs: runs.map((r) => ({
@@ -124,28 +99,29 @@ export function registerSync(program: Command, run: Runner): void {
     .option("--watch", "stay running as the scheduler (each route on its cron; one process per route at a time)")
     .action(
       run(async (ctx, opts: { watch?: boolean }) => {
-        await ctx.authorize("*", "sync");
-        const engine = await (await ctx.runtime()).sync();
+        const rt = await ctx.runtime();
         if (!opts.watch) {
-          const runs = await engine.runDue();
+          const runs = await syncRunDue(rt, ctx.ops());
           ctx.out.result(
             { runs: runs.map((r) => ({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })) },
             () => (runs.length ? describeRuns(runs) : "no route is due"),
           );
           return runsExitCode(runs);
         }
-        ctx.out.note(`polyvault: scheduler running ${engine.routes.filter((r) => r.schedule).length} scheduled route(s); Ctrl-C to stop`);
-        const stop = engine.watch((r) => {
-          if ("error" in r) ctx.io.stderr.write(`polyvault: route ${r.route}: ${(r.error as Error).message}\n`);
-          else if (ctx.out.json)
-            ctx.io.stdout.write(`${JSON.stringify({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })}\n`);
-          else for (const line of describeRuns([r])) ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
+        await syncWatch(rt, {
+          ...ctx.ops(),
+          onStart: (n) => ctx.out.note(`polyvault: scheduler running ${n} scheduled route(s); Ctrl-C to stop`),
+          onRun: (r) => {
+            if ("error" in r) ctx.io.stderr.write(`polyvault: route ${r.route}: ${(r.error as Error).message}\n`);
+            else if (ctx.out.json)
+              ctx.io.stdout.write(`${JSON.stringify({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })}\n`);
+            else for (const line of describeRuns([r])) ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
+          },
+          until: new Promise<void>((resolve) => {
+            process.once("SIGINT", resolve);
+            process.once("SIGTERM", resolve);
+          }),
         });
-        await new Promise<void>((resolve) => {
-          process.once("SIGINT", resolve);
-          process.once("SIGTERM", resolve);
-        });
-        await stop();
         return EXIT.OK;
       }),
     );
@@ -155,11 +131,9 @@ export function registerSync(program: Command, run: Runner): void {
     .description("routes, schedules, last runs, unfinished journal entries, provider breakers")
     .action(
       run(async (ctx) => {
-        const rt = await ctx.runtime();
-        await ctx.authorize("*", "sync");
-        const status = await (await rt.sync()).status();
-        const breakers = Object.fromEntries([...rt.providers.keys()].map((n) => [n, rt.gate(n).breakerState]));
-        ctx.out.result({ ...status, breakers }, () => [
+        const status = await syncStatus(await ctx.runtime(), ctx.ops());
+        const { breakers } = status;
+        ctx.out.result(status, () => [
           ...table(
             ["ROUTE", "SCHEDULE", "LAST RUN", "OK", "PENDING"],
             status.routes.map((r) => [

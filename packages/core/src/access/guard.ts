@@ -42,8 +42,9 @@ export class Guard {
     readonly deps: GuardDeps,
   ) {}
 
-  async check(tenant: string, permission: Permission, name?: string, requestId: string = randomUUID()): Promise<Allowed> {
-    const base = { actor: this.principal, tenant: tenant === "*" ? undefined : tenant, action: permission, name, requestId };
+  /** `action` names the operation in the denial's audit record (default: the permission itself). */
+  async check(tenant: string, permission: Permission, name?: string, requestId: string = randomUUID(), action: string = permission): Promise<Allowed> {
+    const base = { actor: this.principal, tenant: tenant === "*" ? undefined : tenant, action, name, requestId };
     const until = this.deps.lockout.lockedUntil(this.principal);
     if (until) {
       this.deps.counters.inc(tenant);

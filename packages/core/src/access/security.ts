@@ -1,7 +1,8 @@
 /**
  * The wiring of audit, access control and alerts for one data directory, shared by the runtime (which
- * turns it into the SecretManager's steps) and the commands that are not secret operations (audit
- * verify/export, and later keys, sync, backup): authenticate a token, authorize, record, alert.
+ * turns it into the SecretManager's steps, and into the callers of its operations: keys, backup, sync,
+ * rotation, … in packages/runtime/src/operations) and `audit verify/export`: authenticate a token,
+ * authorize, record, alert.
  */
 import { randomUUID } from "node:crypto";
 import { UnauthorizedError } from "../errors.js";
@@ -47,6 +48,11 @@ export class Security {
   /** The Security behind steps built by steps() (for commands that need to authorize outside SecretManager). */
   static of(steps: readonly OperationStep[] | undefined): Security | undefined {
     return Security.#lookup(steps)?.security;
+  }
+
+  /** The Security and the principal (undefined: access control off) that steps() was called with. */
+  static bound(steps: readonly OperationStep[] | undefined): { security: Security; principal: string | undefined } | undefined {
+    return Security.#lookup(steps);
   }
 
   /**

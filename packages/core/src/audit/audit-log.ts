@@ -20,7 +20,7 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
-const FIELDS = ["actor", "action", "outcome", "tenant", "name", "provider", "requestId", "reason"] as const;
+const FIELDS = ["actor", "action", "outcome", "tenant", "name", "provider", "requestId", "reason", "detail"] as const;
 const live = new Set<AuditLog>();
 let exitHooked = false;
 

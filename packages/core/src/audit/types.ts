@@ -21,6 +21,8 @@ export interface AuditRecordInput {
   readonly requestId?: string | undefined;
   /** A short, value-free reason (why a request was denied). */
   readonly reason?: string | undefined;
+  /** What an operation did, value-free (counts, key versions: `rewrapped=3 secrets=2`), on its outcome record. */
+  readonly detail?: string | undefined;
 }
 
 export interface AuditRecord extends AuditRecordInput {

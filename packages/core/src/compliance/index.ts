@@ -1,4 +1,4 @@
-/** Compliance checks (GDPR, SOC 2, HIPAA) evaluated from real state. */
+/** Compliance checks (GDPR, SOC 2, HIPAA, ISO/IEC 27001:2022, NIST CSF 2.0) evaluated from real state. */
 export * from "./check.js";
 export { dataResidency } from "./residency.js";
 export { CONTROLS, type ControlDef, controlsFor } from "./standards.js";

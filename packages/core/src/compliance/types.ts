@@ -9,8 +9,8 @@ import type { Provider } from "../provider.js";
 import type { PendingRotation } from "../rotation/pending.js";
 import type { RotationPolicies } from "../rotation/policy.js";
 
-export type Standard = "gdpr" | "soc2" | "hipaa";
-export const STANDARDS: readonly Standard[] = ["gdpr", "soc2", "hipaa"];
+export type Standard = "gdpr" | "soc2" | "hipaa" | "iso27001" | "nist-csf";
+export const STANDARDS: readonly Standard[] = ["gdpr", "soc2", "hipaa", "iso27001", "nist-csf"];
 
 /** The audit log, as the audit module exposes it. */
 export interface AuditFacts {
@@ -36,7 +36,7 @@ export interface AccessPolicy {
 }
 
 export interface ComplianceSettings {
-  /** Globs matched against each store's location (see residency.ts). Required for GDPR's residency control. */
+  /** Globs matched against each store's location (see residency.ts). Required by the residency control (GDPR, ISO 27001, NIST CSF). */
   readonly allowedRegions?: readonly string[] | undefined;
   /** A restore drill (restore or restore --dry-run) must be at most this old (default 90). */
   readonly backupDrillDays?: number | undefined;

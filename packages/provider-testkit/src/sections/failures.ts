@@ -12,18 +12,16 @@ export const failureSection: Section = (ctx, slow) =>
     });
 
     it(
-      "an unreachable server is UnavailableError, never NotFoundError, within the timeout",
+      "an unreachable store is UnavailableError, never NotFoundError (deadlines: the dead-endpoints section)",
       async () => {
         const { options } = ctx();
         const down = await options.createUnreachable();
         try {
           const tenant = freshTenant("down");
           for (const call of [() => down.get(tenant, "x"), () => down.put(tenant, "x", Buffer.from("v")), () => down.list(tenant)]) {
-            const t0 = Date.now();
             const err = await rejection(call());
             expect(err).toBeInstanceOf(UnavailableError);
             expect(err).not.toBeInstanceOf(NotFoundError);
-            expect(Date.now() - t0).toBeLessThan(15_000);
           }
           expect((await down.health()).ok).toBe(false);
         } finally {
