@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
@@ -108,7 +108,10 @@ state: "${db}"
       for (let i = 0; i < 20; i++) {
         const r = await fetch(`${nodes[1]?.url}/v1/tenants/${tenant}/secrets/app%2Fk${i}`, {
           method: "PUT",
-          headers: { "content-type": "application/json" },
+          headers: {
+            "content-type": "application/json",
+            authorization: `Bearer ${readFileSync(join(nodes[1]?.home as string, "gateway.token"), "utf8").trim()}`,
+          },
           body: JSON.stringify({ value: `v${i}` }),
         });
         expect(r.status).toBe(200);
@@ -141,7 +144,10 @@ state: "${db}"
       // Until another node runs the route (the test's timeout bounds the wait).
       for (;;) {
         for (const n of survivors) {
-          const r = await fetch(`${n.url}/v1/tenants/${tenant}/secrets/app%2Fk3`);
+          // No `access`: each gateway's local token (docs/gateway.md).
+          const r = await fetch(`${n.url}/v1/tenants/${tenant}/secrets/app%2Fk3`, {
+            headers: { authorization: `Bearer ${readFileSync(join(n.home, "gateway.token"), "utf8").trim()}` },
+          });
           expect(r.status).toBe(200);
           expect(((await r.json()) as { value: string }).value).toBe("v3");
         }

@@ -159,7 +159,7 @@ describe("path traversal in every name field", () => {
             port: u.port,
             method,
             path,
-            headers: data ? { "content-type": "application/json", "content-length": Buffer.byteLength(data) } : {},
+            headers: { ...gateway?.baseHeaders(method), ...(data ? { "content-length": String(Buffer.byteLength(data)) } : {}) },
           },
           (res) => {
             res.resume();

@@ -1,9 +1,9 @@
-import { InvalidInputError } from "@polyvault/core";
+import { INPUT_LIMITS, InvalidInputError } from "@polyvault/core";
 import { readAll } from "./input.js";
 
 /** The passphrase is the first line of stdin (a trailing newline is not part of it). */
 export async function readPassphrase(stdin: NodeJS.ReadableStream): Promise<Buffer> {
-  const all = await readAll(stdin);
+  const all = await readAll(stdin, INPUT_LIMITS.passphrase, "--passphrase-stdin: the passphrase on stdin");
   let end = all.indexOf(0x0a);
   if (end === -1) end = all.length;
   if (end > 0 && all[end - 1] === 0x0d) end--;

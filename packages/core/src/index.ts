@@ -1,4 +1,5 @@
 export * from "./errors.js";
+export * from "./bounded-read.js";
 export * from "./names.js";
 export * from "./provider.js";
 export * from "./manager/index.js";

@@ -10,11 +10,13 @@ import {
   InvalidInputError,
   Keyring,
   Security,
+  type MirrorStore,
   type OperationStep,
   type Passphrase,
   type Provider,
   SecretManager,
   type TenantId,
+  dataDirWritableByOthers,
   loadMasterKey,
   parseTenantId,
 } from "@polyvault/core";
@@ -35,7 +37,9 @@ import type { PolyvaultConfig } from "./config/schema.js";
 import { resolveDataDir } from "./data-dir.js";
 import { createProvider } from "./providers/build.js";
 import { type ProviderRegistry, defaultRegistry } from "./providers/registry.js";
+import { refuseNewKeyringOverSecrets } from "./keyring-guard.js";
 import { buildSteps } from "./steps.js";
+import { type TenantStore, storeEncryption, tenantStores } from "./stores.js";
 
 /** How long a failover read waits for the primary before asking the mirrors. */
 export const FAILOVER_TIMEOUT_MS = FAILOVER_POLICY.timeoutMs;
@@ -64,6 +68,22 @@ interface ProviderSet {
   readonly calls: CallCounts;
 }
 
+/** Each configured provider twice (normal and fast read path), behind one gate, with call counts. */
+async function createProviderSets(loaded: LoadedConfig, dataDir: string, registry: ProviderRegistry): Promise<Map<string, ProviderSet>> {
+  const sets = new Map<string, ProviderSet>();
+  for (const [name, pc] of Object.entries(loaded.config.providers ?? {})) {
+    const gate = new ProviderGate(name, { concurrency: pc.concurrency, perSecond: pc.rateLimit?.perSecond, burst: pc.rateLimit?.burst });
+    const calls = emptyCounts();
+    const baseDir = loaded.path ? dirname(loaded.path) : dataDir;
+    const provider = counting(gated(await createProvider(name, pc, dataDir, {}, baseDir, registry), gate), calls);
+    // Failover reads, for every provider type: a short deadline and one attempt (core's FAILOVER_POLICY).
+    const failover = { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_POLICY.timeoutMs, FAILOVER_POLICY.timeoutMs), retries: FAILOVER_POLICY.retries };
+    const fast = counting(gated(await createProvider(name, pc, dataDir, failover, baseDir, registry), gate), calls);
+    sets.set(name, { provider, fast, gate, calls });
+  }
+  return sets;
+}
+
 export class Runtime {
   readonly #managers = new Map<string, SecretManager>();
   readonly #pushes = new Set<Promise<unknown>>();
@@ -86,26 +106,23 @@ export class Runtime {
     const dataDir = resolveDataDir(options.dataDir, env);
     const loaded = options.config ? { config: options.config, path: undefined } : loadConfig(resolveConfigPath(options.configPath, env), env, options.registry);
     const master = await loadMasterKey({ dataDir, env, ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }) });
+    let sets: Map<string, ProviderSet> | undefined;
     let keyring: Keyring;
     try {
-      keyring = await Keyring.open(dataDir, master.key);
+      sets = await createProviderSets(loaded, dataDir, options.registry ?? defaultRegistry);
+      const providers = new Map([...sets].map(([n, s]) => [n, s.provider]));
+      // A missing keyring is created only where no configured store holds a Polyvault secret (issue 15.6).
+      const keyringPath = join(dataDir, "keys", "keyring.json");
+      keyring = await Keyring.open(dataDir, master.key, { ifMissing: () => refuseNewKeyringOverSecrets(keyringPath, loaded.config, providers) });
+    } catch (err) {
+      for (const s of sets?.values() ?? []) await Promise.all([s.provider.close(), s.fast.close()]);
+      throw err;
     } finally {
       master.key.fill(0);
     }
-    const sets = new Map<string, ProviderSet>();
-    for (const [name, pc] of Object.entries(loaded.config.providers ?? {})) {
-      const gate = new ProviderGate(name, { concurrency: pc.concurrency, perSecond: pc.rateLimit?.perSecond, burst: pc.rateLimit?.burst });
-      const calls = emptyCounts();
-      const baseDir = loaded.path ? dirname(loaded.path) : dataDir;
-      const registry = options.registry ?? defaultRegistry;
-      const provider = counting(gated(await createProvider(name, pc, dataDir, {}, baseDir, registry), gate), calls);
-      // Failover reads, for every provider type: a short deadline and one attempt (core's FAILOVER_POLICY).
-      const failover = { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_POLICY.timeoutMs, FAILOVER_POLICY.timeoutMs), retries: FAILOVER_POLICY.retries };
-      const fast = counting(gated(await createProvider(name, pc, dataDir, failover, baseDir, registry), gate), calls);
-      sets.set(name, { provider, fast, gate, calls });
-    }
     const steps = [...(await buildSteps({ dataDir, config: loaded.config, env, actor: options.actor })), ...(options.steps ?? [])];
-    return new Runtime(dataDir, loaded, keyring, sets, master.warnings, { ...options, steps });
+    const warnings = [...(await dataDirWritableByOthers(dataDir)), ...master.warnings];
+    return new Runtime(dataDir, loaded, keyring, sets, warnings, { ...options, steps });
   }
 
   get config(): PolyvaultConfig {
@@ -143,24 +160,36 @@ export class Runtime {
 
   /** A tenant's primary and mirrors: its entry in `tenants`, else the first file provider. */
   placement(tenant: TenantId): { primary: Provider; mirrors: Provider[] } {
-    const entry = this.config.tenants?.[tenant];
+    // Object.hasOwn: a tenant id such as `constructor` is not a property of the parsed object.
+    const tenants = this.config.tenants;
+    const entry = tenants && Object.hasOwn(tenants, tenant) ? tenants[tenant] : undefined;
     if (entry) return { primary: this.provider(entry.primary), mirrors: (entry.mirrors ?? []).map((m) => this.provider(m)) };
     const firstFile = Object.entries(this.config.providers ?? {}).find(([, pc]) => pc.type === "file")?.[0];
     if (!firstFile) throw new InvalidInputError(`tenant ${tenant} has no entry in tenants and there is no file provider to default to`);
     return { primary: this.provider(firstFile), mirrors: [] };
   }
 
+  /** Every store of the tenant's data and the form each holds it in (configuration only), the primary first. */
+  stores(tenant: TenantId): TenantStore[] {
+    return tenantStores(this.config, tenant, this.placement(tenant), (name) => this.provider(name));
+  }
+
+  /** The tenant's mirrors with the encryption configuration gives each (for failover reads). */
+  mirrorStores(tenant: TenantId, wrap: (p: Provider) => Provider = (p) => p): MirrorStore[] {
+    return this.placement(tenant).mirrors.map((m) => ({ provider: wrap(m), encryption: storeEncryption(this.config, tenant, m.name) }));
+  }
+
   manager(tenant: string): SecretManager {
     const id = parseTenantId(tenant);
     let m = this.#managers.get(id);
     if (!m) {
-      const { primary, mirrors } = this.placement(id);
+      const { primary } = this.placement(id);
       m = new SecretManager({
         tenant: id,
         keyring: this.keyring,
         primary,
         readPrimary: this.#set(primary.name).fast,
-        mirrors,
+        mirrors: this.mirrorStores(id),
         steps: this.options.steps,
         actor: this.options.actor,
       });

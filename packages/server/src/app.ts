@@ -1,21 +1,24 @@
 /**
  * createServer(runtime, options): the gateway as a fastify instance, not yet listening (tests use
  * `inject`; serve.ts listens, runs the scheduler and shuts down on SIGTERM). Order of a request:
- * request id → rate limit (per token) → body parse → authenticate (auth routes) → zod validation →
+ * request id → Host, Origin and content-type checks (request-guard.ts) → rate limit (per token) →
+ * body parse → authenticate (auth routes; the local token without `access`) → zod validation →
  * handler in the caller's request scope (access → audit → SecretManager) → the one error handler.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import rateLimit from "@fastify/rate-limit";
 import { RequestScopes, type Runtime } from "@polyvault/runtime";
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { Activity } from "./activity.js";
 import { installErrorHandling } from "./errors.js";
 import { HealthMonitor } from "./health.js";
 import { GatewayMetrics } from "./metrics/registry.js";
 import { timed } from "./metrics/timing.js";
 import { openApiDocument } from "./openapi.js";
+import { checkLocalToken } from "./local-token.js";
 import { DEFAULTS, REDACT_PATHS, type ServerOptions } from "./options.js";
+import { requestGuard } from "./request-guard.js";
 import { type RouteDef, installZodValidation, register } from "./route.js";
 import { opsRoutes } from "./routes/ops.js";
 import { secretRoutes } from "./routes/secrets.js";
@@ -64,6 +67,13 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
             serializers: { req: (r: FastifyRequest) => ({ method: r.method, url: r.url.split("?")[0] ?? "", remoteAddress: r.ip }) },
           },
     genReqId,
+    // A bad or over-long path segment: our error shape, and never the URL echoed back.
+    frameworkErrors: (err, _req, reply) => {
+      const long = err.code === "FST_ERR_MAX_PARAM_LENGTH";
+      (reply as unknown as FastifyReply)
+        .code(long ? 414 : 400)
+        .send({ error: { code: "INVALID_INPUT", message: long ? "a path segment is longer than 1024 characters" : "the request URL is not valid" } });
+    },
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     // Room for a 256-character name with every '/' sent as %2F.
     routerOptions: { maxParamLength: 1024 },
@@ -91,6 +101,7 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
   app.addHook("onRequest", async (req, reply) => {
     reply.header("x-request-id", req.id);
   });
+  app.addHook("onRequest", requestGuard({ allowedHosts: options.allowedHosts, listenHost: options.listenHost }));
   // Drain on close: a response still in flight when close() began tells its client to hang up, so a
   // keep-alive connection does not hold the shutdown open until it times out.
   let draining = false;
@@ -134,6 +145,18 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
   if (options.statusPage !== false) routes.push(...statusRoutes(runtime, health, activity, VERSION));
   register(app, routes, {
     authenticate: async (req) => {
+      const local = scopes.security.enforcing ? undefined : options.localToken;
+      if (local) {
+        try {
+          checkLocalToken(req.headers.authorization, local.token, local.file);
+        } catch (err) {
+          scopes.security.counters.inc("*");
+          await scopes.security
+            .record({ actor: "(unauthenticated)", action: "authenticate", outcome: "UNAUTHORIZED", reason: "not the local token", requestId: req.id })
+            .catch(() => undefined);
+          throw err;
+        }
+      }
       req.principal = await scopes.authenticate(req.headers.authorization);
     },
     inScope: (req, fn) => scopes.run({ principal: req.principal ?? scopes.localActor, requestId: req.id }, fn),

@@ -54,6 +54,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     parseJson(req, body as string, (err: Error | null, value?: unknown) => {
       if (!err) return done(null, value);
       const empty = (err as FastifyError).code === "FST_ERR_CTP_EMPTY_JSON_BODY";
+      // A route whose body is optional takes `Content-Type: application/json` with no body (the content
+      // type is what a state-changing request must carry: request-guard.ts).
+      if (empty && req.routeOptions.config?.bodyOptional) return done(null, undefined);
       done(
         new InvalidInputError(empty ? "the request body is empty but its content type is application/json" : "the request body is not valid JSON"),
         undefined,

@@ -16,6 +16,18 @@ export interface ServerOptions {
   readonly healthTimeoutMs?: number | undefined;
   /** How long a health result is reused (default 2000 ms; 0: probe on every request). */
   readonly healthCacheMs?: number | undefined;
+  /**
+   * Host names answered besides IP literals, `localhost` and `listenHost` (DNS-rebinding guard,
+   * request-guard.ts); `["*"]` answers any name (only behind a proxy that checks Host itself).
+   */
+  readonly allowedHosts?: readonly string[] | undefined;
+  /** The address being listened on (serve() sets it): a name given to --host is answered. */
+  readonly listenHost?: string | undefined;
+  /**
+   * Without `access`: the token `/v1/…` requests must bear (serve() reads or creates
+   * `<data-dir>/gateway.token`, local-token.ts). Ignored when access control is on.
+   */
+  readonly localToken?: { readonly token: string; readonly file: string } | undefined;
 }
 
 export const DEFAULTS = {

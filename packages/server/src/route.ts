@@ -6,6 +6,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The route takes no body, or may be sent without one (an empty JSON body is then no body). */
+    bodyOptional?: boolean;
+  }
+}
+
 export interface ResponseDoc {
   readonly description: string;
   readonly schema?: z.ZodType | undefined;
@@ -69,6 +76,7 @@ export function register(app: FastifyInstance, defs: readonly RouteDef[], hooks:
       url: def.url,
       schema: { ...(def.params ? { params: def.params } : {}), ...(def.querystring ? { querystring: def.querystring } : {}), ...(body ? { body } : {}) },
       ...(def.auth ? { preValidation: hooks.authenticate } : {}),
+      config: { bodyOptional: def.bodyOptional === true || def.body === undefined },
       handler: (req, reply) => {
         const run = () => def.handler({ params: req.params, query: req.query, body: req.body }, req, reply);
         return def.auth ? hooks.inScope(req, run) : run();

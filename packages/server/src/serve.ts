@@ -10,9 +10,11 @@ import { InvalidInputError } from "@polyvault/core";
 import type { Runtime } from "@polyvault/runtime";
 import type { FastifyInstance } from "fastify";
 import { createServer } from "./app.js";
+import { ensureLocalToken } from "./local-token.js";
+import { hostnameOf } from "./request-guard.js";
 import type { ServerOptions } from "./options.js";
 
-export interface ServeOptions extends ServerOptions {
+export interface ServeOptions extends Omit<ServerOptions, "localToken" | "listenHost"> {
   /** Default 127.0.0.1. */
   readonly host?: string | undefined;
   /** Default 8700; 0 picks a free port. */
@@ -23,11 +25,20 @@ export interface ServeOptions extends ServerOptions {
   readonly rotationRefreshMs?: number | undefined;
   /** Serve on a non-loopback address without access control (refused otherwise). */
   readonly allowNoAuth?: boolean | undefined;
+  /** Serve on a non-loopback address without TLS (refused otherwise: tokens and values would cross the network in clear). */
+  readonly allowNoTls?: boolean | undefined;
+  /**
+   * Without `access`: the local token (default: read or created in `<data-dir>/gateway.token`); `false`
+   * serves without one (only for a gateway no other user or process of the machine can reach).
+   */
+  readonly localToken?: { readonly token: string; readonly file: string } | false | undefined;
 }
 
 export interface RunningGateway {
   readonly app: FastifyInstance;
   readonly url: string;
+  /** Without `access`: the file holding the local token `/v1/…` requests must bear. */
+  readonly tokenFile?: string | undefined;
   close(): Promise<void>;
 }
 
@@ -37,14 +48,24 @@ const isLoopback = (host: string) => host === "localhost" || host === "::1" || (
 
 export async function serve(runtime: Runtime, options: ServeOptions = {}): Promise<RunningGateway> {
   const host = options.host ?? "127.0.0.1";
-  const app = await createServer(runtime, options);
-  const { scopes, activity, metrics } = app.gateway;
-  if (!scopes.security.enforcing && !isLoopback(host) && !options.allowNoAuth) {
-    await app.close();
+  const enforcing = runtime.config.access !== undefined;
+  for (const name of options.allowedHosts ?? [])
+    if (name !== "*" && hostnameOf(name) === undefined) throw new InvalidInputError(`--allowed-host ${JSON.stringify(name.slice(0, 80))} is not a host name`);
+  if (!enforcing && !isLoopback(host) && !options.allowNoAuth) {
     throw new InvalidInputError(
       `refusing to serve on ${host} without access control: anyone who can reach it would be admin. Configure \`access\` in polyvault.yaml (docs/gateway.md, "Auth"), bind to 127.0.0.1, or pass --insecure-no-auth`,
     );
   }
+  if (!isLoopback(host) && !options.tls && !options.allowNoTls) {
+    throw new InvalidInputError(
+      `refusing to serve on ${host} without TLS: bearer tokens and secret values would cross the network in clear. Give --tls-cert and --tls-key, or, when a proxy in front terminates TLS, pass --insecure-no-tls`,
+    );
+  }
+  const local = enforcing || options.localToken === false ? undefined : (options.localToken ?? (await ensureLocalToken(runtime.dataDir)));
+  const app = await createServer(runtime, { ...options, listenHost: host, localToken: local });
+  const { scopes, activity, metrics } = app.gateway;
+  for (const warning of [...runtime.warnings, ...scopes.security.alerts.warnings]) app.log.warn({ warning }, "configuration warning");
+  if (local) app.log.info({ tokenFile: local.file }, "no `access` configured: /v1 requests need the local token (Authorization: Bearer <token in this file>)");
   const address = await app.listen({ host, port: options.port ?? DEFAULT_PORT });
 
   let stopScheduler: (() => void) | undefined;
@@ -71,6 +92,7 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
   return {
     app,
     url: address,
+    ...(local ? { tokenFile: local.file } : {}),
     close: () =>
       (closing ??= (async () => {
         stopScheduler?.();

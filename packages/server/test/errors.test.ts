@@ -8,7 +8,7 @@ import * as core from "@polyvault/core";
 import { encodeVersion } from "@polyvault/provider-file";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeHttpError } from "../src/index.js";
-import { type Bed, TOKENS, bearer, bed, seg } from "./helpers.js";
+import { type Bed, TOKENS, bearer, bed, seg, JSON_TYPE } from "./helpers.js";
 import { HTTP_STATUS } from "../src/http-status.js";
 
 const admin = bearer(TOKENS.admin);
@@ -156,7 +156,7 @@ describe("errors map to statuses in one handler", () => {
     expectError(await get("/v1/tenants/acme/secrets/KEEP?version=0"), 400, "INVALID_INPUT", /^query\.version: version must be a whole number from 1$/);
     expectError(await get("/v1/tenants/acme/secrets/KEEP?v=1"), 400, "INVALID_INPUT", /^query: Unrecognized key: "v"$/);
     expectError(
-      await b.app.inject({ method: "DELETE", url: "/v1/tenants/acme/secrets/KEEP?purge=yes", headers: admin }),
+      await b.app.inject({ method: "DELETE", url: "/v1/tenants/acme/secrets/KEEP?purge=yes", headers: { ...admin, ...JSON_TYPE } }),
       400,
       "INVALID_INPUT",
       /^query\.purge: purge must be true or false$/,
@@ -164,21 +164,16 @@ describe("errors map to statuses in one handler", () => {
     await unchanged();
   });
 
-  it("400 for a text body, 415 for a media type the gateway does not parse", async () => {
-    const text = await b.app.inject({
-      method: "PUT",
-      url: "/v1/tenants/acme/secrets/KEEP",
-      headers: { ...admin, "content-type": "text/plain" },
-      payload: "v2",
-    });
-    expectError(text, 400, "INVALID_INPUT", /^body: Invalid input: expected object, received string$/);
-    const xml = await b.app.inject({
-      method: "PUT",
-      url: "/v1/tenants/acme/secrets/KEEP",
-      headers: { ...admin, "content-type": "application/xml" },
-      payload: "<v>2</v>",
-    });
-    expectError(xml, 415, "INVALID_INPUT", /^Unsupported Media Type/);
+  it("415 for any body that is not JSON (a state-changing request must say application/json)", async () => {
+    for (const [type, payload] of [
+      ["text/plain", "v2"],
+      ["application/xml", "<v>2</v>"],
+      ["application/x-www-form-urlencoded", "value=v2"],
+      ["multipart/form-data; boundary=x", "--x--"],
+    ] as const) {
+      const res = await b.app.inject({ method: "PUT", url: "/v1/tenants/acme/secrets/KEEP", headers: { ...admin, "content-type": type }, payload });
+      expectError(res, 415, "INVALID_INPUT", /^PUT requests must be sent with Content-Type: application\/json \(the body may be empty\)$/);
+    }
     await unchanged();
   });
 
@@ -186,7 +181,7 @@ describe("errors map to statuses in one handler", () => {
     expectError(await get("/v1/tenants/acme/secrets/NOPE"), 404, "NOT_FOUND", /NOPE/);
     expectError(await get("/v1/tenants/acme/secrets/KEEP?version=9"), 404, "NOT_FOUND", /^version 9 of secret "KEEP" not found in tenant acme$/);
     expectError(
-      await b.app.inject({ method: "POST", url: "/v1/tenants/acme/secrets/NOPE/rotate", headers: admin }),
+      await b.app.inject({ method: "POST", url: "/v1/tenants/acme/secrets/NOPE/rotate", headers: { ...admin, ...JSON_TYPE } }),
       404,
       "NOT_FOUND",
       /\(rotate needs an existing secret; PUT creates one\)$/,

@@ -88,5 +88,8 @@ export async function bed(options: { access?: boolean; server?: ServerOptions; c
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** What every state-changing request must carry (request-guard.ts), with or without a body. */
+export const JSON_TYPE = { "content-type": "application/json" } as const;
+
 /** A secret name or tenant in a URL path segment. */
 export const seg = (s: string) => encodeURIComponent(s);

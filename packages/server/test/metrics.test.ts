@@ -1,7 +1,7 @@
 /** /metrics: the seed's counters per tenant, provider timings, sync actions, HTTP timings; bounded labels. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OTHER_TENANTS, TenantLabels } from "../src/metrics/labels.js";
-import { type Bed, TOKENS, bearer, bed } from "./helpers.js";
+import { type Bed, TOKENS, bearer, bed, JSON_TYPE } from "./helpers.js";
 
 describe("/metrics", () => {
   let b: Bed;
@@ -29,7 +29,7 @@ describe("/metrics", () => {
     expect(metric(before, 'polyvault_secret_access_total{tenant="acme"}')).toBeUndefined();
     await b.app.inject({ method: "PUT", url: "/v1/tenants/acme/secrets/SECRET_NAME_SHOULD_NOT_APPEAR", headers: admin, payload: { value: "v" } });
     for (let i = 0; i < 3; i++) await b.app.inject({ method: "GET", url: "/v1/tenants/acme/secrets/SECRET_NAME_SHOULD_NOT_APPEAR", headers: admin });
-    await b.app.inject({ method: "POST", url: "/v1/tenants/acme/secrets/SECRET_NAME_SHOULD_NOT_APPEAR/rotate", headers: admin });
+    await b.app.inject({ method: "POST", url: "/v1/tenants/acme/secrets/SECRET_NAME_SHOULD_NOT_APPEAR/rotate", headers: { ...admin, ...JSON_TYPE } });
     await b.app.inject({ method: "GET", url: "/v1/tenants/acme/secrets/x" });
     await b.app.inject({ method: "GET", url: "/v1/tenants/acme/secrets/other", headers: bearer(TOKENS.reader) });
     await b.app.gateway.scopes.flushPushes();

@@ -1,6 +1,6 @@
 /** The secret routes, happy paths: every verb, %2F names, base64 values, labels, versions, rotation. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Bed, TOKENS, bearer, bed, seg } from "./helpers.js";
+import { type Bed, TOKENS, bearer, bed, seg, JSON_TYPE } from "./helpers.js";
 
 describe("secret routes", () => {
   let b: Bed;
@@ -93,7 +93,7 @@ describe("secret routes", () => {
     expect(v3.value).toMatch(/^[0-9a-f]{40}$/);
     expect(v3.labels).toEqual({ team: "auth" });
     // no body at all: a generated value of the default length
-    const bare = await b.app.inject({ method: "POST", url: "/v1/tenants/acme/secrets/API_KEY/rotate", headers: admin });
+    const bare = await b.app.inject({ method: "POST", url: "/v1/tenants/acme/secrets/API_KEY/rotate", headers: { ...admin, ...JSON_TYPE } });
     expect(bare.json().version).toBe(4);
     expect((await b.app.inject({ method: "GET", url: "/v1/tenants/acme/secrets/API_KEY", headers: admin })).json().value).toMatch(/^[A-Za-z0-9]{32}$/);
     const old = await b.app.inject({ method: "GET", url: "/v1/tenants/acme/secrets/API_KEY?version=2", headers: admin });
@@ -105,11 +105,11 @@ describe("secret routes", () => {
 
   it("deletes softly, then purges; a deleted secret is 404", async () => {
     await b.app.inject({ method: "PUT", url: "/v1/tenants/globex/secrets/TEMP", headers: admin, payload: { value: "t" } });
-    const del = await b.app.inject({ method: "DELETE", url: "/v1/tenants/globex/secrets/TEMP", headers: admin });
+    const del = await b.app.inject({ method: "DELETE", url: "/v1/tenants/globex/secrets/TEMP", headers: { ...admin, ...JSON_TYPE } });
     expect(del.json()).toEqual({ tenant: "globex", name: "TEMP", deleted: true, purged: false });
     expect((await b.app.inject({ method: "GET", url: "/v1/tenants/globex/secrets/TEMP", headers: admin })).statusCode).toBe(404);
     await b.app.inject({ method: "PUT", url: "/v1/tenants/globex/secrets/TEMP2", headers: admin, payload: { value: "t" } });
-    const purge = await b.app.inject({ method: "DELETE", url: "/v1/tenants/globex/secrets/TEMP2?purge=true", headers: admin });
+    const purge = await b.app.inject({ method: "DELETE", url: "/v1/tenants/globex/secrets/TEMP2?purge=true", headers: { ...admin, ...JSON_TYPE } });
     expect(purge.json()).toEqual({ tenant: "globex", name: "TEMP2", deleted: true, purged: true });
     const list = (await b.app.inject({ method: "GET", url: "/v1/tenants/globex/secrets", headers: admin })).json();
     expect(list.secrets.map((s: { name: string }) => s.name)).not.toContain("TEMP2");

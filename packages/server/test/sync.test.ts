@@ -2,12 +2,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Bed, TOKENS, bearer, bed } from "./helpers.js";
+import { type Bed, JSON_TYPE, TOKENS, bearer, bed } from "./helpers.js";
 
 describe("sync over HTTP", () => {
   let b: Bed;
   const post = (url: string, token: string, payload?: unknown) =>
-    b.app.inject({ method: "POST", url, headers: bearer(token), ...(payload === undefined ? {} : { payload: payload as object }) });
+    b.app.inject({ method: "POST", url, headers: { ...bearer(token), ...JSON_TYPE }, ...(payload === undefined ? {} : { payload: payload as object }) });
 
   beforeAll(async () => {
     // push-on-write off, so the mirror lags until a sync is asked for

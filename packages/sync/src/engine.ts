@@ -52,24 +52,27 @@ export class SyncEngine {
     return r;
   }
 
-  #select(route?: string, tenant?: TenantId): Array<{ spec: RouteSpec; opts: PlanOptions }> {
+  #select(route?: string, tenant?: TenantId, allowName?: PlanOptions["allowName"]): Array<{ spec: RouteSpec; opts: PlanOptions }> {
     const specs = route ? [this.route(route)] : [...this.options.routes];
-    return specs.filter((s) => !tenant || s.tenants.includes(tenant)).map((spec) => ({ spec, opts: tenant ? { tenants: [tenant] } : {} }));
+    return specs
+      .filter((s) => !tenant || s.tenants.includes(tenant))
+      .map((spec) => ({ spec, opts: { ...(tenant ? { tenants: [tenant] } : {}), ...(allowName ? { allowName } : {}) } }));
   }
 
-  async plan(filter: { route?: string | undefined; tenant?: TenantId | undefined } = {}): Promise<RoutePlan[]> {
+  /** `allowName`: only the names the caller may sync (PlanOptions). */
+  async plan(filter: { route?: string | undefined; tenant?: TenantId | undefined; allowName?: PlanOptions["allowName"] } = {}): Promise<RoutePlan[]> {
     const out: RoutePlan[] = [];
-    for (const { spec, opts } of this.#select(filter.route, filter.tenant))
+    for (const { spec, opts } of this.#select(filter.route, filter.tenant, filter.allowName))
       out.push({ route: spec.name, plan: await planRoute(spec, this.options.state, opts) });
     return out;
   }
 
   async apply(
-    filter: { route?: string | undefined; tenant?: TenantId | undefined; names?: readonly string[] | undefined } = {},
+    filter: { route?: string | undefined; tenant?: TenantId | undefined; names?: readonly string[] | undefined; allowName?: PlanOptions["allowName"] } = {},
     options: { confirm?: boolean | undefined; onProgress?: ((route: string, done: number, total: number) => void) | undefined } = {},
   ): Promise<RouteRun[]> {
     const runs: RouteRun[] = [];
-    for (const { spec, opts } of this.#select(filter.route, filter.tenant)) {
+    for (const { spec, opts } of this.#select(filter.route, filter.tenant, filter.allowName)) {
       runs.push(await this.#runRoute(spec, { ...opts, names: filter.names }, options));
     }
     return runs;

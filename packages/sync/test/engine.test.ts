@@ -1,5 +1,5 @@
-import { CheckFailedError, ConflictError } from "@polyvault/core";
-import { encodeVersion } from "@polyvault/provider-file";
+import { CheckFailedError, ConflictError, IntegrityError, SecretManager, parseTenantId } from "@polyvault/core";
+import { createFileProvider, encodeVersion } from "@polyvault/provider-file";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -100,7 +100,20 @@ describe("sync engine on two file providers", () => {
     const raw = await b.rawTarget.get(b.tenants[0] as never, "n/1");
     expect(raw.value.toString()).toBe("native value");
     expect(raw.metadata["pv-enc"]).toBe("native");
-    expect((await b.manager("acme", b.target).get("n/1")).text()).toBe("native value");
+    // Configuration says the mirror is native: a failover read takes its bytes as the value. Read as a
+    // primary (always envelope, whatever `pv-enc` says) the same bytes are not a valid envelope.
+    const blocker = join(b.dir, "not-a-dir");
+    writeFileSync(blocker, "");
+    const down = createFileProvider({ name: "down", dir: join(blocker, "store") });
+    const failover = new SecretManager({
+      tenant: parseTenantId("acme"),
+      keyring: b.keyring,
+      primary: down,
+      mirrors: [{ provider: b.target, encryption: "native" }],
+    });
+    const got = await failover.get("n/1");
+    expect([got.text(), got.servedBy, got.stale, got.version]).toEqual(["native value", "mirror", true, 1]);
+    await expect(b.manager("acme", b.target).get("n/1")).rejects.toBeInstanceOf(IntegrityError);
   });
 
   it("a write racing the plan is refused by check-and-set, counted as failed, and converges on the next run", async () => {

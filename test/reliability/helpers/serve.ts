@@ -4,6 +4,7 @@
  * the end (the gateway drains, seals the audit log and exits 0).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { BIN, type Sandbox } from "./cli.js";
 
 export interface Gateway {
@@ -11,8 +12,12 @@ export interface Gateway {
   /** Everything the gateway wrote to stdout and stderr so far. */
   output(): Buffer;
   request(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; text: string; json: unknown }>;
+  /** Headers every request needs besides its own: the local token (no `access`) and the JSON content type (not GET). */
+  baseHeaders(method: string): Record<string, string>;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number>;
+  /** Sends `signal` (SIGKILL: no drain, no exit hook) and resolves once the process is gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 export async function startGateway(sb: Sandbox, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Gateway> {
@@ -23,17 +28,23 @@ export async function startGateway(sb: Sandbox, env: NodeJS.ProcessEnv = {}, arg
   });
   const chunks: Buffer[] = [];
   child.stderr?.on("data", (c: Buffer) => chunks.push(c));
+  let tokenFile: string | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => reject(new Error(`polyvault serve did not start: ${Buffer.concat(chunks).toString()}`)), 30_000);
     child.stdout?.on("data", (c: Buffer) => {
       chunks.push(c);
       out += c.toString();
-      const m = /"listening":\s*"([^"]+)"/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1] as string);
+      // `--json` prints one document once listening; without `access` it names the local token's file.
+      let answer: { listening?: string; tokenFile?: string } | undefined;
+      try {
+        answer = JSON.parse(out);
+      } catch {
+        return; // not whole yet
       }
+      tokenFile = answer?.tokenFile;
+      clearTimeout(timer);
+      resolve(answer?.listening as string);
     });
     child.on("exit", (code) => reject(new Error(`polyvault serve exited ${code}: ${Buffer.concat(chunks).toString()}`)));
   });
@@ -41,12 +52,17 @@ export async function startGateway(sb: Sandbox, env: NodeJS.ProcessEnv = {}, arg
   return {
     url,
     output: () => Buffer.concat(chunks),
+    baseHeaders: (method) => ({
+      ...(tokenFile ? { authorization: `Bearer ${readFileSync(tokenFile, "utf8").trim()}` } : {}),
+      ...(method === "GET" ? {} : { "content-type": "application/json" }),
+    }),
     async request(method, path, options = {}) {
       const res = await fetch(`${url}${path}`, {
         method,
         headers: {
           ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-          ...(options.body === undefined ? {} : { "content-type": "application/json" }),
+          ...(!options.token && tokenFile ? { authorization: `Bearer ${readFileSync(tokenFile, "utf8").trim()}` } : {}),
+          ...(method === "GET" ? {} : { "content-type": "application/json" }),
         },
         ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
         signal: AbortSignal.timeout(30_000),
@@ -59,6 +75,10 @@ export async function startGateway(sb: Sandbox, env: NodeJS.ProcessEnv = {}, arg
         json = undefined;
       }
       return { status: res.status, text, json };
+    },
+    async kill(signal) {
+      child.kill(signal);
+      await exited;
     },
     async stop() {
       child.kill("SIGTERM");

@@ -1,30 +1,17 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { parseEnvFile } from "@polyvault/runtime";
-import { InvalidInputError, NotFoundError, parseSecretName } from "@polyvault/core";
+import { ENV_FORMATS, ENV_KEY, type EnvFormat, exportText, formatNames, parseEnvFile } from "@polyvault/runtime";
+import { INPUT_LIMITS, InvalidInputError, NotFoundError, parseSecretName } from "@polyvault/core";
+import { readInputFile } from "../input.js";
 import type { Runner } from "../main.js";
 import { EXIT } from "../exit-codes.js";
 
 async function readDotenv(file: string, what: string): Promise<Record<string, string>> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(file);
-  } catch (err) {
-    throw new InvalidInputError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
-  }
+  const buf = await readInputFile(file, INPUT_LIMITS.dotenv, what);
   try {
     return parseEnvFile(buf, file);
   } finally {
     buf.fill(0);
   }
-}
-
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** A value in dotenv syntax: bare when safe, else double-quoted with \n, \r, \" and \\ escaped. */
-function quote(value: string): string {
-  if (/^[A-Za-z0-9_./:@+-]*$/.test(value)) return value;
-  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`;
 }
 
 export function registerEnv(program: Command, run: Runner): void {
@@ -40,9 +27,14 @@ export function registerEnv(program: Command, run: Runner): void {
         const vars = await readDotenv(file, ".env file");
         // Validate every name before writing anything.
         for (const key of Object.keys(vars)) parseSecretName(key);
-        const stored: Array<{ name: string; version: number }> = [];
+        // A variable whose secret already holds this value is a no-op (no new version): `unchanged`.
+        const stored: Array<{ name: string; version: number; unchanged: boolean }> = [];
         for (const [key, value] of Object.entries(vars)) stored.push({ name: key, ...(await manager.set(key, value)) });
-        ctx.out.result({ tenant: opts.tenant, imported: stored }, () => `imported ${stored.length} variable(s) into tenant ${opts.tenant}`);
+        const same = stored.filter((s) => s.unchanged).length;
+        ctx.out.result(
+          { tenant: opts.tenant, imported: stored },
+          () => `imported ${stored.length} variable(s) into tenant ${opts.tenant}: ${stored.length - same} stored, ${same} unchanged`,
+        );
         return EXIT.OK;
       }),
     );
@@ -70,28 +62,39 @@ export function registerEnv(program: Command, run: Runner): void {
 
   env
     .command("export")
-    .description("print the tenant's secrets as a .env file (only names that are valid variable names)")
+    .description("print the tenant's secrets for a program to read: dotenv (default), json, yaml, or shell (to source)")
     .requiredOption("--tenant <tenant>", "tenant id")
+    .option("--format <format>", `${ENV_FORMATS.join(", ")}: each read back exactly by its usual parser (docs/cli.md)`, "dotenv")
     .action(
-      run(async (ctx, opts: { tenant: string }) => {
+      run(async (ctx, opts: { tenant: string; format: string }) => {
+        if (!(ENV_FORMATS as readonly string[]).includes(opts.format))
+          throw new InvalidInputError(`--format must be one of ${ENV_FORMATS.join(", ")} (got ${JSON.stringify(opts.format.slice(0, 40))})`);
+        const format = opts.format as EnvFormat;
         const manager = (await ctx.runtime()).manager(opts.tenant);
-        const vars: Record<string, string> = {};
+        const values = new Map<string, Buffer>();
         const skipped: string[] = [];
-        for (const s of await manager.list()) {
-          if (!ENV_KEY.test(s.name)) {
-            skipped.push(s.name);
-            continue;
+        try {
+          for (const s of await manager.list()) {
+            if (!formatNames(format, s.name)) {
+              skipped.push(s.name);
+              continue;
+            }
+            try {
+              const v = await manager.get(s.name);
+              values.set(s.name, Buffer.from(v.bytes()));
+              v.wipe();
+            } catch (err) {
+              if (!(err instanceof NotFoundError)) throw err;
+            }
           }
-          try {
-            const v = await manager.get(s.name);
-            vars[s.name] = v.text();
-            v.wipe();
-          } catch (err) {
-            if (!(err instanceof NotFoundError)) throw err;
-          }
+          if (skipped.length) ctx.out.note(`polyvault: note: skipped ${skipped.length} secret(s) whose names are not variable names: ${skipped.join(", ")}`);
+          const text = exportText(opts.tenant, values, format);
+          ctx.out.result({ tenant: opts.tenant, variables: Object.fromEntries([...values].map(([k, v]) => [k, v.toString("utf8")])), skipped }, () =>
+            text.replace(/\n$/, ""),
+          );
+        } finally {
+          for (const v of values.values()) v.fill(0);
         }
-        if (skipped.length) ctx.out.note(`polyvault: note: skipped ${skipped.length} secret(s) whose names are not variable names: ${skipped.join(", ")}`);
-        ctx.out.result({ tenant: opts.tenant, variables: vars, skipped }, () => Object.entries(vars).map(([k, v]) => `${k}=${quote(v)}`));
         return EXIT.OK;
       }),
     );

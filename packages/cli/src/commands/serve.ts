@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { InvalidInputError } from "@polyvault/core";
+import { INPUT_LIMITS, InvalidInputError, isPolyvaultError, readFileBoundedSync } from "@polyvault/core";
 import { DEFAULT_PORT, serve } from "@polyvault/server";
 import type { Runner } from "../main.js";
 import { EXIT, EXIT_CODES } from "../exit-codes.js";
@@ -15,8 +14,9 @@ function wholeNumber(flag: string, raw: string, max: number): number {
 
 function readPem(flag: string, file: string): Buffer {
   try {
-    return readFileSync(file);
+    return readFileBoundedSync(file, INPUT_LIMITS.pem, `${flag} ${file}`);
   } catch (err) {
+    if (isPolyvaultError(err)) throw err;
     throw new InvalidInputError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
   }
 }
@@ -33,6 +33,13 @@ export function registerServe(program: Command, run: Runner): void {
     .option("--rate-limit <n>", "requests per minute per token (no token or an unknown one: per client address); 0 turns the limit off", "6000")
     .option("--log-level <level>", `log level: ${LEVELS.join(", ")}`, "info")
     .option("--insecure-no-auth", "allow a non-loopback --host without access control (anyone who can reach it is admin)")
+    .option("--insecure-no-tls", "allow a non-loopback --host without --tls-cert (only behind a proxy that terminates TLS)")
+    .option(
+      "--allowed-host <name>",
+      "a host name clients use to reach the gateway (besides IP addresses and localhost); repeat for several, '*' for any (DNS-rebinding guard)",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .action(
       run(
         async (
@@ -46,6 +53,8 @@ export function registerServe(program: Command, run: Runner): void {
             rateLimit: string;
             logLevel: string;
             insecureNoAuth?: boolean;
+            insecureNoTls?: boolean;
+            allowedHost: string[];
           },
         ) => {
           const port = wholeNumber("--port", opts.port, 65535);
@@ -64,9 +73,19 @@ export function registerServe(program: Command, run: Runner): void {
             scheduler: opts.scheduler,
             rateLimitPerMinute,
             allowNoAuth: opts.insecureNoAuth,
+            allowNoTls: opts.insecureNoTls,
+            allowedHosts: opts.allowedHost,
             logger: { level: opts.logLevel, stream: process.stderr },
           });
-          ctx.out.result({ listening: gateway.url, scheduler: opts.scheduler, tls: Boolean(tls) }, () => `polyvault: gateway listening on ${gateway.url}`);
+          ctx.out.result(
+            { listening: gateway.url, scheduler: opts.scheduler, tls: Boolean(tls), ...(gateway.tokenFile ? { tokenFile: gateway.tokenFile } : {}) },
+            () => [
+              `polyvault: gateway listening on ${gateway.url}`,
+              ...(gateway.tokenFile
+                ? [`polyvault: no \`access\` configured: send 'Authorization: Bearer <token>' with the token in ${gateway.tokenFile}`]
+                : []),
+            ],
+          );
           // SIGTERM (or Ctrl-C): stop accepting, drain in-flight requests, seal the audit log, exit 0.
           const signal = await new Promise<string>((resolve) => {
             process.once("SIGTERM", () => resolve("SIGTERM"));

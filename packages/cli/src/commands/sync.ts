@@ -5,7 +5,7 @@ import type { Runner } from "../main.js";
 import { table } from "../output.js";
 import { EXIT } from "../exit-codes.js";
 
-/** The value-free plan row CONTRACT.md promises, plus what apply would do. */
+/** The value-free plan row docs/cli.md promises ("JSON answers scripts read"), plus what apply would do. */
 const planRow = (a: { route: string; target: string; tenant: string; name: string; action: string; reason: string; apply: string }) => ({
   route: a.route,
   target: a.target,
@@ -108,20 +108,27 @@ export function registerSync(program: Command, run: Runner): void {
           );
           return runsExitCode(runs);
         }
-        await syncWatch(rt, {
-          ...ctx.ops(),
-          onStart: (n) => ctx.out.note(`polyvault: scheduler running ${n} scheduled route(s); Ctrl-C to stop`),
-          onRun: (r) => {
-            if ("error" in r) ctx.io.stderr.write(`polyvault: route ${r.route}: ${(r.error as Error).message}\n`);
-            else if (ctx.out.json)
-              ctx.io.stdout.write(`${JSON.stringify({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })}\n`);
-            else for (const line of describeRuns([r])) ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
-          },
-          until: new Promise<void>((resolve) => {
-            process.once("SIGINT", resolve);
-            process.once("SIGTERM", resolve);
-          }),
-        });
+        // The scheduler's own timers do not hold the process open (the library's leadership lease is
+        // unref'd so that a gateway can exit): this handle does, until SIGINT or SIGTERM, whatever the
+        // process's stdin and stdout are (a terminal, a pipe, /dev/null, a file).
+        const keepAlive = setInterval(() => undefined, 1 << 30);
+        try {
+          await syncWatch(rt, {
+            ...ctx.ops(),
+            onStart: (n) => ctx.out.note(`polyvault: scheduler running ${n} scheduled route(s); Ctrl-C to stop`),
+            onRun: (r) => {
+              if ("error" in r) ctx.io.stderr.write(`polyvault: route ${r.route}: ${(r.error as Error).message}\n`);
+              else if (ctx.out.json) ctx.out.record({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] });
+              else for (const line of describeRuns([r])) ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
+            },
+            until: new Promise<void>((resolve) => {
+              process.once("SIGINT", resolve);
+              process.once("SIGTERM", resolve);
+            }),
+          });
+        } finally {
+          clearInterval(keepAlive);
+        }
         return EXIT.OK;
       }),
     );

@@ -1,7 +1,7 @@
 /** Access control: principals, roles per tenant with secret globs, lockout (docs/access-control.md). */
 export { FailureCounters, Guard } from "./guard.js";
 export { type FailureResult, LockoutStore } from "./lockout.js";
-export { AccessControl, type Decision } from "./policy.js";
+export { AccessControl, type Decision, compileSecretGlob } from "./policy.js";
 export { Security, type SecurityOptions } from "./security.js";
 export { AccessStep } from "./step.js";
 export { principalForToken, tokenSha256 } from "./tokens.js";

@@ -91,13 +91,14 @@ export class LockoutStore {
     try {
       text = readFileSync(this.path, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { v: 1, principals: {} };
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { v: 1, principals: Object.create(null) };
       throw new UnavailableError(`access state ${this.path} cannot be read (${(err as NodeJS.ErrnoException).code}); refusing requests until it can`);
     }
     try {
       const s = JSON.parse(text) as State;
       if (s.v !== 1 || typeof s.principals !== "object" || s.principals === null) throw new Error("shape");
-      return s;
+      // Keyed by principal id: a null-prototype object, so an id such as `constructor` is its own entry.
+      return { ...s, principals: Object.assign(Object.create(null), s.principals) };
     } catch {
       throw new UnavailableError(`access state ${this.path} is damaged; refusing requests until it is repaired or removed (removing it clears every lockout)`);
     }

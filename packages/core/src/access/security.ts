@@ -40,7 +40,12 @@ export class Security {
 
   constructor(options: SecurityOptions) {
     this.alerts = Alerts.fromConfig(options.alerts, options.env ?? process.env);
-    this.audit = new AuditLog(options.dataDir, { ...options.audit, ...(options.now ? { now: options.now } : {}) });
+    this.audit = new AuditLog(options.dataDir, {
+      ...options.audit,
+      ...(options.now ? { now: options.now } : {}),
+      // A witness that refuses or misses a checkpoint weakens rollback detection: say so (docs/audit.md, "Witnesses").
+      onSideError: (err) => void this.#auditFailed(err, { actor: "polyvault", action: "audit.witness", outcome: "UNAVAILABLE" }).catch(() => undefined),
+    });
     this.policy = options.access ? new AccessControl(options.access) : undefined;
     this.lockout = options.access ? new LockoutStore(options.dataDir, options.access.lockout, options.now) : undefined;
   }

@@ -4,6 +4,12 @@
  * covers the timestamp and the body (`<timestamp>.<body>`), so a receiver can refuse replays; the key
  * comes from the environment variable that `alerts.secretEnv` names. Without `alerts` in the
  * configuration, Alerts.disabled() accepts every event and sends nothing.
+ *
+ * The signed body goes to the configured URL and nowhere else: redirects are never followed (a 3xx is a
+ * failed delivery, not retried), so a receiver, or whoever answers in its name, cannot send the alert on
+ * to another host. The answer's body is never read (it is cancelled: nothing a receiver sends can grow
+ * the process). `warnings` says, for the gateway to log at start-up, when alerts travel in clear
+ * (`http://` to another host than loopback) or unsigned (no `secretEnv`).
  */
 import { createHmac, randomUUID } from "node:crypto";
 import pRetry, { AbortError } from "p-retry";
@@ -36,15 +42,34 @@ export function signAlert(key: Uint8Array, timestamp: string, body: string): str
   return `sha256=${createHmac("sha256", key).update(`${timestamp}.${body}`, "utf8").digest("hex")}`;
 }
 
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function webhookWarnings(webhook: string, signed: boolean): string[] {
+  const out: string[] = [];
+  let url: URL | undefined;
+  try {
+    url = new URL(webhook);
+  } catch {
+    return [`alerts.webhook is not a URL: alerts cannot be delivered`];
+  }
+  if (url.protocol === "http:" && !LOOPBACK.has(url.hostname))
+    out.push(`alerts.webhook uses http:// to ${url.host}: alerts and their signatures cross the network in clear (use https://)`);
+  if (!signed) out.push("alerts.secretEnv is not set: alerts are sent unsigned, so a receiver cannot tell them from forgeries");
+  return out;
+}
+
 export class Alerts {
   readonly violationThreshold: number;
   readonly expiryDays: number;
   readonly #init: AlertsInit;
+  /** What an operator should know about this configuration (logged by `serve` at start-up). */
+  readonly warnings: readonly string[];
 
   constructor(init: AlertsInit) {
     this.#init = init;
     this.violationThreshold = init.violationThreshold ?? 3;
     this.expiryDays = init.expiryDays ?? 14;
+    this.warnings = init.webhook === undefined ? [] : webhookWarnings(init.webhook, init.key !== undefined);
   }
 
   static disabled(): Alerts {
@@ -85,9 +110,11 @@ export class Alerts {
             [TIMESTAMP_HEADER]: timestamp,
           };
           if (this.#init.key) headers[SIGNATURE_HEADER] = signAlert(this.#init.key, timestamp, body);
-          const res = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.#init.timeoutMs ?? 5_000) });
-          await res.arrayBuffer().catch(() => undefined);
+          const res = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(this.#init.timeoutMs ?? 5_000) });
+          await res.body?.cancel().catch(() => undefined);
           if (res.ok) return res.status;
+          if (res.status >= 300 && res.status < 400)
+            throw new AbortError(`webhook answered a redirect (HTTP ${res.status}); redirects are not followed: configure the final URL`);
           const err = new Error(`webhook answered HTTP ${res.status}`);
           if (res.status === 408 || res.status === 429 || res.status >= 500) throw err;
           throw new AbortError(err);

@@ -5,19 +5,45 @@
  * every `checkpointEvery` entries, when the last one is `checkpointSeconds` old, and at close(); a process
  * that exits without close() still seals what it wrote, from a synchronous exit hook.
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { InvalidInputError } from "../errors.js";
+import { BatchWriter } from "./batch-writer.js";
+import { GroupCommit } from "./group-commit.js";
 import { withLock, withLockSync } from "./lock.js";
 import { type PruneResult, pruneLog } from "./prune.js";
 import { type AuditKeys, ensureSigningKey } from "./signing-key.js";
 import { AUDIT_DEFAULTS, AUDIT_FILES, type AuditOptions, type AuditRecordInput } from "./types.js";
-import { type ChainState, type WriterContext, writeEntries } from "./writer.js";
+import { type AuditWitness, FileWitness } from "./witness.js";
+import { type WriterContext, sealSync } from "./writer.js";
 
-interface Pending {
-  readonly record: AuditRecordInput | undefined; // undefined: a checkpoint request
-  readonly resolve: (seq: number) => void;
-  readonly reject: (err: unknown) => void;
+/** One batch, as the writer saw it (bench/audit.mjs prints their distribution). */
+export interface AuditBatchInfo {
+  readonly records: number;
+  readonly bytes: number;
+  /** From taking the lock's turn to the batch being durable. */
+  readonly ms: number;
+}
+
+export interface AuditLogOptions extends AuditOptions {
+  readonly now?: (() => Date) | undefined;
+  /** Witnesses besides `witness.file` (the sync state store, a provider): docs/audit.md, "Witnesses". */
+  readonly witnesses?: readonly AuditWitness[] | undefined;
+  /** Told when audit.head or a witness refuses or cannot take a checkpoint (the batch stands; they lag). */
+  readonly onSideError?: ((err: unknown, where: string) => void) | undefined;
+  /** `audit new-chain`: start a new chain if the log is empty, its first record naming who and why. */
+  readonly allowNewChain?: { readonly actor: string; readonly reason: string } | undefined;
+  readonly onBatch?: ((batch: AuditBatchInfo) => void) | undefined;
+}
+
+/** The configured file witness, refused inside the data directory (its attacker could rewrite it). */
+function fileWitness(dataDir: string, file: string | undefined): AuditWitness[] {
+  if (file === undefined) return [];
+  const rel = relative(resolve(dataDir), resolve(file));
+  if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel)))
+    throw new InvalidInputError(
+      `audit.witness.file ${file} is inside the data directory ${dataDir}: a witness must be out of reach of whoever can write the log`,
+    );
+  return [new FileWitness(resolve(file))];
 }
 
 const FIELDS = ["actor", "action", "outcome", "tenant", "name", "provider", "requestId", "reason", "detail"] as const;
@@ -29,22 +55,24 @@ export class AuditLog {
   readonly logPath: string;
   readonly #lock: string;
   readonly #ctx: WriterContext;
+  readonly #writer: BatchWriter;
   readonly #retentionDays: number;
+  readonly #onBatch: ((batch: AuditBatchInfo) => void) | undefined;
   #keys: AuditKeys | undefined;
-  #state: ChainState | undefined;
-  #queue: Pending[] = [];
-  #draining: Promise<void> | undefined;
+  readonly #group: GroupCommit;
   #timer: NodeJS.Timeout | undefined;
   /** This process wrote entries that no checkpoint it knows of covers yet. */
   #unsealed = false;
   #closed = false;
 
-  constructor(dataDir: string, options: AuditOptions & { now?: () => Date } = {}) {
+  constructor(dataDir: string, options: AuditLogOptions = {}) {
     this.dataDir = dataDir;
     this.logPath = join(dataDir, AUDIT_FILES.log);
     this.#lock = join(dataDir, AUDIT_FILES.lock);
     this.#retentionDays = options.retentionDays ?? AUDIT_DEFAULTS.retentionDays;
+    this.#onBatch = options.onBatch;
     this.#ctx = {
+      dataDir,
       logPath: this.logPath,
       headPath: join(dataDir, AUDIT_FILES.head),
       checkpointEvery: options.checkpointEvery ?? AUDIT_DEFAULTS.checkpointEvery,
@@ -52,7 +80,21 @@ export class AuditLog {
       fsyncAlways: (options.fsync ?? AUDIT_DEFAULTS.fsync) === "always",
       keys: () => (this.#keys ??= ensureSigningKey(dataDir)),
       now: options.now ?? (() => new Date()),
+      witnesses: [...fileWitness(dataDir, options.witness?.file), ...(options.witnesses ?? [])],
+      newChain: options.allowNewChain,
+      onSideError: options.onSideError ?? (() => undefined),
     };
+    this.#writer = new BatchWriter(this.#ctx);
+    this.#group = new GroupCommit(this.#writer, {
+      dataDir,
+      logPath: this.logPath,
+      lockPath: this.#lock,
+      onDurable: (unsealed, records, bytes, ms) => {
+        this.#unsealed = unsealed;
+        this.#onBatch?.({ records, bytes, ms });
+        this.#armTimer();
+      },
+    });
     live.add(this);
     if (!exitHooked) {
       exitHooked = true;
@@ -86,31 +128,39 @@ export class AuditLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
-      if (this.#unsealed || this.#queue.length) await this.checkpoint();
-      if (this.#state) await this.prune({ onlyIfDue: true });
+      if (this.#unsealed || this.#group.pending) await this.checkpoint();
+      if (this.#writer.state) await this.prune({ onlyIfDue: true });
     } finally {
       this.#closed = true;
       clearTimeout(this.#timer);
       live.delete(this);
+      await this.#writer.close();
     }
   }
 
   /** Drops records older than the retention period behind a signed anchor (docs/audit.md, "Retention"). */
   async prune(options: { onlyIfDue?: boolean; now?: Date } = {}): Promise<PruneResult> {
-    await this.#draining;
+    await this.#group.idle();
     const now = options.now ?? this.#ctx.now();
     const result = await withLock(this.logPath, this.#lock, () => pruneLog(this.#ctx, now, this.#retentionDays, options.onlyIfDue ?? false));
-    if (result.pruned > 0) this.#state = undefined;
+    if (result.pruned > 0) this.#writer.invalidate();
     return result;
   }
 
-  /** The exit hook's seal: synchronous, best effort (a failure leaves an unsigned tail that verify reports). */
+  /**
+   * The exit hook's seal: synchronous, best effort (a failure leaves an unsigned tail that verify reports,
+   * and the next writer seals). Skipped while a batch's write is in flight (it may still land, and a seal
+   * beside it could interleave with it); while this process holds the lock after a durable write (its
+   * waiters were released, audit.head is being written), it seals under that lock.
+   */
   sealSync(): void {
-    if (!this.#unsealed || this.#closed) return;
+    if (!this.#unsealed || this.#closed || this.#group.phase === "writing") return;
     try {
-      // Wait past the 10 s after which a lock left by a killed process counts as stale.
-      const r = withLockSync(this.logPath, this.#lock, () => writeEntries(this.#ctx, this.#state, [], true), 11_000);
-      this.#state = r.state;
+      const seal = () => sealSync(this.#ctx, this.#writer.state);
+      // Else wait past the 10 s after which a lock left by a killed process counts as stale.
+      if (this.#group.phase === "publishing") seal();
+      else withLockSync(this.logPath, this.#lock, seal, 11_000);
+      this.#writer.invalidate();
       this.#unsealed = false;
     } catch {
       // nothing can be reported from an exit hook
@@ -118,34 +168,7 @@ export class AuditLog {
   }
 
   #enqueue(record: AuditRecordInput | undefined): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      this.#queue.push({ record, resolve, reject });
-      this.#draining ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#drain());
-    });
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      while (this.#queue.length) {
-        const batch = this.#queue.splice(0);
-        const records = batch.flatMap((p) => (p.record ? [p.record] : []));
-        const force = batch.some((p) => !p.record);
-        try {
-          mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
-          const r = await withLock(this.logPath, this.#lock, () => writeEntries(this.#ctx, this.#state, records, force));
-          this.#state = r.state;
-          this.#unsealed = r.state.seq > r.state.lastCheckpointSeq;
-          let i = 0;
-          for (const p of batch) p.resolve(p.record ? (r.seqs[i++] ?? 0) : r.state.seq);
-          this.#armTimer();
-        } catch (err) {
-          this.#state = undefined;
-          for (const p of batch) p.reject(err);
-        }
-      }
-    } finally {
-      this.#draining = undefined;
-    }
+    return this.#group.enqueue(record);
   }
 
   #armTimer(): void {

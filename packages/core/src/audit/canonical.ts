@@ -23,19 +23,27 @@ export function hashEntry(entry: object): string {
   return sha256Hex(canonical(entry));
 }
 
-/** Bytes signed by a checkpoint or anchor: domain-separated (count, head). */
-function statement(count: number, head: string): Buffer {
-  return Buffer.from(canonical({ purpose: "polyvault-audit-checkpoint/v1", count, head }), "utf8");
+/**
+ * Bytes signed by a checkpoint or anchor: domain-separated (count, head, time). v2 signs the time too, so
+ * that a checkpoint's `time` cannot be edited; v1 (count, head only) is what logs written before it carry.
+ */
+function statement(count: number, head: string, time: string | undefined): Buffer {
+  const body = time === undefined ? { purpose: "polyvault-audit-checkpoint/v1", count, head } : { purpose: "polyvault-audit-checkpoint/v2", count, head, time };
+  return Buffer.from(canonical(body), "utf8");
 }
 
-export function signStatement(key: KeyObject, count: number, head: string): string {
-  return sign(null, statement(count, head), key).toString("base64");
+export function signStatement(key: KeyObject, count: number, head: string, time: string): string {
+  return sign(null, statement(count, head, time), key).toString("base64");
 }
 
-export function verifyStatement(key: KeyObject, count: number, head: string, sig: unknown): boolean {
+/** The signature over (count, head, time): v2, or v1 on an entry marked `v: 1` written before v2 existed. */
+export function verifyStatement(key: KeyObject, entry: { v?: unknown; count: number; head: string; time?: unknown; sig?: unknown }): boolean {
+  const { sig } = entry;
   if (typeof sig !== "string" || !/^[A-Za-z0-9+/]+=*$/.test(sig)) return false;
   try {
-    return verify(null, statement(count, head), key, Buffer.from(sig, "base64"));
+    const bytes = Buffer.from(sig, "base64");
+    if (entry.v === 2) return typeof entry.time === "string" && verify(null, statement(entry.count, entry.head, entry.time), key, bytes);
+    return entry.v === 1 && verify(null, statement(entry.count, entry.head, undefined), key, bytes);
   } catch {
     return false;
   }
@@ -45,6 +53,26 @@ export function verifyStatement(key: KeyObject, count: number, head: string, sig
 export function recordMac(macKey: Buffer, entry: object): string {
   const { mac: _mac, ...rest } = entry as { mac?: unknown };
   return createHmac("sha256", macKey).update(canonical(rest), "utf8").digest("base64url");
+}
+
+/**
+ * A new record's line and MAC with one canonicalisation instead of two (the writer's hot path). Members
+ * are sorted, so the canonical form with the MAC is the one without it with `"mac":"…",` inserted after
+ * the members that sort before `mac` (action, actor, and detail when present: strings, whose canonical
+ * form is JSON.stringify's). That prefix is checked against canonicalize's own output, and anything
+ * unexpected takes the plain path; `audit verify` recomputes both.
+ */
+export function macedLine(macKey: Buffer, entry: Readonly<Record<string, unknown>>): string {
+  const body = canonical(entry);
+  const mac = createHmac("sha256", macKey).update(body, "utf8").digest("base64url");
+  const before = Object.keys(entry)
+    .filter((k) => k < "mac")
+    .sort();
+  const plain = () => canonical({ ...entry, mac });
+  if (before.length === 0 || before.some((k) => typeof entry[k] !== "string")) return plain();
+  const prefix = `{${before.map((k) => `${JSON.stringify(k)}:${JSON.stringify(entry[k])}`).join(",")},`;
+  if (!body.startsWith(prefix) || body.length === prefix.length) return plain();
+  return `${prefix}"mac":${JSON.stringify(mac)},${body.slice(prefix.length)}`;
 }
 
 /** Drops undefined members so the stored entry and its canonical form agree. */

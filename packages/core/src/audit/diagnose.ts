@@ -43,7 +43,7 @@ export function diagnose(w: Walk): { line: number; seq: number | undefined; prob
         (w.next === null &&
           f.entry?.type === "checkpoint" &&
           w.key !== undefined &&
-          verifyStatement(w.key, f.entry.count as number, f.entry.prev as string, f.entry.sig));
+          verifyStatement(w.key, { ...f.entry, count: f.entry.count as number, head: f.entry.prev as string }));
       if ((intact || w.next === null) && w.prev)
         return at(w.prev.line, w.prev.seq, `was altered: its hash no longer matches the one record ${own} (line ${f.line}) carries`);
       return at(f.line, own, "was altered: the hash it carries does not match the record before it");

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { IntegrityError } from "../errors.js";
 import { canonical } from "./canonical.js";
-import { writeFileAtomicSync } from "./file-io.js";
+import { writeFileAtomic, writeFileAtomicSync } from "./file-io.js";
 import type { AuditAnchor, AuditCheckpoint } from "./types.js";
 
 export type HeadEntry = AuditCheckpoint | AuditAnchor;
@@ -39,6 +39,10 @@ export function readHead(path: string): HeadEntry | undefined {
 
 export function writeHead(path: string, entry: HeadEntry): void {
   writeFileAtomicSync(path, `${canonical(entry)}\n`);
+}
+
+export function writeHeadAsync(path: string, entry: HeadEntry): Promise<void> {
+  return writeFileAtomic(path, `${canonical(entry)}\n`);
 }
 
 /** The sequence number of the last entry the head vouches for (a checkpoint's own, or an anchor's count). */

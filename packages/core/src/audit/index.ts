@@ -1,5 +1,5 @@
 /** The signed, hash-chained audit log (docs/audit.md). */
-export { AuditLog } from "./audit-log.js";
+export { type AuditBatchInfo, AuditLog, type AuditLogOptions } from "./audit-log.js";
 export { recordConfigChange } from "./config-change.js";
 export { type ExportOptions, exportRecords, parseSince } from "./export.js";
 export type { PruneResult } from "./prune.js";
@@ -7,3 +7,5 @@ export { type AuditKeys, ensureSigningKey, loadSigningKey, signingKeyPath } from
 export { AuditStep, type AuditStepOptions, errorOutcome, requestIdOf } from "./step.js";
 export * from "./types.js";
 export { type VerifyOptions, type VerifyResult, type VerifySummary, verifyAuditLog } from "./verify.js";
+export { chainEvidence } from "./evidence.js";
+export { type AuditWitness, FileWitness, type SyncWitnessView, type WitnessState, publicKeyId } from "./witness.js";

@@ -1,7 +1,8 @@
 /**
  * The lock that serialises appends between processes (and between AuditLog objects in one process):
- * proper-lockfile's mkdir lock on <dataDir>/audit.lock, taken synchronously so the critical section can
- * also run in the exit hook. A lock left by a crashed process is taken over after 10 s (stale).
+ * proper-lockfile's mkdir lock on <dataDir>/audit.lock, taken once per batch: asynchronously by the batch
+ * writer (the mkdir/stat/rmdir run on libuv's thread pool), synchronously by the exit hook's seal. A lock
+ * left by a crashed process is taken over after 10 s (stale).
  */
 import lockfile from "proper-lockfile";
 import { UnavailableError } from "../errors.js";
@@ -9,16 +10,26 @@ import { isErrno } from "./file-io.js";
 
 const STALE_MS = 10_000;
 
+const LOCK_OPTIONS = {
+  realpath: false,
+  stale: STALE_MS,
+  // The default throws from a timer (crashing the process); a compromised lock only means another
+  // process took over a lock we held for over 10 s, and the chain check on the next append catches any harm.
+  onCompromised: () => undefined,
+} as const;
+
 function tryLock(target: string, lockPath: string): (() => void) | undefined {
   try {
-    return lockfile.lockSync(target, {
-      realpath: false,
-      lockfilePath: lockPath,
-      stale: STALE_MS,
-      // The default throws from a timer (crashing the process); a compromised lock only means another
-      // process took over a lock we held for over 10 s, and the chain check on the next append catches any harm.
-      onCompromised: () => undefined,
-    });
+    return lockfile.lockSync(target, { ...LOCK_OPTIONS, lockfilePath: lockPath });
+  } catch (err) {
+    if (isErrno(err, "ELOCKED")) return undefined;
+    throw err;
+  }
+}
+
+async function tryLockAsync(target: string, lockPath: string): Promise<(() => Promise<void>) | undefined> {
+  try {
+    return await lockfile.lock(target, { ...LOCK_OPTIONS, lockfilePath: lockPath });
   } catch (err) {
     if (isErrno(err, "ELOCKED")) return undefined;
     throw err;
@@ -30,16 +41,16 @@ function busy(lockPath: string, waitMs: number): UnavailableError {
 }
 
 /** Runs `fn` holding the lock, waiting (asynchronously) up to `waitMs` for it. */
-export async function withLock<T>(target: string, lockPath: string, fn: () => T, waitMs = 15_000): Promise<T> {
+export async function withLock<T>(target: string, lockPath: string, fn: () => T | Promise<T>, waitMs = 15_000): Promise<T> {
   const deadline = Date.now() + waitMs;
   let delay = 1;
   for (;;) {
-    const release = tryLock(target, lockPath);
+    const release = await tryLockAsync(target, lockPath);
     if (release) {
       try {
-        return fn();
+        return await fn();
       } finally {
-        release();
+        await release().catch(() => undefined);
       }
     }
     if (Date.now() > deadline) throw busy(lockPath, waitMs);

@@ -61,12 +61,12 @@ export function pruneLog(ctx: WriterContext, now: Date, retentionDays: number, o
   if (!last) return { pruned: 0 };
 
   const anchor: AuditAnchor = {
-    v: 1,
+    v: 2,
     type: "anchor",
     time: now.toISOString(),
     count: last.seq,
     head: last.hash,
-    sig: signStatement(ctx.keys().privateKey, last.seq, last.hash),
+    sig: signStatement(ctx.keys().privateKey, last.seq, last.hash, now.toISOString()),
   };
   const tmp = join(dirname(ctx.logPath), `.audit.log.${process.pid}.prune.tmp`);
   const out = openSync(tmp, "w", 0o600);

@@ -3,7 +3,7 @@
  * created on first use. Synchronous, because a checkpoint may be signed from the process-exit hook.
  */
 import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync } from "node:crypto";
-import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { IntegrityError } from "../errors.js";
 import { AUDIT_FILES } from "./types.js";
@@ -44,11 +44,39 @@ export function loadSigningKey(dataDir: string): AuditKeys | undefined {
   return parse(path, pem);
 }
 
-/** Loads the key, creating it first if needed. */
-export function ensureSigningKey(dataDir: string): AuditKeys {
+/** Keys this process created (so their presence is no sign of an earlier chain: evidence.ts). */
+const createdHere = new Set<string>();
+
+export function createdByThisProcess(dataDir: string): boolean {
+  return createdHere.has(signingKeyPath(dataDir));
+}
+
+/** The chain's first entries are written: from now on the key is evidence of a chain, here too. */
+export function chainStarted(dataDir: string): void {
+  createdHere.delete(signingKeyPath(dataDir));
+}
+
+function logExists(dataDir: string): boolean {
+  try {
+    return statSync(join(dataDir, AUDIT_FILES.log)).size > 0 || existsSync(join(dataDir, AUDIT_FILES.head));
+  } catch {
+    return existsSync(join(dataDir, AUDIT_FILES.head));
+  }
+}
+
+/**
+ * Loads the key, creating it first if needed. Never over a log it would have signed: a missing key next
+ * to an existing audit.log or audit.head was deleted, and a new one would leave that log unverifiable
+ * (IntegrityError; `allowNew` is for `audit new-chain`, after the old log was moved aside).
+ */
+export function ensureSigningKey(dataDir: string, options: { allowNew?: boolean } = {}): AuditKeys {
   const existing = loadSigningKey(dataDir);
   if (existing) return existing;
   const path = signingKeyPath(dataDir);
+  if (!options.allowNew && logExists(dataDir))
+    throw new IntegrityError(
+      `audit signing key ${path} is missing although the log it signed exists (${AUDIT_FILES.log}, ${AUDIT_FILES.head}): it was deleted or moved; a new key would leave that log unverifiable, so appends are refused (restore the key, or after an investigation start a new chain: \`polyvault audit new-chain\`)`,
+    );
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   if (process.platform !== "win32") chmodSync(dirname(path), 0o700);
   const pem = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
@@ -64,6 +92,7 @@ export function ensureSigningKey(dataDir: string): AuditKeys {
   }
   try {
     linkSync(tmp, path);
+    createdHere.add(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     return parse(path, readFileSync(path, "utf8"));

@@ -37,7 +37,8 @@ export interface AuditRecord extends AuditRecordInput {
 
 /** Signed statement "the chain's first `count` entries end with `head`", inside the chain. */
 export interface AuditCheckpoint {
-  readonly v: 1;
+  /** 2: the signature covers `time` too; 1: written before it did (count and head only). */
+  readonly v: 1 | 2;
   readonly type: "checkpoint";
   readonly seq: number;
   readonly time: string;
@@ -49,7 +50,7 @@ export interface AuditCheckpoint {
 
 /** First line after retention pruning: the same signed statement, standing in for the pruned entries. */
 export interface AuditAnchor {
-  readonly v: 1;
+  readonly v: 1 | 2;
   readonly type: "anchor";
   readonly time: string;
   readonly count: number;
@@ -68,6 +69,8 @@ export interface AuditOptions {
   readonly retentionDays?: number | undefined;
   /** "always" (default): fsync every batch; "checkpoint": fsync only with checkpoints (see docs/audit.md). */
   readonly fsync?: "always" | "checkpoint" | undefined;
+  /** A witness outside the data directory: a file the log's attacker cannot write (docs/audit.md, "Witnesses"). */
+  readonly witness?: { readonly file?: string | undefined } | undefined;
 }
 
 export const AUDIT_DEFAULTS = { checkpointEvery: 1000, checkpointSeconds: 60, retentionDays: 365, fsync: "always" } as const;

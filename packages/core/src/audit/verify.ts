@@ -14,10 +14,14 @@ import { loadSigningKey } from "./signing-key.js";
 import { AUDIT_FILES } from "./types.js";
 import { diagnose } from "./diagnose.js";
 import { type Walk, newWalk, step } from "./walk.js";
+import { chainEvidence } from "./evidence.js";
+import { type SyncWitnessView, type WitnessState, publicKeyId } from "./witness.js";
 
 export interface VerifyOptions {
   /** Accept entries after the last checkpoint (a live writer has not sealed them yet). */
   readonly allowUnsignedTail?: boolean | undefined;
+  /** Compare with what this witness holds (rollback, erasure, a replaced key: docs/audit.md, "Witnesses"). */
+  readonly witness?: SyncWitnessView | undefined;
 }
 
 export interface VerifySummary {
@@ -42,7 +46,8 @@ export function verifyAuditLog(dataDir: string, options: VerifyOptions = {}): Ve
   const logPath = join(dataDir, AUDIT_FILES.log);
   const head = readHead(join(dataDir, AUDIT_FILES.head));
   const keys = loadSigningKey(dataDir);
-  const w: Walk = newWalk(keys, head);
+  const witnessed = options.witness?.readSync();
+  const w: Walk = newWalk(keys, head, witnessed?.checkpoint.count);
   let endsWithNewline = true;
   if (existsSync(logPath)) {
     const r = forEachLine(logPath, (text, lineNo) => step(w, text, lineNo));
@@ -69,8 +74,21 @@ export function verifyAuditLog(dataDir: string, options: VerifyOptions = {}): Ve
   }
   if (!endsWithNewline)
     return fail(w.lastLine, w.expSeq - 1, `line ${w.lastLine} (record ${w.expSeq - 1}) has no line end: a write was cut short, or the line was edited`);
+  if (witnessed && options.witness) {
+    const problem = checkWitness(w, witnessed, options.witness.description, keys?.publicKey);
+    if (problem) return fail(problem.line, problem.seq, problem.problem);
+  }
   const headProblem = checkHead(w, head, keys?.publicKey);
   if (headProblem) return fail(headProblem.line, headProblem.seq, headProblem.problem);
+  if (w.lastLine === 0 && !head) {
+    const evidence = chainEvidence(dataDir);
+    if (evidence)
+      return fail(
+        1,
+        1,
+        `${AUDIT_FILES.log} is missing or empty, but ${evidence}: the log and its head were deleted (erased), or its first write never finished; a writer refuses to start a new chain here until \`polyvault audit new-chain\` is run`,
+      );
+  }
   const unsigned = w.expSeq - 1 - w.lastCheckpointSeq;
   if (unsigned > 0 && !options.allowUnsignedTail) {
     return fail(
@@ -97,7 +115,7 @@ function checkHead(
       };
     return undefined;
   }
-  if (!key || !verifyStatement(key, head.count, head.head, head.sig))
+  if (!key || !verifyStatement(key, head))
     return { line: undefined, seq: undefined, problem: `${AUDIT_FILES.head} does not carry a valid signature by the audit key` };
   const hs = headSeq(head);
   if (w.anchored && hs <= w.firstSeq - 1) {
@@ -115,5 +133,36 @@ function checkHead(
   }
   if (w.headSeen !== hashEntry(head))
     return { line: w.headLine, seq: hs, problem: `line ${w.headLine} (record ${hs}) differs from the signed checkpoint kept in ${AUDIT_FILES.head}` };
+  return undefined;
+}
+
+/** The log against the witness's checkpoint: at least as long, the same entry where it vouches, the same key. */
+function checkWitness(
+  w: Walk,
+  witnessed: WitnessState,
+  where: string,
+  key: KeyObject | undefined,
+): { line: number | undefined; seq: number | undefined; problem: string } | undefined {
+  const lastSeq = w.expSeq - 1;
+  const c = witnessed.checkpoint;
+  if (lastSeq < c.count)
+    return {
+      line: w.lastLine + 1,
+      seq: lastSeq + 1,
+      problem: `the log was rolled back: the log ends at record ${lastSeq} but the ${where} holds a signed checkpoint of ${c.count} entries (${c.time}): records ${lastSeq + 1}–${c.count} were removed, and audit.head replaced`,
+    };
+  if (!key || publicKeyId(key) !== witnessed.publicKey)
+    return {
+      line: undefined,
+      seq: undefined,
+      problem: `the audit signing key is not the one the ${where} knows: ${AUDIT_FILES.key} was ${key ? "replaced" : "deleted"}`,
+    };
+  if (w.anchored && w.anchorCount > c.count) return undefined; // pruned past the witnessed point: the anchor's signature vouches
+  if (w.witnessSeen !== c.head)
+    return {
+      line: undefined,
+      seq: c.count,
+      problem: `record ${c.count} is not the one the ${where} holds a signed checkpoint for: the log was rewritten from there on (a fork)`,
+    };
   return undefined;
 }

@@ -1,7 +1,7 @@
 /** Reading and writing bundle files, with errors a person can act on. */
-import { readFile } from "node:fs/promises";
+import { INPUT_LIMITS, readFileBounded } from "../bounded-read.js";
 import { writeFileAtomic } from "../crypto/files.js";
-import { InvalidInputError, NotFoundError } from "../errors.js";
+import { InvalidInputError, NotFoundError, TooLargeError } from "../errors.js";
 
 /** Writes a bundle atomically (temp file + rename), mode 0600: a reader never sees half a bundle. */
 export async function writeBundleFile(path: string, bytes: Uint8Array): Promise<void> {
@@ -17,8 +17,9 @@ export async function writeBundleFile(path: string, bytes: Uint8Array): Promise<
 
 export async function readBundleFile(path: string): Promise<Buffer> {
   try {
-    return await readFile(path);
+    return await readFileBounded(path, INPUT_LIMITS.bundle, `backup bundle ${path}`);
   } catch (err) {
+    if (err instanceof TooLargeError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new NotFoundError(`backup bundle ${path} does not exist`);
     throw new InvalidInputError(`cannot read backup bundle ${path} (${code ?? "error"})`);

@@ -22,7 +22,8 @@ export function generateSecret(options: GenerateOptions = {}): Buffer {
     throw new InvalidInputError(`generated secret length must be a whole number from 8 to 4096 (got ${length})`);
   }
   const chosen = options.alphabet ?? "alphanumeric";
-  const chars = chosen in ALPHABETS ? ALPHABETS[chosen as keyof typeof ALPHABETS] : chosen;
+  // Object.hasOwn: `constructor` or `toString` is a list of characters, not a property of ALPHABETS.
+  const chars = Object.hasOwn(ALPHABETS, chosen) ? ALPHABETS[chosen as keyof typeof ALPHABETS] : chosen;
   const unique = [...new Set(chars)];
   if (unique.length < 2 || unique.some((c) => c.length !== 1 || c.charCodeAt(0) > 126 || c.charCodeAt(0) < 33)) {
     throw new InvalidInputError("alphabet must name a known alphabet or list at least 2 printable ASCII characters");

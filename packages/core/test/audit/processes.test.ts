@@ -1,6 +1,7 @@
 /** Appends from several processes at once, and what a process that exits (or is killed) leaves behind. */
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AuditLog, verifyAuditLog } from "../../src/index.js";
 import { lines, record, tempDir } from "./helpers.js";
@@ -31,6 +32,31 @@ describe("audit log across processes", () => {
     );
     expect(actors.size).toBe(4);
   }, 60_000);
+
+  it("a CLI-like process appends beside a saturating writer (64 always in flight) and both make one chain", async () => {
+    const dir = tempDir();
+    // The "gateway": 64 appends always in flight until the other process has finished.
+    const busy = child(
+      dir,
+      `const log = new AuditLog(dir); let n = 0; const fs = await import("node:fs");
+      const worker = async () => { while (!fs.existsSync(dir + "/cli-done")) { await log.append({ actor: "gateway", action: "read", outcome: "ok" }); if (++n === 256) fs.writeFileSync(dir + "/busy", ""); } };
+      await Promise.all(Array.from({ length: 64 }, worker)); await log.close();`,
+    );
+    while (!existsSync(join(dir, "busy"))) await new Promise((r) => setTimeout(r, 20));
+    const cli = await child(
+      dir,
+      `const log = new AuditLog(dir);
+      for (let i = 0; i < 20; i++) await log.append({ actor: "cli", action: "write", outcome: "ok", name: "s/" + i });
+      await log.close(); (await import("node:fs")).writeFileSync(dir + "/cli-done", "");`,
+    );
+    expect(cli.code).toBe(0);
+    expect((await busy).code).toBe(0);
+    const v = verifyAuditLog(dir);
+    expect(v).toMatchObject({ ok: true, unsignedTail: 0 });
+    const actors = lines(dir).map((l) => JSON.parse(l).actor);
+    expect(actors.filter((a) => a === "cli")).toHaveLength(20);
+    expect(actors.filter((a) => a === "gateway").length).toBeGreaterThanOrEqual(256);
+  }, 120_000);
 
   it("a process that exits without close() still seals what it wrote (exit hook)", async () => {
     const dir = tempDir();

@@ -2,9 +2,9 @@
  * Loading polyvault.yaml: read, substitute ${ENV} in strings, validate, apply cross-field rules, and
  * fall back to the embedded default when there is no file.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { InvalidInputError } from "@polyvault/core";
+import { INPUT_LIMITS, InvalidInputError, isPolyvaultError, readFileBoundedSync } from "@polyvault/core";
 import { parseDocument } from "yaml";
 import { crossFieldProblems } from "./rules.js";
 import { type ProviderRegistry, defaultRegistry } from "../providers/registry.js";
@@ -37,8 +37,9 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
   if (path === undefined) return { config: EMBEDDED_DEFAULT, path: undefined };
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readFileBoundedSync(path, INPUT_LIMITS.config, `configuration file ${path}`).toString("utf8");
   } catch (err) {
+    if (isPolyvaultError(err)) throw err;
     throw new InvalidInputError(`cannot read configuration file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return { config: parseConfig(text, path, env, registry), path };

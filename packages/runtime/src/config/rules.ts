@@ -1,4 +1,5 @@
 /** Cross-field rules: small functions that push `path: message` problems. */
+import { encryptionProblems } from "../stores.js";
 import type { PolyvaultConfig } from "./schema.js";
 
 export function crossFieldProblems(config: PolyvaultConfig): string[] {
@@ -23,5 +24,6 @@ export function crossFieldProblems(config: PolyvaultConfig): string[] {
       seen.add(name);
     }
   }
+  problems.push(...encryptionProblems(config));
   return problems;
 }

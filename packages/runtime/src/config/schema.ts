@@ -28,7 +28,7 @@ export const RouteConfig = z.strictObject({
   nativeWaiver: z.string().min(1).optional(),
 });
 
-const Role = z.enum(["admin", "writer", "reader", "auditor", "operator"]);
+const Role = z.enum(["admin", "key-admin", "writer", "reader", "auditor", "operator"]);
 export const AccessConfig = z.strictObject({
   principals: z.record(
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/),
@@ -78,6 +78,8 @@ export const AuditConfig = z.strictObject({
   checkpointSeconds: z.number().int().min(1).max(86_400).optional(),
   retentionDays: z.number().int().min(1).optional(),
   fsync: z.enum(["always", "checkpoint"]).optional(),
+  /** Keeps the newest signed checkpoint outside the data directory (docs/audit.md, "Witnesses"). */
+  witness: z.strictObject({ file: z.string().min(1).optional() }).optional(),
 });
 
 export const RotationConfig = z.strictObject({

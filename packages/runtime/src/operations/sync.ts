@@ -7,6 +7,7 @@ import type { TenantId } from "@polyvault/core";
 import { type RouteRun, type SyncEngine, combine } from "@polyvault/sync";
 import type { Runtime } from "../runtime.js";
 import { callerOf } from "./caller.js";
+import type { Caller } from "./operation.js";
 import { type OperationOptions, type OutcomeSummary, detailOf, runOperation } from "./operation.js";
 
 export interface SyncFilter extends OperationOptions {
@@ -16,14 +17,19 @@ export interface SyncFilter extends OperationOptions {
 
 const tenantOf = (rt: Runtime, raw: string | undefined): TenantId | undefined => (raw === undefined ? undefined : rt.manager(raw).tenant);
 
+/** Only the names the caller's grants let it sync (its `secrets` globs); undefined: every name. */
+const namesFor = (caller: Caller): ((tenant: string, name: string) => boolean) | undefined =>
+  caller.principal === undefined ? undefined : caller.security.policy?.names(caller.principal, "sync");
+
 export type CombinedPlan = ReturnType<typeof combine>;
 
 export function syncPlan(rt: Runtime, options: SyncFilter = {}): Promise<CombinedPlan> {
   const tenant = tenantOf(rt, options.tenant);
+  const caller = options.caller ?? callerOf(rt);
   return runOperation(
-    options.caller ?? callerOf(rt),
+    caller,
     { action: "sync.plan", permission: "sync", tenant, changes: false },
-    async () => combine(await (await rt.sync()).plan({ route: options.route, tenant })),
+    async () => combine(await (await rt.sync()).plan({ route: options.route, tenant, allowName: namesFor(caller) })),
     (p) => ({ detail: detailOf({ route: options.route, ...p.summary }) }),
   );
 }
@@ -54,15 +60,16 @@ export interface ApplyOptions extends SyncFilter {
 
 export function syncApply(rt: Runtime, options: ApplyOptions = {}): Promise<RouteRun[]> {
   const tenant = tenantOf(rt, options.tenant);
+  const caller = options.caller ?? callerOf(rt);
   return runOperation(
-    options.caller ?? callerOf(rt),
+    caller,
     { action: "sync.apply", permission: "sync", tenant, changes: true },
     async () => {
       const engine = await rt.sync();
       const bars = new Map<string, { update(d: number, t: number): void; stop(): void }>();
       try {
         return await engine.apply(
-          { route: options.route, tenant },
+          { route: options.route, tenant, allowName: namesFor(caller) },
           {
             confirm: options.confirm,
             onProgress: (route, done, total) => {

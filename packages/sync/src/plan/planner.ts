@@ -12,6 +12,8 @@ export interface PlanOptions {
   readonly tenants?: readonly TenantId[] | undefined;
   /** Only these secret names (push on write plans one secret). */
   readonly names?: readonly string[] | undefined;
+  /** Only the names the caller may sync (its grants' secret globs): others are neither planned nor shown. */
+  readonly allowName?: ((tenant: TenantId, name: string) => boolean) | undefined;
 }
 
 async function heads(provider: Provider, tenant: TenantId, only: Set<string> | undefined): Promise<Map<string, SecretHead>> {
@@ -55,6 +57,7 @@ export async function planRoute(route: RouteSpec, state: StateStore, options: Pl
       const records = await state.records(route.name, target.provider.name, tenant);
       const names = new Set([...sourceHeads.keys(), ...targetHeads.keys(), ...(only ? [...records.keys()].filter((n) => only.has(n)) : records.keys())]);
       for (const name of [...names].sort()) {
+        if (options.allowName && !options.allowName(tenant, name)) continue;
         const source = sourceHeads.get(name);
         const tgt = targetHeads.get(name);
         const record: SyncRecord | undefined = records.get(name);
