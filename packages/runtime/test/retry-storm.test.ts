@@ -168,6 +168,10 @@ describe.each(["aws", "vault", "azure"] as const)("a 503 storm at the %s provide
   it("costs a sync apply its first call's retries + 1 requests: the applier does not retry on top", async () => {
     const data = join(dir, `sync-${kind}`);
     (await initMasterKey(data)).key.fill(0);
+    // The keyring and the secret first, with the file store alone (a new keyring looks at every store).
+    const writer = await Runtime.open({ dataDir: data, config: { providers: { local: { type: "file" } } }, env: {}, pushOnWrite: false });
+    await writer.manager(tenant).set("db/url", "postgres://x");
+    await writer.close();
     const rt = await Runtime.open({
       dataDir: data,
       config: {
@@ -178,7 +182,6 @@ describe.each(["aws", "vault", "azure"] as const)("a 503 storm at the %s provide
       pushOnWrite: false,
     });
     try {
-      await rt.manager(tenant).set("db/url", "postgres://x");
       const before = s.requests;
       const engine = await rt.sync();
       await engine.apply({ route: "out" }).catch(() => undefined);
