@@ -21,7 +21,7 @@ const pkg = (name) => import(new URL(`../packages/${name}/dist/index.js`, import
 const core = await pkg("core");
 const env = process.env;
 
-/** The servers CONTRACT.md names, at their POLYVAULT_TEST_* addresses (defaults as in the tests). */
+/** The servers docs/testing.md names, at their POLYVAULT_TEST_* addresses (defaults as in the tests). */
 const TARGETS = {
   file: {
     endpoint: "a temporary directory",

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench -- <name> [args]`: crypto | file | providers (see docs/benchmarks.md). Builds first.
+// `npm run bench -- <name> [args]`: crypto | file | providers | sync | sync-latency | audit | gateway (see docs/benchmarks.md). Builds first.
 import { spawnSync } from "node:child_process";
 
 const [name = "crypto", ...rest] = process.argv.slice(2);
@@ -8,6 +8,7 @@ const suites = {
   file: ["bench/file-provider.mjs"],
   providers: ["bench/providers.mjs"],
   sync: ["bench/sync.mjs"],
+  "sync-latency": ["bench/sync-latency.mjs"],
   audit: ["bench/audit.mjs"],
   gateway: ["bench/gateway.mjs"],
 };

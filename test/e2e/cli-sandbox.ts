@@ -47,7 +47,7 @@ export class CliSandbox {
 
   constructor(readonly env: NodeJS.ProcessEnv = {}) {}
 
-  /** polyvault.yaml in the working directory: found by the CLI without --config, as CONTRACT.md says. */
+  /** polyvault.yaml in the working directory: found by the CLI without --config, as docs/cli.md says. */
   writeConfig(yaml: string): void {
     writeFileSync(join(this.cwd, "polyvault.yaml"), yaml);
   }
@@ -123,7 +123,7 @@ export class CliSandbox {
   }
 }
 
-/** A polyvault error line as CONTRACT.md defines it: exactly one line on stderr. */
+/** A polyvault error line as docs/cli.md defines it: exactly one line on stderr. */
 export function expectErrorLine(r: RunResult, code: number, errorCode: string, message?: RegExp): void {
   expect(r.code, `exit code (stderr: ${r.stderr.trim()})`).toBe(code);
   expect(r.stderr).toMatch(new RegExp(`^polyvault: ${errorCode}: [^\\n]+\\n$`));

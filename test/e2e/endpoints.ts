@@ -1,4 +1,4 @@
-// Where the provider servers are (CONTRACT.md's test servers and their POLYVAULT_TEST_* overrides), and the
+// Where the provider servers are (docs/testing.md's test servers and their POLYVAULT_TEST_* overrides), and the
 // polyvault.yaml blocks that point Polyvault at them. The same variables aim the suite at real cloud
 // accounts instead (docs/testing.md): POLYVAULT_TEST_AWS_CREDENTIALS=default uses the AWS SDK's credential
 // chain, POLYVAULT_TEST_AZURE_CREDENTIAL=default uses DefaultAzureCredential with normal TLS checks.

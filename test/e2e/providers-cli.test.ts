@@ -1,4 +1,4 @@
-// CLI acceptance against the real provider servers (CONTRACT.md: moto for AWS, Lowkey Vault for Azure,
+// CLI acceptance against the real provider servers (docs/testing.md: moto for AWS, Lowkey Vault for Azure,
 // a Vault/OpenBao dev server for Vault). `npm test` starts them (test/run-tests.mjs); to run this file
 // alone, start them first: `node test/emulators/cli.mjs up && npx vitest run test/e2e/providers-cli.test.ts`.
 // Each run uses tenants of its own, so runs against a long-lived server never see each other.

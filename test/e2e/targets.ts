@@ -55,7 +55,7 @@ export function makeTargets(run: string): Target[] {
   ];
 }
 
-/** polyvault.yaml as CONTRACT.md writes it: one provider per server, each the primary of one tenant. */
+/** polyvault.yaml as docs/configuration.md writes it: one provider per server, each the primary of one tenant. */
 export function configFor(targets: readonly Target[]): string {
   const block = { aws: awsYaml(), vault: vaultYaml(), azure: azureYaml() };
   return [

@@ -1,6 +1,6 @@
 /**
- * Tenant ids and secret names against an oracle written from CONTRACT.md ("Names"), not from names.ts.
- * CONTRACT.md: tenant `^[a-z0-9][a-z0-9_-]{0,62}$`; secret name 1–256 characters of letters, digits,
+ * Tenant ids and secret names against an oracle written from docs/cli.md ("Names"), not from names.ts.
+ * docs/cli.md: tenant `^[a-z0-9][a-z0-9_-]{0,62}$`; secret name 1–256 characters of letters, digits,
  * `_ - . /`, not starting or ending with `/`, no `..` segment. names.ts is stricter in two documented
  * ways (its error messages say so): no empty segment (`//`) and no `.` segment. The oracle states both,
  * and a separate property shows they are the only differences from the contract's wording.
@@ -15,7 +15,7 @@ import { Tally } from "./helpers/tally.js";
 const tally = new Tally("property-names");
 
 const ASCII_NAME = /^[A-Za-z0-9_.\-/]+$/;
-/** CONTRACT.md's words, literally. */
+/** The documented words (docs/cli.md, "Names"), literally. */
 function contractSecretName(s: string): boolean {
   return s.length >= 1 && s.length <= 256 && ASCII_NAME.test(s) && !s.startsWith("/") && !s.endsWith("/") && !s.split("/").includes("..");
 }
@@ -50,7 +50,7 @@ describe(`name validation (${PROPERTY_RUNS} cases per property)`, () => {
     );
   });
 
-  it("secret names: every accepted name satisfies CONTRACT.md's wording; the only extra refusals are '//' and '.' segments", () => {
+  it("secret names: every accepted name satisfies the documented wording; the only extra refusals are '//' and '.' segments", () => {
     fc.assert(
       fc.property(anySecretNameInput, (s) => {
         tally.trial();

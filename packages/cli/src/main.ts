@@ -1,13 +1,14 @@
 /**
  * The `polyvault` command: commander parses, each command module registers its subcommands, and one
- * top-level catch maps every error to CONTRACT.md's exit codes.
+ * top-level catch maps every error to the exit codes in docs/cli.md (EXIT_CODES in exit-codes.ts).
  */
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
-import { EXIT_CODES, InvalidInputError } from "@polyvault/core";
+import { InvalidInputError } from "@polyvault/core";
 import { COMMANDS } from "./commands/index.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { type Io, Output } from "./output.js";
+import { EXIT } from "./exit-codes.js";
 
 /** The CLI package's own version (dist/main.js → ../package.json). */
 export const VERSION = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
@@ -29,10 +30,10 @@ export async function main(argv: string[], ioOverride: Partial<Io> = {}): Promis
   const first = argv[2];
   if (first === "--version" || first === "-V") {
     io.stdout.write(`${VERSION}\n`);
-    return 0;
+    return EXIT.OK;
   }
   let ctx: Context | undefined;
-  let exitCode = 0;
+  let exitCode: number = EXIT.OK;
 
   const program = new Command("polyvault")
     .description("Multi-tenant encrypted secrets gateway: one store, mirrored to AWS, Azure and Vault")
@@ -57,7 +58,7 @@ export async function main(argv: string[], ioOverride: Partial<Io> = {}): Promis
       const command = args[args.length - 1] as Command;
       const globals = command.optsWithGlobals() as GlobalOptions;
       ctx = new Context(io, new Output(io, Boolean(globals.json)), globals);
-      exitCode = (await body(ctx, ...args)) ?? 0;
+      exitCode = (await body(ctx, ...args)) ?? EXIT.OK;
     };
 
   for (const register of COMMANDS) register(program, run);
@@ -68,9 +69,9 @@ export async function main(argv: string[], ioOverride: Partial<Io> = {}): Promis
   } catch (err) {
     const out = ctx?.out ?? new Output(io, wantsJson);
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed") return 0;
+      if (err.code === "commander.helpDisplayed") return EXIT.OK;
       // `polyvault` or `polyvault secrets` alone: commander printed that command's help on stderr.
-      if (err.code === "commander.help") return EXIT_CODES.INVALID_INPUT;
+      if (err.code === "commander.help") return EXIT.INVALID_INPUT;
       return out.error(new InvalidInputError(err.message.replace(/^error: /, "")));
     }
     return out.error(err);

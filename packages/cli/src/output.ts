@@ -7,7 +7,8 @@
  * thing has the same field name in every command: a secret's revision number is `version` (as in
  * `secrets get`), so `revision`, `previousRevision`, … are written `version`, `previousVersion`, ….
  */
-import { EXIT_CODES, type ErrorCode, isPolyvaultError } from "@polyvault/core";
+import { type ErrorCode, isPolyvaultError } from "@polyvault/core";
+import { EXIT_CODES } from "./exit-codes.js";
 
 export interface Io {
   stdout: NodeJS.WritableStream;

@@ -33,7 +33,7 @@ describe("polyvault init and secrets on the embedded default", () => {
     }
   });
 
-  it("answers --json per CONTRACT.md, base64 for bytes that are not UTF-8", () => {
+  it("answers --json per docs/cli.md, base64 for bytes that are not UTF-8", () => {
     cli(sb, ["secrets", "set", "json/text", "--tenant", "acme", "--value-stdin"], "plain text");
     const text = JSON.parse(cli(sb, ["secrets", "get", "json/text", "--tenant", "acme", "--json"]).out);
     expect(text).toMatchObject({ tenant: "acme", name: "json/text", version: 1, value: "plain text", servedBy: "local", stale: false });

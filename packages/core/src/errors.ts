@@ -106,33 +106,3 @@ export class InternalError extends PolyvaultError {
 export function isPolyvaultError(err: unknown): err is PolyvaultError {
   return err instanceof PolyvaultError;
 }
-
-/** CONTRACT.md exit codes, in one table. */
-export const EXIT_CODES: Record<ErrorCode, number> = {
-  CHECK_FAILED: 1,
-  CONFLICT: 1,
-  INTERNAL: 1,
-  INVALID_INPUT: 2,
-  TOO_LARGE: 2,
-  NOT_FOUND: 3,
-  UNAUTHORIZED: 4,
-  ACCESS_DENIED: 4,
-  UNAVAILABLE: 5,
-  THROTTLED: 5,
-  INTEGRITY: 6,
-};
-
-/** CONTRACT.md HTTP statuses, in one table (used by the gateway's single error handler). */
-export const HTTP_STATUS: Record<ErrorCode, number> = {
-  INVALID_INPUT: 400,
-  UNAUTHORIZED: 401,
-  ACCESS_DENIED: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  TOO_LARGE: 413,
-  THROTTLED: 503,
-  UNAVAILABLE: 503,
-  INTEGRITY: 500,
-  CHECK_FAILED: 422,
-  INTERNAL: 500,
-};

@@ -11,3 +11,5 @@ export * from "./compliance/index.js";
 export * from "./audit/index.js";
 export * from "./access/index.js";
 export * from "./alerts/index.js";
+export * from "./retry/index.js";
+export * from "./descriptor.js";

@@ -149,8 +149,13 @@ export interface CommonProviderOptions {
   readonly name: string;
   /** Namespace for Polyvault's native names (default "polyvault"). */
   readonly prefix?: string | undefined;
-  /** Upper bound for one call including retries, in ms (default 10,000). */
+  /** Upper bound for one call including retries, in ms (100–300,000, default 10,000). */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Retries of each request after a ThrottledError or UnavailableError (0–10, default 3), within
+   * `timeoutMs`: the one retry layer (core's `attempt`, docs/configuration.md).
+   */
+  readonly retries?: number | undefined;
 }
 
 /** Metadata keys every provider writes on its own (besides the caller's `pv-*` metadata). */

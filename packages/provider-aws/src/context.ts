@@ -9,18 +9,16 @@ import {
   SecretsManagerClient,
   type Tag,
 } from "@aws-sdk/client-secrets-manager";
-import { InvalidInputError, NotFoundError, type SecretHead, type TenantId } from "@polyvault/core";
+import { InvalidInputError, NotFoundError, type RetryPolicy, type SecretHead, type TenantId } from "@polyvault/core";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { AwsConfig } from "./descriptor.js";
 import type { AwsNameCodec } from "./names.js";
-import { Operation, type RetryPolicy } from "./retry.js";
+import { replaceSdkNodeWarning } from "./node-warning.js";
+import { Operation } from "./retry.js";
 import { isOwned, metadataFor, tagMap } from "./tags.js";
 
-export interface AwsClientOptions {
-  readonly region: string;
-  readonly endpoint?: string | undefined;
-  /** Omit to use the SDK's default credential chain (environment, profile, SSO, instance role…). */
-  readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
-}
+/** The client's part of the configuration (declared once, in descriptor.ts). */
+export type AwsClientOptions = Pick<AwsConfig, "region" | "endpoint" | "credentials">;
 
 export class AwsContext {
   private client: SecretsManagerClient | undefined;
@@ -34,11 +32,12 @@ export class AwsContext {
 
   sm(): SecretsManagerClient {
     const { region, endpoint, credentials } = this.clientOptions;
+    if (!this.client) replaceSdkNodeWarning();
     this.client ??= new SecretsManagerClient({
       region,
       ...(endpoint === undefined ? {} : { endpoint }),
       ...(credentials === undefined ? {} : { credentials: staticCredentials(credentials) }),
-      maxAttempts: 1, // retries are ours (retry.ts), so that only Throttled/Unavailable are retried
+      maxAttempts: 1, // retries are core's engine (retry.ts), so that only Throttled/Unavailable are retried
       requestHandler: new NodeHttpHandler({
         connectionTimeout: this.policy.timeoutMs,
         requestTimeout: this.policy.timeoutMs,

@@ -1,17 +1,14 @@
 /** The AWS Secrets Manager provider: options, capabilities, and the Provider methods. */
 import { ListSecretsCommand } from "@aws-sdk/client-secrets-manager";
-import { type CommonProviderOptions, type HealthReport, InvalidInputError, type Provider, type ProviderCapabilities } from "@polyvault/core";
-import { type AwsClientOptions, AwsContext } from "./context.js";
+import { type HealthReport, InvalidInputError, type Provider, type ProviderCapabilities, type ProviderOptionsOf, retryPolicy } from "@polyvault/core";
+import { AwsContext } from "./context.js";
+import type { AwsConfig } from "./descriptor.js";
 import { AWS_NAME_RULE, createAwsNameCodec } from "./names.js";
 import { BATCH_GET_MAX, MAX_PAGE, get, getMany, list, versions } from "./read.js";
 import { MAX_VALUE_BYTES, put, remove } from "./write.js";
 
-export interface AwsProviderOptions extends CommonProviderOptions, AwsClientOptions {
-  /** Attempts per AWS call for throttling and server/network failures, the first included (default 4). */
-  readonly maxAttempts?: number | undefined;
-  /** Days a soft-deleted secret stays recoverable, 7–30 (default 30, as AWS). */
-  readonly recoveryWindowDays?: number | undefined;
-}
+/** The configured options (descriptor.ts, declared once there) and the common ones. */
+export type AwsProviderOptions = ProviderOptionsOf<AwsConfig>;
 
 export const AWS_CAPABILITIES: ProviderCapabilities = {
   maxValueBytes: MAX_VALUE_BYTES,
@@ -31,16 +28,10 @@ function intIn(label: string, value: number | undefined, min: number, max: numbe
 
 export function createAwsProvider(options: AwsProviderOptions): Provider {
   if (!options.region) throw new InvalidInputError("aws: region is required (e.g. us-east-1)");
-  const timeoutMs = intIn("timeoutMs", options.timeoutMs, 1, 600_000, 10_000);
-  const maxAttempts = intIn("maxAttempts", options.maxAttempts, 1, 20, 4);
+  const policy = retryPolicy(options.name, options);
   const recoveryWindowDays = intIn("recoveryWindowDays", options.recoveryWindowDays, 7, 30, 30);
   const codec = createAwsNameCodec(options.prefix ?? "polyvault");
-  const ctx = new AwsContext(
-    options.name,
-    codec,
-    { region: options.region, endpoint: options.endpoint, credentials: options.credentials },
-    { timeoutMs, maxAttempts },
-  );
+  const ctx = new AwsContext(options.name, codec, { region: options.region, endpoint: options.endpoint, credentials: options.credentials }, policy);
 
   return {
     name: options.name,
@@ -57,7 +48,8 @@ export function createAwsProvider(options: AwsProviderOptions): Provider {
     async health(): Promise<HealthReport> {
       const start = performance.now();
       try {
-        await ctx.op().call("health", (abortSignal) => ctx.sm().send(new ListSecretsCommand({ MaxResults: 1 }), { abortSignal }));
+        // One attempt, no retries: a health check reports the state now.
+        await ctx.op().call("health", (abortSignal) => ctx.sm().send(new ListSecretsCommand({ MaxResults: 1 }), { abortSignal }), 0);
         return { ok: true, latencyMs: Math.round(performance.now() - start) };
       } catch (err) {
         return { ok: false, latencyMs: Math.round(performance.now() - start), detail: (err as Error).message };

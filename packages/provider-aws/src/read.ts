@@ -9,7 +9,7 @@ import {
   type SecretValueEntry,
 } from "@aws-sdk/client-secrets-manager";
 import type { ListOptions, ListPage, SecretHead, StoredSecret, TenantId, VersionInfo } from "@polyvault/core";
-import { InvalidInputError, NotFoundError } from "@polyvault/core";
+import { InvalidInputError, NotFoundError, allOf } from "@polyvault/core";
 import { type AwsContext, toHead, storedValueOf } from "./context.js";
 import { unframe } from "./frame.js";
 import { toPolyvaultError } from "./errors.js";
@@ -74,7 +74,7 @@ export async function get(ctx: AwsContext, tenant: TenantId, name: string, versi
   if (version !== undefined && !plausibleVersion(version)) throw new NotFoundError(`${what}: no such version`, { provider: ctx.providerName });
   const op = ctx.op();
   // Describe for tags and the deletion mark, GetSecretValue for the bytes; in parallel.
-  const [d, v] = await Promise.all([
+  const [d, v] = await allOf([
     ctx.describe(op, native, what),
     op.call(what, (abortSignal) =>
       ctx
@@ -105,7 +105,7 @@ export async function getMany(ctx: AwsContext, tenant: TenantId, names: readonly
   const out = new Map<string, StoredSecret>();
   for (let i = 0; i < natives.length; i += BATCH_GET_MAX) {
     const chunk = natives.slice(i, i + BATCH_GET_MAX);
-    const [values, entries] = await Promise.all([batchValues(ctx, op, tenant, chunk), listExact(ctx, op, tenant, chunk)]);
+    const [values, entries] = await allOf([batchValues(ctx, op, tenant, chunk), listExact(ctx, op, tenant, chunk)]);
     for (const v of values) {
       const name = byNative.get(v.Name ?? "");
       const entry = entries.get(v.Name ?? "");

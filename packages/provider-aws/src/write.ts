@@ -107,6 +107,15 @@ export async function put(ctx: AwsContext, tenant: TenantId, name: string, value
 
   // A soft-deleted secret keeps its name: writing it again means restoring it, then adding a version.
   if (deleted) await send("restore", (abortSignal) => ctx.sm().send(new RestoreSecretCommand({ SecretId: native }), { abortSignal }));
+  // Tags first, naming the version about to be written (pv-version = the ClientRequestToken below), then
+  // the value. A connection lost after PutSecretValue landed leaves the secret tagged for the version it
+  // now holds, so the next plan sees it in sync and writes nothing; lost before, the tags name a version
+  // that never became current, and heads hide metadata that does not describe the current version (see
+  // tags.ts), so the next plan writes the value, once. (Value first, tags second left an untagged
+  // version after a reset in between, and sync wrote the value a second time: docs/reliability.md.)
+  await send("tags", (abortSignal) => ctx.sm().send(new TagResourceCommand({ SecretId: native, Tags: tags }), { abortSignal }));
+  const stale = staleMetadataKeys(existing, metaTags);
+  if (stale.length > 0) await send("untag", (abortSignal) => ctx.sm().send(new UntagResourceCommand({ SecretId: native, TagKeys: stale }), { abortSignal }));
   try {
     await send("value", (abortSignal) =>
       ctx.sm().send(new PutSecretValueCommand({ SecretId: native, SecretBinary: bytes, ClientRequestToken: version }), { abortSignal }),
@@ -115,11 +124,6 @@ export async function put(ctx: AwsContext, tenant: TenantId, name: string, value
     if (err instanceof NotFoundError) throw conflict("the secret was deleted concurrently");
     throw err;
   }
-  // Value first, tags second: a crash in between leaves pv-version naming the old version, so the old
-  // metadata is hidden rather than shown against the new value (see tags.ts).
-  await send("tags", (abortSignal) => ctx.sm().send(new TagResourceCommand({ SecretId: native, Tags: tags }), { abortSignal }));
-  const stale = staleMetadataKeys(existing, metaTags);
-  if (stale.length > 0) await send("untag", (abortSignal) => ctx.sm().send(new UntagResourceCommand({ SecretId: native, TagKeys: stale }), { abortSignal }));
   return { name, version, updatedAt: new Date(), managed: true, metadata };
 }
 

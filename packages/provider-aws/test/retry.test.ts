@@ -38,7 +38,7 @@ async function serve(replies: Reply[]) {
     endpoint: `http://127.0.0.1:${port}`,
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
     timeoutMs: 5_000,
-    maxAttempts: 3,
+    retries: 2,
   });
   return { seen, provider };
 }
@@ -61,7 +61,7 @@ describe("aws provider retry policy and error mapping", () => {
     expect(seen.requests).toBe(2);
   });
 
-  it("gives ThrottledError after maxAttempts", async () => {
+  it("gives ThrottledError after retries + 1 attempts", async () => {
     const { seen, provider } = await serve([{ status: 429, type: "ThrottlingException", headers: { "retry-after": "0" } }]);
     const err = await failure(provider.list(tenant));
     expect(err).toBeInstanceOf(ThrottledError);

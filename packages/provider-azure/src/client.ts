@@ -72,7 +72,7 @@ export async function createClient(settings: ClientSettings): Promise<ClientHand
   });
   const options: SecretClientOptions = {
     agent,
-    // Our own p-retry loop (call.ts) is the only one, bounded by timeoutMs.
+    // Core's retry engine (call.ts) is the only retry loop, bounded by timeoutMs.
     retryOptions: { maxRetries: 0 },
     additionalPolicies: [callContextPolicy],
     disableChallengeResourceVerification: settings.disableChallengeResourceVerification ?? false,

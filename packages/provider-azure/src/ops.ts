@@ -4,13 +4,14 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KeyVaultSecret, SecretClient } from "@azure/keyvault-secrets";
-import { IntegrityError, NotFoundError, type SecretHead, UnavailableError } from "@polyvault/core";
+import { IntegrityError, NotFoundError, type RetryPolicy, type SecretHead, UnavailableError } from "@polyvault/core";
 import { type Deadline, call } from "./call.js";
 import { isManaged, metadataOf } from "./tags.js";
 
 export interface Op {
   readonly client: SecretClient;
   readonly deadline: Deadline;
+  readonly policy: RetryPolicy;
   readonly provider: string;
   /** Human description of the operation, used in every error it raises. */
   readonly what: string;
@@ -19,15 +20,16 @@ export interface Op {
   call<T>(fn: (client: SecretClient, signal: AbortSignal) => Promise<T>, options?: { retries?: number }): Promise<T>;
 }
 
-export function makeOp(client: SecretClient, deadline: Deadline, provider: string, what: string, pollMs: number): Op {
+export function makeOp(client: SecretClient, deadline: Deadline, policy: RetryPolicy, provider: string, what: string, pollMs: number): Op {
   return {
     client,
     deadline,
+    policy,
     provider,
     what,
     pollMs,
     call: (fn, options) =>
-      call({ provider, what, deadline, ...(options?.retries !== undefined ? { retries: options.retries } : {}) }, (signal) => fn(client, signal)),
+      call({ provider, what, deadline, policy, ...(options?.retries !== undefined ? { retries: options.retries } : {}) }, (signal) => fn(client, signal)),
   };
 }
 

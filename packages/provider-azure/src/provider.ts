@@ -13,10 +13,12 @@ import {
   type Provider,
   type ProviderCapabilities,
   type PutOptions,
+  type RetryPolicy,
   type SecretHead,
   type StoredSecret,
   type TenantId,
   type VersionInfo,
+  retryPolicy,
 } from "@polyvault/core";
 import { withDeadline } from "./call.js";
 import { type ClientHandle, type ClientSettings, checkVaultUrl, createClient } from "./client.js";
@@ -32,6 +34,7 @@ export interface AzureSettings extends ClientSettings {
   readonly name: string;
   readonly prefix?: string | undefined;
   readonly timeoutMs?: number | undefined;
+  readonly retries?: number | undefined;
   /** Most reads getMany() runs at once (default 8). */
   readonly getManyConcurrency?: number | undefined;
   /** Poll interval for Key Vault's long-running delete and recover (default 250 ms). */
@@ -56,7 +59,7 @@ export class AzureKeyVaultProvider implements Provider {
   };
   readonly #settings: AzureSettings;
   readonly #codec: AzureNameCodec;
-  readonly #timeoutMs: number;
+  readonly #policy: RetryPolicy;
   #handle: Promise<ClientHandle> | undefined;
 
   constructor(settings: AzureSettings) {
@@ -64,7 +67,7 @@ export class AzureKeyVaultProvider implements Provider {
     this.name = settings.name;
     this.#settings = settings;
     this.#codec = createAzureNameCodec(settings.prefix);
-    this.#timeoutMs = settings.timeoutMs ?? 10_000;
+    this.#policy = retryPolicy(settings.name, settings);
   }
 
   nameFits(tenant: TenantId, name: string) {
@@ -78,10 +81,10 @@ export class AzureKeyVaultProvider implements Provider {
     return fit.nativeName;
   }
 
-  async #run<T>(what: string, fn: (op: Op) => Promise<T>, timeoutMs = this.#timeoutMs): Promise<T> {
+  async #run<T>(what: string, fn: (op: Op) => Promise<T>, timeoutMs = this.#policy.timeoutMs): Promise<T> {
     this.#handle ??= createClient(this.#settings);
     const { client } = await this.#handle;
-    return withDeadline(timeoutMs, (deadline) => fn(makeOp(client, deadline, this.name, what, this.#settings.pollIntervalMs ?? 250)));
+    return withDeadline(timeoutMs, (deadline) => fn(makeOp(client, deadline, this.#policy, this.name, what, this.#settings.pollIntervalMs ?? 250)));
   }
 
   async #read(op: Op, tenant: TenantId, name: string, native: string, version?: string): Promise<StoredSecret> {

@@ -3,7 +3,8 @@
  *
  *   createVaultProvider({ name: "vault", address: "http://127.0.0.1:8200", token, mount: "secret" })
  */
-import type { CommonProviderOptions, HealthReport, Provider } from "@polyvault/core";
+import { type HealthReport, type Provider, type ProviderOptionsOf, retryPolicy } from "@polyvault/core";
+import type { VaultConfig } from "./descriptor.js";
 import NodeVault from "node-vault";
 import { toPolyvaultError } from "./errors.js";
 import { KvV2 } from "./kv.js";
@@ -15,30 +16,27 @@ import { vaultTransport } from "./transport.js";
 export { VAULT_NAME_RULE, checkPathOption, createVaultNameCodec, type VaultNameCodec } from "./names.js";
 export { MAX_VALUE_BYTES } from "./limits.js";
 
-export interface VaultProviderOptions extends CommonProviderOptions {
-  /** Vault's address, e.g. `https://vault.example.com:8200` (default: node-vault's VAULT_ADDR, then http://127.0.0.1:8200). */
-  readonly address?: string | undefined;
-  /** A Vault token (default: node-vault reads VAULT_TOKEN). */
-  readonly token?: string | undefined;
-  /** The KV v2 mount path (default "secret"). */
-  readonly mount?: string | undefined;
-  /** Vault Enterprise / OpenBao namespace, sent as X-Vault-Namespace (none by default; VAULT_NAMESPACE is ignored). */
-  readonly namespace?: string | undefined;
-  /**
-   * TLS for an https address: certificates are verified (against `ca` when given) unless
-   * `rejectUnauthorized` is false (test servers only). VAULT_SKIP_VERIFY is ignored.
-   */
-  readonly tls?: { readonly ca?: string | Buffer | undefined; readonly rejectUnauthorized?: boolean | undefined } | undefined;
-}
+/**
+ * The configured options (descriptor.ts, declared once there) and the common ones. From code, `address`
+ * and `token` may be left out (node-vault then reads VAULT_ADDR, VAULT_TOKEN), and `tls` may be given.
+ */
+export type VaultProviderOptions = Omit<ProviderOptionsOf<VaultConfig>, "address" | "token" | "tls"> &
+  Partial<Pick<VaultConfig, "address" | "token">> & {
+    /**
+     * TLS for an https address: certificates are verified (against `ca`, PEM text, when given) unless
+     * `rejectUnauthorized` is false (test servers only). VAULT_SKIP_VERIFY is ignored.
+     */
+    readonly tls?: { readonly ca?: string | Buffer | undefined; readonly rejectUnauthorized?: boolean | undefined } | undefined;
+  };
 
-const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_PAGE_SIZE = 250;
 const DEFAULT_PAGE_SIZE = 100;
 
 export function createVaultProvider(options: VaultProviderOptions): Provider {
   const codec = createVaultNameCodec(options.prefix ?? "polyvault");
   const mount = checkPathOption("mount", options.mount ?? "secret");
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const policy = retryPolicy(options.name, options);
+  const timeoutMs = policy.timeoutMs;
 
   let client: NodeVault.client | undefined;
   const vault = (): NodeVault.client => {
@@ -80,7 +78,7 @@ export function createVaultProvider(options: VaultProviderOptions): Provider {
 
   return new VaultProvider({
     name: options.name,
-    timeoutMs,
+    policy,
     codec,
     kv: new KvV2(vault, mount),
     defaultPageSize: DEFAULT_PAGE_SIZE,

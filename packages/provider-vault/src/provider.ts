@@ -19,6 +19,7 @@ import {
   NotFoundError,
   type Provider,
   type PutOptions,
+  type RetryPolicy,
   type SecretHead,
   type StoredSecret,
   type TenantId,
@@ -39,7 +40,7 @@ const VERSION_ID = /^[1-9][0-9]{0,15}$/;
 
 export interface VaultProviderParts {
   readonly name: string;
-  readonly timeoutMs: number;
+  readonly policy: RetryPolicy;
   readonly codec: VaultNameCodec;
   readonly kv: KvV2;
   readonly capabilities: Provider["capabilities"];
@@ -59,7 +60,7 @@ export class VaultProvider implements Provider {
   }
 
   private op(): Operation {
-    return new Operation(this.parts.timeoutMs, this.name);
+    return new Operation(this.parts.policy, this.name);
   }
 
   /** The KV path for (tenant, name), or InvalidInputError naming the rule (nothing is sent). */

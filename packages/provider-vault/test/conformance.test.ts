@@ -3,7 +3,7 @@ import { describeProviderConformance } from "@polyvault/provider-testkit";
 import NodeVault from "node-vault";
 import { createVaultNameCodec, createVaultProvider } from "../src/index.js";
 
-// CONTRACT.md's defaults for the Vault/OpenBao dev server that test/emulators/vault.mjs starts.
+// docs/testing.md's defaults for the Vault/OpenBao dev server that test/emulators/vault.mjs starts.
 const address = process.env.POLYVAULT_TEST_VAULT_ADDR || "http://127.0.0.1:8200";
 const token = process.env.POLYVAULT_TEST_VAULT_TOKEN || "polyvault-dev";
 const codec = createVaultNameCodec();

@@ -1,4 +1,4 @@
-/** CONTRACT.md: --data-dir, else $POLYVAULT_HOME, else ./.polyvault. */
+/** docs/cli.md ("Where things live"): --data-dir, else $POLYVAULT_HOME, else ./.polyvault. */
 import { resolve } from "node:path";
 
 export function resolveDataDir(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd = process.cwd()): string {

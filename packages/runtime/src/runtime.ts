@@ -6,6 +6,7 @@
 import { dirname, join } from "node:path";
 import {
   type ChangeEvent,
+  FAILOVER_POLICY,
   InvalidInputError,
   type MirrorRecord,
   Keyring,
@@ -39,13 +40,14 @@ import {
 import { type LoadedConfig, loadConfig, resolveConfigPath } from "./config/load.js";
 import type { PolyvaultConfig } from "./config/schema.js";
 import { resolveDataDir } from "./data-dir.js";
-import { createProvider } from "./providers.js";
+import { createProvider } from "./providers/build.js";
+import { type ProviderRegistry, defaultRegistry } from "./providers/registry.js";
 import { refuseNewKeyringOverSecrets } from "./keyring-guard.js";
 import { buildSteps } from "./steps.js";
 import { type TenantStore, storeEncryption, tenantStores } from "./stores.js";
 
 /** How long a failover read waits for the primary before asking the mirrors. */
-export const FAILOVER_TIMEOUT_MS = 800;
+export const FAILOVER_TIMEOUT_MS = FAILOVER_POLICY.timeoutMs;
 
 export interface RuntimeOptions {
   readonly dataDir?: string | undefined;
@@ -56,6 +58,8 @@ export interface RuntimeOptions {
   readonly passphrase?: Passphrase | undefined;
   readonly actor?: string | undefined;
   readonly steps?: readonly OperationStep[] | undefined;
+  /** The provider types it knows (default: the built-in registry; `defaultRegistry.with(…)` adds some). */
+  readonly registry?: ProviderRegistry | undefined;
   /** Sync the routes of a secret changed through this runtime (default true). */
   readonly pushOnWrite?: boolean | undefined;
 }
@@ -70,15 +74,16 @@ interface ProviderSet {
 }
 
 /** Each configured provider twice (normal and fast read path), behind one gate, with call counts. */
-async function createProviderSets(loaded: LoadedConfig, dataDir: string): Promise<Map<string, ProviderSet>> {
+async function createProviderSets(loaded: LoadedConfig, dataDir: string, registry: ProviderRegistry): Promise<Map<string, ProviderSet>> {
   const sets = new Map<string, ProviderSet>();
   for (const [name, pc] of Object.entries(loaded.config.providers ?? {})) {
     const gate = new ProviderGate(name, { concurrency: pc.concurrency, perSecond: pc.rateLimit?.perSecond, burst: pc.rateLimit?.burst });
     const calls = emptyCounts();
     const baseDir = loaded.path ? dirname(loaded.path) : dataDir;
-    const provider = counting(gated(await createProvider(name, pc, dataDir, {}, baseDir), gate), calls);
-    const fastOptions = { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_TIMEOUT_MS, FAILOVER_TIMEOUT_MS), fast: true };
-    const fast = counting(gated(await createProvider(name, pc, dataDir, fastOptions, baseDir), gate), calls);
+    const provider = counting(gated(await createProvider(name, pc, dataDir, {}, baseDir, registry), gate), calls);
+    // Failover reads, for every provider type: a short deadline and one attempt (core's FAILOVER_POLICY).
+    const failover = { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_POLICY.timeoutMs, FAILOVER_POLICY.timeoutMs), retries: FAILOVER_POLICY.retries };
+    const fast = counting(gated(await createProvider(name, pc, dataDir, failover, baseDir, registry), gate), calls);
     sets.set(name, { provider, fast, gate, calls });
   }
   return sets;
@@ -109,14 +114,14 @@ export class Runtime {
   static async open(options: RuntimeOptions = {}): Promise<Runtime> {
     const env = options.env ?? process.env;
     const dataDir = resolveDataDir(options.dataDir, env);
-    const loaded = options.config ? { config: options.config, path: undefined } : loadConfig(resolveConfigPath(options.configPath, env), env);
+    const loaded = options.config ? { config: options.config, path: undefined } : loadConfig(resolveConfigPath(options.configPath, env), env, options.registry);
     const master = await loadMasterKey({ dataDir, env, ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }) });
     let sets: Map<string, ProviderSet> | undefined;
     let keyring: Keyring;
     // The key that authenticates sync state records (see @polyvault/sync's signed.ts).
     const stateKey = deriveStateKey(master.key);
     try {
-      sets = await createProviderSets(loaded, dataDir);
+      sets = await createProviderSets(loaded, dataDir, options.registry ?? defaultRegistry);
       const providers = new Map([...sets].map(([n, s]) => [n, s.provider]));
       // A missing keyring is created only where no configured store holds a Polyvault secret (issue 15.6).
       const keyringPath = join(dataDir, "keys", "keyring.json");
@@ -142,6 +147,12 @@ export class Runtime {
 
   provider(name: string): Provider {
     return this.#set(name).provider;
+  }
+
+  /** Where a configured provider keeps its data (its descriptor's location: region, host or "local"). */
+  location(name: string): string {
+    const pc = this.config.providers?.[name];
+    return pc ? (this.options.registry ?? defaultRegistry).location(pc) : "unknown";
   }
 
   /** Provider calls made by this process, per provider. */

@@ -1,5 +1,5 @@
 /**
- * The ordered operation steps every SecretManager runs (CONVENTIONS #9): access check → audit → body.
+ * The ordered operation steps every SecretManager runs (docs/architecture.md, "A request, step by step"): access check → audit → body.
  * Built once per runtime from configuration. With `access` configured, the caller is the principal whose
  * token is in $POLYVAULT_TOKEN (no token, or an unknown one: UnauthorizedError, exit 4, counted and
  * audited); without it, the local operator is admin and is recorded under the runtime's actor.

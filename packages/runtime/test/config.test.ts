@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/index.js";
 
-const CONTRACT_EXAMPLE = `
+const DOCS_EXAMPLE = `
 providers:
   local: { type: file }
   aws:   { type: aws, region: us-east-1, endpoint: "http://127.0.0.1:4566",
@@ -33,14 +33,14 @@ const fails = (text: string, env: NodeJS.ProcessEnv = {}) => {
 };
 
 describe("polyvault.yaml", () => {
-  it("accepts CONTRACT.md's example and substitutes environment variables", () => {
-    const c = parseConfig(CONTRACT_EXAMPLE, "polyvault.yaml", { VAULT_TOKEN: "tok" });
+  it("accepts docs/configuration.md's example and substitutes environment variables", () => {
+    const c = parseConfig(DOCS_EXAMPLE, "polyvault.yaml", { VAULT_TOKEN: "tok" });
     expect(c.providers?.vault).toMatchObject({ type: "vault", token: "tok" });
     expect(c.tenants?.acme?.mirrors).toEqual(["azure", "vault"]);
   });
 
   it("names an unset environment variable", () => {
-    expect(fails(CONTRACT_EXAMPLE)).toBe("polyvault.yaml: providers.vault.token: environment variable VAULT_TOKEN is not set");
+    expect(fails(DOCS_EXAMPLE)).toBe("polyvault.yaml: providers.vault.token: environment variable VAULT_TOKEN is not set");
   });
 
   it("refuses unknown keys with their path", () => {

@@ -1,11 +1,12 @@
 /**
- * The one place errors become HTTP answers (CONVENTIONS #6): a PolyvaultError's code maps through
- * core's HTTP_STATUS; fastify's own errors (validation, body too large, unsupported media type, rate
+ * The one place errors become HTTP answers (docs/gateway.md, "Errors"): a PolyvaultError's code maps through
+ * HTTP_STATUS (http-status.ts); fastify's own errors (validation, body too large, unsupported media type, rate
  * limit) get the same `{"error":{"code","message"}}` shape; anything else is a 500 whose message says
  * only where to look. Messages never hold a value: ours are value-free by contract, and fastify's are
  * generic (its JSON parser never passes on V8's syntax-error text, which quotes the input).
  */
-import { type ErrorCode, HTTP_STATUS, InvalidInputError, isPolyvaultError } from "@polyvault/core";
+import { type ErrorCode, InvalidInputError, isPolyvaultError } from "@polyvault/core";
+import { HTTP_STATUS } from "./http-status.js";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 export interface ErrorAnswer {

@@ -1,5 +1,5 @@
 /**
- * A gateway on 127.0.0.1 is a target for every web page its operator opens (CONVENTIONS #19; anchors:
+ * A gateway on 127.0.0.1 is a target for every web page its operator opens (docs/gateway.md, "Running it"; anchors:
  * jupyter_server's check_host/check_origin, Vite's server.allowedHosts). Three checks run first, on every
  * request, before the rate limit, the body parser and authentication:
  *

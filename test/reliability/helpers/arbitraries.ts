@@ -16,7 +16,7 @@ const segChar = fc.constantFrom(...chars(LOWER + UPPER + DIGITS + "_-."));
 /** A valid secret-name segment: 1–40 chars of [A-Za-z0-9_.-], never '.' or '..'. */
 const segment = fc.string({ unit: segChar, minLength: 1, maxLength: 40 }).filter((s) => s !== "." && s !== "..");
 
-/** Valid secret names per CONTRACT.md (and names.ts): segments joined by '/', 1–256 characters. */
+/** Valid secret names per docs/cli.md "Names" (and names.ts): segments joined by '/', 1–256 characters. */
 export const validSecretName = fc
   .array(segment, { minLength: 1, maxLength: 8 })
   .map((segs) => segs.join("/"))

@@ -10,6 +10,7 @@ import { EXIT_CODES } from "@polyvault/core";
 import { adoptSecrets } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
+import { EXIT } from "../exit-codes.js";
 
 export function registerAdopt(program: Command, run: Runner): void {
   program
@@ -42,7 +43,7 @@ export function registerAdopt(program: Command, run: Runner): void {
         ]);
         const refused = rows.filter((r) => r.action === "refused");
         for (const r of refused) ctx.io.stderr.write(`polyvault: CHECK_FAILED: ${r.name} not adopted: ${r.reason}\n`);
-        return refused.length && opts.confirm ? EXIT_CODES.CHECK_FAILED : 0;
+        return refused.length && opts.confirm ? EXIT.CHECK_FAILED : EXIT.OK;
       }),
     );
 }

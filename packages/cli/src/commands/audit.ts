@@ -2,21 +2,11 @@ import { randomUUID } from "node:crypto";
 import { existsSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import {
-  AUDIT_FILES,
-  AuditLog,
-  EXIT_CODES,
-  FileWitness,
-  InvalidInputError,
-  LOCAL_OPERATOR,
-  Security,
-  exportRecords,
-  parseSince,
-  verifyAuditLog,
-} from "@polyvault/core";
+import { AUDIT_FILES, AuditLog, FileWitness, InvalidInputError, LOCAL_OPERATOR, Security, exportRecords, parseSince, verifyAuditLog } from "@polyvault/core";
 import { loadConfig, resolveConfigPath, resolveDataDir } from "@polyvault/runtime";
 import type { Context } from "../context.js";
 import type { Runner } from "../main.js";
+import { EXIT } from "../exit-codes.js";
 
 /**
  * The audit commands read the log and its keys only: they need neither the master key nor the providers,
@@ -68,12 +58,12 @@ export function registerAudit(program: Command, run: Runner): void {
                 ? []
                 : ['  no witness configured: a rollback to an earlier checkpoint cannot be told from an intact log (docs/audit.md, "Witnesses")']),
             ]);
-            return 0;
+            return EXIT.OK;
           }
           const message = `audit log ${security.audit.logPath}: ${result.problem}`;
           if (ctx.out.json) ctx.out.record({ ...result, error: { code: "INTEGRITY", message } });
           else ctx.io.stderr.write(`polyvault: INTEGRITY: ${message}\n`);
-          return EXIT_CODES.INTEGRITY;
+          return EXIT.INTEGRITY;
         }),
       ),
     );
@@ -104,7 +94,7 @@ export function registerAudit(program: Command, run: Runner): void {
             await log.close();
           }
           ctx.out.result({ dataDir, kept, reason }, () => [`new audit chain started in ${dataDir}`, ...kept.map((k) => `  kept: ${k}`)]);
-          return 0;
+          return EXIT.OK;
         }),
       ),
     );
@@ -142,7 +132,7 @@ export function registerAudit(program: Command, run: Runner): void {
           if (format === "json") await write(n ? "\n]\n" : "]\n");
           await security.record({ ...base, outcome: "ok" });
           ctx.out.note(`${n} record(s) exported`);
-          return 0;
+          return EXIT.OK;
         });
       }),
     );

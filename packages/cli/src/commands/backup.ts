@@ -3,6 +3,7 @@ import { checkBundleSelfSigned, readBundleFile } from "@polyvault/core";
 import { backupCreate, backupRestore, backupVerify } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
+import { EXIT } from "../exit-codes.js";
 
 /** `polyvault backup …`: argument parsing and output; the operations (authorize → audit → run) are the runtime's. */
 export function registerBackup(program: Command, run: Runner): void {
@@ -20,7 +21,7 @@ export function registerBackup(program: Command, run: Runner): void {
           `${opts.out}: ${s.secrets} secret(s), ${s.versions} version(s) of tenant ${s.tenant} from ${s.provider}, signed (${s.bytes} bytes)`,
           ...s.skipped.map((k) => `skipped ${k.name}: ${k.reason}`),
         ]);
-        return s.skipped.length ? 1 : 0;
+        return s.skipped.length ? EXIT.CHECK_FAILED : EXIT.OK;
       }),
     );
 
@@ -37,7 +38,7 @@ export function registerBackup(program: Command, run: Runner): void {
           () =>
             `${file}: signature verifies${opts.offline ? " (against the key in the bundle)" : ""}; tenant ${h.tenant}, ${h.secrets} secret(s), ${h.versions} version(s), made ${h.createdAt}`,
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -57,7 +58,7 @@ export function registerBackup(program: Command, run: Runner): void {
           ),
           `${r.dryRun ? "dry run (nothing written): would " : ""}create ${summary.create}, append ${summary.append}, overwrite ${summary.overwrite}, skip ${summary.skip}; ${summary.conflict} conflict(s); keyring: ${r.keyring}`,
         ]);
-        return !r.dryRun && summary.conflict > 0 ? 1 : 0;
+        return !r.dryRun && summary.conflict > 0 ? EXIT.CHECK_FAILED : EXIT.OK;
       }),
     );
 }

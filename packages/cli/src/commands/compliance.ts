@@ -3,6 +3,7 @@ import { parseStandard } from "@polyvault/core";
 import { complianceCheck } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
+import { EXIT } from "../exit-codes.js";
 
 /** `polyvault compliance check`: argument parsing and output; the operation (authorize → audit → run) is the runtime's. */
 export function registerCompliance(program: Command, run: Runner): void {
@@ -26,7 +27,7 @@ export function registerCompliance(program: Command, run: Runner): void {
             report.controls.map((c) => [c.id, c.pass ? "pass" : "FAIL", c.reference, c.evidence]),
           ),
         ]);
-        return report.pass ? 0 : 1;
+        return report.pass ? EXIT.OK : EXIT.CHECK_FAILED;
       }),
     );
 }

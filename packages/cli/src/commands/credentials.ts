@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { readBundle, spotifyBundle } from "@polyvault/core";
 import type { Runner } from "../main.js";
+import { EXIT } from "../exit-codes.js";
 
 export function registerCredentials(program: Command, run: Runner): void {
   const credentials = program.command("credentials").description("typed credential bundles");
@@ -12,7 +13,7 @@ export function registerCredentials(program: Command, run: Runner): void {
       run(async (ctx, opts: { tenant: string }) => {
         const creds = await readBundle((await ctx.runtime()).manager(opts.tenant), spotifyBundle);
         ctx.out.result(creds, () => Object.entries(creds).map(([k, v]) => `${k}=${v}`));
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { IntegrityError, NotFoundError, SecretManager, initMasterKey, keyUsage, readBundle, spotifyBundle } from "@polyvault/core";
 import { Runtime, keysRewrap, keysRotate, sumOf, syncApply, syncPlan } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
+import { EXIT } from "../exit-codes.js";
 
 export function registerDemo(program: Command, run: Runner): void {
   program
@@ -124,7 +125,7 @@ export function registerDemo(program: Command, run: Runner): void {
           { steps, dataDir: opts.keep ? dataDir : undefined },
           () => "demo finished: every step above ran against a real encrypted store on this disk",
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

@@ -3,6 +3,7 @@ import { ENV_FORMATS, ENV_KEY, type EnvFormat, exportText, formatNames, parseEnv
 import { INPUT_LIMITS, InvalidInputError, NotFoundError, parseSecretName } from "@polyvault/core";
 import { readInputFile } from "../input.js";
 import type { Runner } from "../main.js";
+import { EXIT } from "../exit-codes.js";
 
 async function readDotenv(file: string, what: string): Promise<Record<string, string>> {
   const buf = await readInputFile(file, INPUT_LIMITS.dotenv, what);
@@ -34,7 +35,7 @@ export function registerEnv(program: Command, run: Runner): void {
           { tenant: opts.tenant, imported: stored },
           () => `imported ${stored.length} variable(s) into tenant ${opts.tenant}: ${stored.length - same} stored, ${same} unchanged`,
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -55,7 +56,7 @@ export function registerEnv(program: Command, run: Runner): void {
           ...missing.map((k) => `  missing: ${k}`),
           ...extra.map((k) => `  extra:   ${k}`),
         ]);
-        return pass ? 0 : 1;
+        return pass ? EXIT.OK : EXIT.CHECK_FAILED;
       }),
     );
 
@@ -94,7 +95,7 @@ export function registerEnv(program: Command, run: Runner): void {
         } finally {
           for (const v of values.values()) v.fill(0);
         }
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

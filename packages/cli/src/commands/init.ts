@@ -3,6 +3,7 @@ import { Keyring, initMasterKey, loadMasterKey } from "@polyvault/core";
 import { resolveDataDir } from "@polyvault/runtime";
 import { readPassphrase } from "../passphrase.js";
 import type { Runner } from "../main.js";
+import { EXIT } from "../exit-codes.js";
 
 export function registerInit(program: Command, run: Runner): void {
   program
@@ -25,7 +26,7 @@ export function registerInit(program: Command, run: Runner): void {
           `  master key: ${created.source === "passphrase" ? "derived from your passphrase (scrypt)" : created.origin} — back it up; without it nothing can be decrypted`,
           `  key version: ${info.keyVersion}`,
         ]);
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

@@ -3,6 +3,7 @@ import { InvalidInputError, type UnreadableRecord } from "@polyvault/core";
 import { keysRetire, keysRewrap, keysRotate, keysStatus, sumOf } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
+import { EXIT } from "../exit-codes.js";
 
 /** One line per record that could not be read (named, never a value). */
 const unreadableLines = (list: readonly UnreadableRecord[]): string[] =>
@@ -28,7 +29,7 @@ export function registerKeys(program: Command, run: Runner): void {
             ? [`${status.unreadable.length} stored record(s) could not be read (not counted above):`, ...unreadableLines(status.unreadable)]
             : []),
         ]);
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -42,7 +43,7 @@ export function registerKeys(program: Command, run: Runner): void {
           { current: version },
           () => `key version ${version} added and now current; run \`polyvault keys rewrap\` to re-encrypt existing secrets`,
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -63,7 +64,7 @@ export function registerKeys(program: Command, run: Runner): void {
           ...(unreadable.length ? [`${unreadable.length} record(s) could not be read and were left as they are:`, ...unreadableLines(unreadable)] : []),
         ]);
         // Everything readable was rewrapped; what could not be read is an integrity failure (exit 6).
-        return unreadable.length ? 6 : 0;
+        return unreadable.length ? EXIT.INTEGRITY : EXIT.OK;
       }),
     );
 
@@ -79,7 +80,7 @@ export function registerKeys(program: Command, run: Runner): void {
           `key version ${r.retired} retired`,
           ...(r.shredded ? [`${r.shredded} superseded or mirror-history version(s) sealed under it are now unreadable for good`] : []),
         ]);
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

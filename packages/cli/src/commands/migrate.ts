@@ -1,8 +1,8 @@
 import type { Command } from "commander";
-import { EXIT_CODES } from "@polyvault/core";
 import { copyUnavailable, migrateTenant } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
+import { EXIT } from "../exit-codes.js";
 
 /** `polyvault migrate`: argument parsing and output; the operation (authorize → audit → run) is the runtime's. */
 export function registerMigrate(program: Command, run: Runner): void {
@@ -36,11 +36,11 @@ export function registerMigrate(program: Command, run: Runner): void {
           ctx.out.note(
             `polyvault: CHECK_FAILED: migration of ${tenant} from ${opts.from} to ${opts.to} refused by preflight; fix the problems above and rerun`,
           );
-          return EXIT_CODES.CHECK_FAILED;
+          return EXIT.CHECK_FAILED;
         }
         if (stage === "preflight-only") {
           ctx.out.result(report, () => `preflight passed for ${pre?.secrets} secret(s); nothing written (--preflight-only)`);
-          return 0;
+          return EXIT.OK;
         }
         const copied = r.copy;
         if (stage === "copy-incomplete" && copied) {
@@ -48,7 +48,7 @@ export function registerMigrate(program: Command, run: Runner): void {
             `copy incomplete: ${copied.failures.length} failed, ${copied.counts.conflictsLeft} in conflict; rerun to resume`,
             ...copied.failures.map((f) => `  ${f.name}: ${f.code}: ${f.message}`),
           ]);
-          return copyUnavailable(r) ? 5 : 1;
+          return copyUnavailable(r) ? EXIT.UNAVAILABLE : EXIT.CHECK_FAILED;
         }
         const checked = r.verify;
         if (stage === "verify-failed" && checked) {
@@ -57,7 +57,7 @@ export function registerMigrate(program: Command, run: Runner): void {
             ...checked.mismatches.map((m) => `  ${m.name}: ${m.detail}`),
           ]);
           ctx.out.note(`polyvault: INTEGRITY: migration verify failed for ${checked.mismatches.length} secret(s); no cutover`);
-          return EXIT_CODES.INTEGRITY;
+          return EXIT.INTEGRITY;
         }
         const c = copied?.counts;
         ctx.out.result(report, () => [
@@ -70,7 +70,7 @@ export function registerMigrate(program: Command, run: Runner): void {
               ]
             : []),
         ]);
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

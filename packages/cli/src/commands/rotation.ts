@@ -3,6 +3,7 @@ import { InvalidInputError } from "@polyvault/core";
 import { rotationConfirm, rotationDue, rotationRollback, rotationRun } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
+import { EXIT } from "../exit-codes.js";
 
 const day = (d: Date | undefined) => d?.toISOString().slice(0, 10);
 
@@ -36,7 +37,7 @@ export function registerRotation(program: Command, run: Runner): void {
                 ]),
               ),
         );
-        return opts.exitCode && all.some((s) => s.status === "overdue") ? 1 : 0;
+        return opts.exitCode && all.some((s) => s.status === "overdue") ? EXIT.CHECK_FAILED : EXIT.OK;
       }),
     );
 
@@ -70,7 +71,7 @@ export function registerRotation(program: Command, run: Runner): void {
           `${summary.staged} staged, ${summary.confirmed} confirmed, ${summary.skipped} skipped, ${summary.failed} failed` +
             (summary.staged ? "; confirm each with `polyvault rotation confirm NAME --tenant T`" : ""),
         ]);
-        return summary.failed > 0 ? 1 : 0;
+        return summary.failed > 0 ? EXIT.CHECK_FAILED : EXIT.OK;
       }),
     );
 
@@ -85,7 +86,7 @@ export function registerRotation(program: Command, run: Runner): void {
           { tenant: opts.tenant, name, confirmed: true, revision: r.revision, previousRevision: r.previousRevision },
           () => `${opts.tenant}/${name}: revision ${r.revision} confirmed`,
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -101,7 +102,7 @@ export function registerRotation(program: Command, run: Runner): void {
           { tenant: opts.tenant, name, rolledBack: true, revision: r.revision, restoredRevision: r.restoredRevision },
           () => `${opts.tenant}/${name}: the value of revision ${r.restoredRevision} is current again, as revision ${r.revision}`,
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

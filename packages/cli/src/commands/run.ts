@@ -14,6 +14,7 @@ import picomatch from "picomatch";
 import type { Context } from "../context.js";
 import { envVarNames } from "../env-vars.js";
 import type { Runner } from "../main.js";
+import { EXIT } from "../exit-codes.js";
 
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 const RESTART_GRACE_MS = 10_000;
@@ -124,7 +125,7 @@ export function registerRun(program: Command, run: Runner): void {
               const e = err as NodeJS.ErrnoException;
               if (e.code === "ENOENT") {
                 ctx.io.stderr.write(`polyvault: run: command not found: ${cmd}\n`);
-                return 127;
+                return EXIT.COMMAND_NOT_FOUND;
               }
               throw new InvalidInputError(`could not start ${cmd}: ${e.code ?? e.message}`);
             }

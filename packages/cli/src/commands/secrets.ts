@@ -4,6 +4,7 @@ import { NotFoundError } from "@polyvault/core";
 import { parseLabels, parseLength, readValue } from "../input.js";
 import type { Runner } from "../main.js";
 import { table, writeAll } from "../output.js";
+import { EXIT } from "../exit-codes.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -46,7 +47,7 @@ export function registerSecrets(program: Command, run: Runner): void {
           } finally {
             value.fill(0);
           }
-          return 0;
+          return EXIT.OK;
         },
       ),
     );
@@ -86,7 +87,7 @@ export function registerSecrets(program: Command, run: Runner): void {
         } finally {
           value.wipe();
         }
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -105,7 +106,7 @@ export function registerSecrets(program: Command, run: Runner): void {
                 items.map((s) => [s.name, s.version, s.updatedAt?.toISOString(), s.keyVersion, s.managed ? "yes" : "no", labelList(s.labels)]),
               ),
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -122,7 +123,7 @@ export function registerSecrets(program: Command, run: Runner): void {
             versions.map((v) => [v.version, v.createdAt?.toISOString(), v.keyVersion, v.current ? "yes" : ""]),
           ),
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -138,7 +139,7 @@ export function registerSecrets(program: Command, run: Runner): void {
           { tenant: opts.tenant, name, deleted: true, purged: Boolean(opts.purge) },
           () => `${opts.tenant}/${name}: ${opts.purge ? "purged" : "deleted"}`,
         );
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -163,7 +164,7 @@ export function registerSecrets(program: Command, run: Runner): void {
         } finally {
           given?.fill(0);
         }
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

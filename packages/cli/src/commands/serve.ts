@@ -1,7 +1,8 @@
 import type { Command } from "commander";
-import { EXIT_CODES, INPUT_LIMITS, InvalidInputError, isPolyvaultError, readFileBoundedSync } from "@polyvault/core";
+import { INPUT_LIMITS, InvalidInputError, isPolyvaultError, readFileBoundedSync } from "@polyvault/core";
 import { DEFAULT_PORT, serve } from "@polyvault/server";
 import type { Runner } from "../main.js";
+import { EXIT, EXIT_CODES } from "../exit-codes.js";
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -101,7 +102,7 @@ export function registerServe(program: Command, run: Runner): void {
           process.once("SIGINT", () => force("second SIGINT"));
           setTimeout(() => force("30 s drain deadline"), 30_000).unref();
           await gateway.close();
-          return 0;
+          return EXIT.OK;
         },
       ),
     );

@@ -3,8 +3,9 @@ import { syncApply, syncPlan, syncRunDue, syncStatus, syncWatch } from "@polyvau
 import type { RouteRun } from "@polyvault/sync";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
+import { EXIT } from "../exit-codes.js";
 
-/** The value-free plan row CONTRACT.md promises, plus what apply would do. */
+/** The value-free plan row docs/cli.md promises ("JSON answers scripts read"), plus what apply would do. */
 const planRow = (a: { route: string; target: string; tenant: string; name: string; action: string; reason: string; apply: string }) => ({
   route: a.route,
   target: a.target,
@@ -18,9 +19,9 @@ const planRow = (a: { route: string; target: string; tenant: string; name: strin
 /** Exit code of a set of runs: 5 if a provider was unavailable, 1 if anything else failed or conflicts were left. */
 export function runsExitCode(runs: readonly RouteRun[]): number {
   const failures = runs.flatMap((r) => r.result?.failures ?? []);
-  if (failures.some((f) => f.code === "UNAVAILABLE" || f.code === "THROTTLED")) return 5;
-  if (failures.length || runs.some((r) => (r.result?.counts.conflictsLeft ?? 0) > 0 || (r.result?.counts.driftLeft ?? 0) > 0)) return 1;
-  return 0;
+  if (failures.some((f) => f.code === "UNAVAILABLE" || f.code === "THROTTLED")) return EXIT.UNAVAILABLE;
+  if (failures.length || runs.some((r) => (r.result?.counts.conflictsLeft ?? 0) > 0 || (r.result?.counts.driftLeft ?? 0) > 0)) return EXIT.CHECK_FAILED;
+  return EXIT.OK;
 }
 
 export function describeRuns(runs: readonly RouteRun[]): string[] {
@@ -60,7 +61,7 @@ export function registerSync(program: Command, run: Runner): void {
           `${summary.create} to create, ${summary.update} to update, ${summary.delete} to delete, ${summary.drift} drifted, ${summary.conflict} in conflict, ${summary.noop} in sync`,
         ]);
         const review = actions.some((a) => (a.action === "conflict" || a.action === "drift") && a.apply === "none");
-        return opts.exitCode && review ? 1 : 0;
+        return opts.exitCode && review ? EXIT.CHECK_FAILED : EXIT.OK;
       }),
     );
 
@@ -128,7 +129,7 @@ export function registerSync(program: Command, run: Runner): void {
         } finally {
           clearInterval(keepAlive);
         }
-        return 0;
+        return EXIT.OK;
       }),
     );
 
@@ -162,7 +163,7 @@ export function registerSync(program: Command, run: Runner): void {
             .map(([n, s]) => `${n} ${s}`)
             .join(", ")}`,
         ]);
-        return 0;
+        return EXIT.OK;
       }),
     );
 }

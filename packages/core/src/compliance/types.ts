@@ -58,7 +58,7 @@ export interface ComplianceStore {
   readonly route?: string | undefined;
   /** The route's nativeWaiver, for a native target. */
   readonly waiver?: string | undefined;
-  /** Region or host, from providerLocation(). */
+  /** Region or host, from the provider descriptor's location() (the runtime's registry). */
   readonly location: string;
 }
 

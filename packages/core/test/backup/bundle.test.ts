@@ -35,7 +35,12 @@ describe("backup bundle", () => {
     const stored = await p.provider.get(p.tenant, "app/s002", { version: "1" });
     expect(s2?.versions[0]?.ciphertext.equals(stored.value)).toBe(true);
     expect(parseHeader(s2?.versions[0]?.ciphertext as Buffer).revision).toBe(1);
-    expect(s2?.versions[2]?.metadata).toMatchObject({ "pv-rev": "3", "pv-kv": "1", "pv-enc": "envelope", "pv-labels": `b64:${Buffer.from('{"team":"core"}').toString("base64url")}` });
+    expect(s2?.versions[2]?.metadata).toMatchObject({
+      "pv-rev": "3",
+      "pv-kv": "1",
+      "pv-enc": "envelope",
+      "pv-labels": `b64:${Buffer.from('{"team":"core"}').toString("base64url")}`,
+    });
     expect(s2?.versions[2]?.metadata["pv-digest"]).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
     expect(leaks(p.bytes)).toBe(false);
   });

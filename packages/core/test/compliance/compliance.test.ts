@@ -11,7 +11,6 @@ import {
   type Standard,
   checkCompliance,
   parseStandard,
-  providerLocation,
 } from "../../src/index.js";
 import { DAY, caught, memoryProvider, setup } from "../rotation/support.js";
 
@@ -227,7 +226,7 @@ describe("compliance check", () => {
       provider: memoryProvider("aws", "aws"),
       role: "mirror",
       encryption: "envelope",
-      location: providerLocation({ type: "aws", region: "us-east-1" }),
+      location: "us-east-1",
     } as const;
     const c = await control({ ...input, stores: [...input.stores, us] }, "data-residency");
     expect([c.pass, c.evidence]).toEqual([false, "outside the allowlist (local, eu-*): aws in us-east-1"]);
@@ -277,15 +276,5 @@ describe("compliance check", () => {
       "audit-chain",
     );
     expect([c.pass, c.evidence]).toEqual([false, "could not be evaluated (INVALID_INPUT: audit log unreadable)"]);
-  });
-});
-
-describe("provider locations", () => {
-  it("are the aws region, the azure and vault hosts, and local for files", () => {
-    expect(providerLocation({ type: "file" })).toBe("local");
-    expect(providerLocation({ type: "aws", region: "EU-West-1" })).toBe("eu-west-1");
-    expect(providerLocation({ type: "azure", vaultUrl: "https://Contoso-EU.vault.azure.net/" })).toBe("contoso-eu.vault.azure.net");
-    expect(providerLocation({ type: "vault", address: "http://vault.eu.example.com:8200" })).toBe("vault.eu.example.com");
-    expect(providerLocation({ type: "vault", address: "not a url" })).toBe("unknown");
   });
 });

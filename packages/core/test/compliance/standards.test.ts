@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type AccessPolicy, type ComplianceInput, RotationPolicies, type Standard, checkCompliance, controlsFor, providerLocation } from "../../src/index.js";
+import { type AccessPolicy, type ComplianceInput, RotationPolicies, type Standard, checkCompliance, controlsFor } from "../../src/index.js";
 import { DAY, memoryProvider, setup } from "../rotation/support.js";
 
 const CANARY = "CANARY-standards-91d0";
@@ -64,10 +64,7 @@ const BREAK: Record<string, (f: Fixture) => ComplianceInput | Promise<Compliance
   "separation-of-duties": (f) => ({ ...f.input, access: undefined }),
   "data-residency": (f) => ({
     ...f.input,
-    stores: [
-      ...f.input.stores,
-      { provider: memoryProvider("aws", "aws"), role: "mirror", encryption: "envelope", location: providerLocation({ type: "aws", region: "us-east-1" }) },
-    ],
+    stores: [...f.input.stores, { provider: memoryProvider("aws", "aws"), role: "mirror", encryption: "envelope", location: "us-east-1" }],
   }),
   "backup-drill": (f) => ({ ...f.input, drills: [] }),
 };

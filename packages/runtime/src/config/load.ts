@@ -7,7 +7,15 @@ import { resolve } from "node:path";
 import { INPUT_LIMITS, InvalidInputError, isPolyvaultError, readFileBoundedSync } from "@polyvault/core";
 import { parseDocument } from "yaml";
 import { crossFieldProblems } from "./rules.js";
-import { PolyvaultConfig } from "./schema.js";
+import { type ProviderRegistry, defaultRegistry } from "../providers/registry.js";
+import { PolyvaultConfig, polyvaultConfigSchema } from "./schema.js";
+
+/** The schema of polyvault.yaml for a registry of provider types (the built-in one by default). */
+export function configSchemaFor(registry: ProviderRegistry = defaultRegistry): typeof PolyvaultConfig {
+  if (registry === defaultRegistry) return PolyvaultConfig;
+  // A registry with more types: the same file, with its `providers:` union (typed as the built-in one).
+  return polyvaultConfigSchema(registry.configSchema()) as unknown as typeof PolyvaultConfig;
+}
 
 export interface LoadedConfig {
   readonly config: PolyvaultConfig;
@@ -25,7 +33,7 @@ export function resolveConfigPath(explicit: string | undefined, env: NodeJS.Proc
   return existsSync(local) ? local : undefined;
 }
 
-export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env, registry: ProviderRegistry = defaultRegistry): LoadedConfig {
   if (path === undefined) return { config: EMBEDDED_DEFAULT, path: undefined };
   let text: string;
   try {
@@ -34,10 +42,10 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
     if (isPolyvaultError(err)) throw err;
     throw new InvalidInputError(`cannot read configuration file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return { config: parseConfig(text, path, env), path };
+  return { config: parseConfig(text, path, env, registry), path };
 }
 
-export function parseConfig(text: string, origin: string, env: NodeJS.ProcessEnv = process.env): PolyvaultConfig {
+export function parseConfig(text: string, origin: string, env: NodeJS.ProcessEnv = process.env, registry: ProviderRegistry = defaultRegistry): PolyvaultConfig {
   let raw: unknown;
   try {
     // Warnings (an unknown tag such as !!js/function) are errors here: a configuration means one thing.
@@ -52,7 +60,7 @@ export function parseConfig(text: string, origin: string, env: NodeJS.ProcessEnv
   const missing: string[] = [];
   const substituted = substitute(raw, env, missing, "", new WeakSet(), origin);
   if (missing.length) throw new InvalidInputError(`${origin}: ${missing.join("; ")}`);
-  const r = PolyvaultConfig.safeParse(substituted);
+  const r = configSchemaFor(registry).safeParse(substituted);
   if (!r.success) {
     const lines = r.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`);
     throw new InvalidInputError(`${origin} is not a valid configuration:\n  ${lines.join("\n  ")}`);

@@ -3,53 +3,14 @@
  * an unknown key is an error, so a typo never silently falls back to a default.
  */
 import { TENANT_ID_PATTERN } from "@polyvault/core";
+import { BUILTIN_PROVIDERS, schemasOf } from "../providers/registry.js";
 import { z } from "zod";
 
 const providerName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { error: "provider names are lowercase letters, digits, '-' or '_'" });
 const tenantId = z.string().regex(TENANT_ID_PATTERN, { error: "tenant ids are lowercase letters, digits, '-' or '_' (1–63)" });
 
-const common = {
-  prefix: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, { error: "prefix: letters, digits, '-' or '_' (1–32)" })
-    .optional(),
-  timeoutMs: z.number().int().min(100).max(300_000).optional(),
-  rateLimit: z.strictObject({ perSecond: z.number().positive(), burst: z.number().int().positive().optional() }).optional(),
-  concurrency: z.number().int().min(1).max(256).optional(),
-};
-
-export const FileProviderConfig = z.strictObject({ type: z.literal("file"), dir: z.string().min(1).optional(), ...common });
-export const AwsProviderConfig = z.strictObject({
-  type: z.literal("aws"),
-  region: z.string().min(1),
-  endpoint: z.url().optional(),
-  credentials: z.strictObject({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1), sessionToken: z.string().optional() }).optional(),
-  ...common,
-});
-export const AzureProviderConfig = z.strictObject({
-  type: z.literal("azure"),
-  vaultUrl: z.url(),
-  credential: z
-    .discriminatedUnion("kind", [z.strictObject({ kind: z.literal("static"), token: z.string().min(1) }), z.strictObject({ kind: z.literal("default") })])
-    .optional(),
-  tls: z.strictObject({ rejectUnauthorized: z.boolean().optional() }).optional(),
-  disableChallengeResourceVerification: z.boolean().optional(),
-  ...common,
-});
-export const VaultProviderConfig = z.strictObject({
-  type: z.literal("vault"),
-  address: z.url(),
-  token: z.string().min(1),
-  mount: z
-    .string()
-    .regex(/^[A-Za-z0-9_-][A-Za-z0-9_./-]*$/)
-    .optional(),
-  namespace: z.string().optional(),
-  /** Certificates are always verified unless rejectUnauthorized is false; ca: a PEM bundle, or a path to one. */
-  tls: z.strictObject({ ca: z.string().min(1).optional(), rejectUnauthorized: z.boolean().optional() }).optional(),
-  ...common,
-});
-export const ProviderConfig = z.discriminatedUnion("type", [FileProviderConfig, AwsProviderConfig, AzureProviderConfig, VaultProviderConfig]);
+/** One entry of `providers:`, from the provider registry (each provider package declares its own options). */
+export const ProviderConfig = z.discriminatedUnion("type", schemasOf(BUILTIN_PROVIDERS));
 
 export const TenantConfig = z.strictObject({ primary: providerName, mirrors: z.array(providerName).optional() });
 
@@ -146,20 +107,25 @@ export const ComplianceConfig = z.strictObject({
   maxKeyUses: z.number().int().min(1).optional(),
 });
 
-export const PolyvaultConfig = z.strictObject({
-  providers: z.record(providerName, ProviderConfig).optional(),
-  tenants: z.record(tenantId, TenantConfig).optional(),
-  routes: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/), RouteConfig).optional(),
-  access: AccessConfig.optional(),
-  state: z
-    .string()
-    .refine((v) => v === "sqlite" || /^postgres(ql)?:\/\/./i.test(v), { error: 'state must be "sqlite" or a postgres:// or postgresql:// URL' })
-    .optional(),
-  alerts: AlertsConfig.optional(),
-  audit: AuditConfig.optional(),
-  rotation: RotationConfig.optional(),
-  compliance: ComplianceConfig.optional(),
-});
+/** The whole file, for a given `providers:` entry schema (the registry's; see polyvaultConfigSchema in load.ts). */
+export function polyvaultConfigSchema<P extends z.ZodType>(provider: P) {
+  return z.strictObject({
+    providers: z.record(providerName, provider).optional(),
+    tenants: z.record(tenantId, TenantConfig).optional(),
+    routes: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/), RouteConfig).optional(),
+    access: AccessConfig.optional(),
+    state: z
+      .string()
+      .refine((v) => v === "sqlite" || /^postgres(ql)?:\/\/./i.test(v), { error: 'state must be "sqlite" or a postgres:// or postgresql:// URL' })
+      .optional(),
+    alerts: AlertsConfig.optional(),
+    audit: AuditConfig.optional(),
+    rotation: RotationConfig.optional(),
+    compliance: ComplianceConfig.optional(),
+  });
+}
+
+export const PolyvaultConfig = polyvaultConfigSchema(ProviderConfig);
 
 export type PolyvaultConfig = z.infer<typeof PolyvaultConfig>;
 export type ProviderConfig = z.infer<typeof ProviderConfig>;

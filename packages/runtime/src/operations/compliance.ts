@@ -16,7 +16,6 @@ import {
   type TenantId,
   checkCompliance,
   parseStandard,
-  providerLocation,
   readDrills,
   verifyAuditLog,
 } from "@polyvault/core";
@@ -29,8 +28,7 @@ function storesOf(rt: Runtime, tenant: TenantId): ComplianceStore[] {
   const out: ComplianceStore[] = [];
   const add = (name: string, role: ComplianceStore["role"], encryption: ComplianceStore["encryption"], route?: string, waiver?: string) => {
     if (out.some((s) => s.provider.name === name && s.encryption === encryption)) return;
-    const pc = rt.config.providers?.[name];
-    out.push({ provider: rt.provider(name), role, encryption, route, waiver, location: pc ? providerLocation(pc) : "unknown" });
+    out.push({ provider: rt.provider(name), role, encryption, route, waiver, location: rt.location(name) });
   };
   const { primary, mirrors } = rt.placement(tenant);
   add(primary.name, "primary", "envelope");

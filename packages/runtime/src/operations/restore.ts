@@ -30,7 +30,7 @@ import {
 import { loadConfig, resolveConfigPath } from "../config/load.js";
 import type { PolyvaultConfig } from "../config/schema.js";
 import { resolveDataDir } from "../data-dir.js";
-import { createProvider } from "../providers.js";
+import { createProvider } from "../providers/index.js";
 import type { Runtime } from "../runtime.js";
 import { openCaller } from "./caller.js";
 import { type Caller, type OperationOptions, detailOf, runOperation, withProgress } from "./operation.js";

@@ -6,7 +6,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { CheckFailedError, type Keyring, META, type Provider, type StoredSecret, type TenantId, isPolyvaultError } from "@polyvault/core";
-import pRetry from "p-retry";
 import type { Plan, PlanAction, RouteSpec } from "../plan/types.js";
 import type { StateStore } from "../state/types.js";
 import { guardActions } from "./guard.js";
@@ -18,8 +17,6 @@ export interface ApplyOptions {
   /** Allow deletions and overwrites over the route's guard (see guard.ts). */
   readonly confirm?: boolean | undefined;
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
-  /** Retries of a retryable failure per action, after the provider's own (default 2). */
-  readonly retries?: number | undefined;
   /** Actions in flight at once across all targets (each provider's gate limits further). */
   readonly parallel?: number | undefined;
 }
@@ -94,14 +91,8 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
   }
   for (const a of plan.stateRefresh) await state.remove(route.name, a.target, a.tenant, a.name);
 
-  const retry = <T>(fn: () => Promise<T>) =>
-    pRetry(fn, {
-      retries: options.retries ?? 2,
-      minTimeout: 200,
-      factor: 2,
-      randomize: true,
-      shouldRetry: ({ error }) => isPolyvaultError(error) && error.retryable,
-    });
+  // No retry here: each provider call already retries through core's engine (providers' `retries`,
+  // within `timeoutMs`), the one retry layer. A failed action is reported and retried by the next run.
 
   // Read back what no authenticated record vouches for; what does not hold the source's value is drift.
   const work = plan.actions.filter((a) => (a.apply === "write" || a.apply === "delete") && !refused.has(a));
@@ -112,7 +103,7 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
         const target = targets.get(a.target);
         if (!target) return;
         try {
-          const stored = await retry(() => target.provider.get(a.tenant as TenantId, a.name));
+          const stored = await target.provider.get(a.tenant as TenantId, a.name);
           const ok = holdsSourceValue(options.keyring, a, target.encryption, stored);
           stored.value.fill(0);
           if (ok) {
@@ -168,7 +159,7 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
         });
         try {
           if (a.apply === "delete") {
-            await retry(() => target.provider.delete(a.tenant as TenantId, a.name));
+            await target.provider.delete(a.tenant as TenantId, a.name);
             await state.remove(route.name, a.target, a.tenant, a.name);
             counts.deleted++;
           } else {
@@ -176,7 +167,7 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
             if (!stored) throw new CheckFailedError(`source secret ${a.name} disappeared before it could be copied`);
             const { value, metadata, revision } = prepare(stored, { ...a, encryption: target.encryption }, options.keyring);
             try {
-              const head = await retry(() => target.provider.put(a.tenant as TenantId, a.name, value, { metadata, ifVersion: a.expectTargetVersion }));
+              const head = await target.provider.put(a.tenant as TenantId, a.name, value, { metadata, ifVersion: a.expectTargetVersion });
               await state.upsert({
                 route: route.name,
                 target: a.target,

@@ -1,0 +1,2 @@
+export { type BuildOptions, createProvider } from "./build.js";
+export { type AnyProviderConfig, BUILTIN_PROVIDERS, ProviderRegistry, defaultRegistry, schemasOf } from "./registry.js";
