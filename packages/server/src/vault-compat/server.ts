@@ -16,6 +16,7 @@ import { crossOrigin, hostAllowed } from "../request-guard.js";
 import { type LocalToken, authenticateVault, tokenDigest, tokenOf } from "./auth.js";
 import { PERMISSION_DENIED, vaultError, vaultErrors } from "./errors.js";
 import { answer } from "./handlers.js";
+import { listMethodHandler } from "./list-method.js";
 import { parseVaultRequest } from "./paths.js";
 
 export interface VaultServerOptions extends Pick<ServerOptions, "logger" | "rateLimitPerMinute" | "tls" | "allowedHosts" | "listenHost"> {
@@ -53,6 +54,8 @@ export async function createVaultServer(gateway: Gateway, options: VaultServerOp
     },
     frameworkErrors: (_err, _req, reply) => void (reply as unknown as FastifyReply).code(400).send({ errors: ["invalid request URL"] }),
     bodyLimit: 1024,
+    // LIST, which Node's HTTP parser refuses, is answered here (list-method.ts).
+    clientErrorHandler: listMethodHandler(() => app),
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   }) as unknown as FastifyInstance;
 
@@ -74,7 +77,7 @@ export async function createVaultServer(gateway: Gateway, options: VaultServerOp
     const why = crossOrigin({ headers: req.headers, method: req.method, url: "/v1/" });
     if (why !== undefined) return refuse(req, reply, 403, [PERMISSION_DENIED, `cross-origin requests are refused (${why})`]);
     if (req.method !== "GET" && req.method !== "HEAD") {
-      return refuse(req, reply, 405, ["unsupported operation", "this gateway answers Vault KV v2 reads only (GET, and LIST as GET ?list=true)"]);
+      return refuse(req, reply, 405, ["unsupported operation", "this gateway answers Vault KV v2 reads only (GET, and LIST)"]);
     }
   });
 
