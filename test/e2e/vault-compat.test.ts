@@ -197,6 +197,22 @@ access:
     });
   });
 
+  it("refuses a bad --vault-port, or the REST listener's own port, before listening", () => {
+    for (const [args, message] of [
+      [["--port", "18711", "--vault-port", "18711"], "polyvault: INVALID_INPUT: --vault-port must differ from --port"],
+      [["--vault-port", "82OO"], 'polyvault: INVALID_INPUT: --vault-port must be a whole number from 0 to 65535 (got "82OO")'],
+      [["--vault-port", "65536"], 'polyvault: INVALID_INPUT: --vault-port must be a whole number from 0 to 65535 (got "65536")'],
+    ] as const) {
+      const r = spawnSync(process.execPath, [BIN, "serve", ...args], {
+        cwd,
+        env: { ...env, POLYVAULT_TOKEN: TOKENS.admin },
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      expect([r.status, r.stderr.trim(), r.stdout]).toEqual([2, message, ""]);
+    }
+  });
+
   it("no value in the gateway's log lines or in any error a client saw", () => {
     expect(stderr).toContain('"listener":"vault"');
     const text = [stderr, ...errorsSeen].join("\n");
