@@ -51,6 +51,9 @@ try {
     child.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0)));
   });
   for (const line of notRun) console.error(`[emulators] NOT RUN against a real server: ${line}`);
+  console.error(
+    `[emulators] ${notRun.length} NOT RUN: ${notRun.length ? "the provider suites above were skipped" : "every provider suite ran against its real server"}`,
+  );
 } catch (err) {
   console.error(err instanceof MissingToolError ? `npm test: ${err.message}` : `npm test: provider servers: ${err.message}`);
   code = 1;

@@ -2,6 +2,7 @@
 // polyvault.yaml blocks that point Polyvault at them. The same variables aim the suite at real cloud
 // accounts instead (docs/testing.md): POLYVAULT_TEST_AWS_CREDENTIALS=default uses the AWS SDK's credential
 // chain, POLYVAULT_TEST_AZURE_CREDENTIAL=default uses DefaultAzureCredential with normal TLS checks.
+import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
@@ -38,13 +39,17 @@ export const vault: VaultEnv = {
 };
 
 const azureEmulator = env.POLYVAULT_TEST_AZURE_CREDENTIAL !== "default";
+// The project's test Key Vault makes its certificate at start-up and names the PEM file here (test/emulators/azure.mjs).
+const azureCa = env.POLYVAULT_TEST_AZURE_CA ? readFileSync(env.POLYVAULT_TEST_AZURE_CA, "utf8") : undefined;
 export const azure: AzureEnv = {
   vaultUrl: env.POLYVAULT_TEST_AZURE_URL || "https://localhost:8443",
   emulator: azureEmulator,
-  // Lowkey Vault takes any bearer token; a real vault gets DefaultAzureCredential.
+  // The test Key Vault (or a Lowkey Vault) takes any bearer token; a real vault gets DefaultAzureCredential.
   credential: () =>
     azureEmulator ? { getToken: async () => ({ token: "emulator", expiresOnTimestamp: Date.now() + 3_600_000 }) } : new DefaultAzureCredential(),
-  clientOptions: azureEmulator ? { agent: new Agent({ rejectUnauthorized: false }), disableChallengeResourceVerification: true } : {},
+  clientOptions: azureEmulator
+    ? { agent: new Agent(azureCa !== undefined ? { ca: azureCa } : { rejectUnauthorized: false }), disableChallengeResourceVerification: true }
+    : {},
 };
 
 /** Set by test/run-tests.mjs when a server cannot be installed on this machine (the suite says NOT RUN). */

@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Installs are cached outside the repository, keyed by name and version, so a warm run skips them. */
 export function cacheRoot() {
@@ -51,6 +52,9 @@ export function which(cmd) {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
+/** The checkout these scripts belong to: the owner recorded beside each pid file this checkout writes. */
+export const THIS_CHECKOUT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
 /** Start a long-running server detached from this process, with its output in a log file. */
 export function startDetached(name, cmd, args, opts = {}) {
   const dir = runDir();
@@ -59,7 +63,19 @@ export function startDetached(name, cmd, args, opts = {}) {
   const child = spawn(cmd, args, { detached: true, stdio: ["ignore", out, out], ...opts });
   child.unref();
   writeFileSync(join(dir, `${name}.pid`), String(child.pid));
+  writeFileSync(join(dir, `${name}.owner`), `${THIS_CHECKOUT}\n`);
   return { pid: child.pid, log };
+}
+
+/**
+ * Who started the server named in the shared pid file: a checkout's path, or undefined (no pid file,
+ * a dead process, or a pid file written before owners were recorded: nobody we can name).
+ */
+export function ownerOf(name) {
+  const pid = readPid(name);
+  if (!isAlive(pid)) return undefined;
+  const file = join(runDir(), `${name}.owner`);
+  return existsSync(file) ? readFileSync(file, "utf8").trim() || undefined : undefined;
 }
 
 export function readPid(name) {

@@ -8,4 +8,5 @@ export interface BurstProxy {
   pending(): number;
   close(): Promise<void>;
 }
-export function burstProxy(upstream: string, dialect: "aws" | "vault"): Promise<BurstProxy>;
+/** `ca`: the PEM to trust for an https upstream (default: POLYVAULT_TEST_AZURE_CA's file). */
+export function burstProxy(upstream: string, dialect: "aws" | "vault" | "azure", options?: { ca?: string }): Promise<BurstProxy>;

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type RunResult, type Sandbox, run, sandbox, tempDir } from "./helpers/cli.js";
 import { startGateway } from "./helpers/serve.js";
-import { AWS_ENDPOINT, VAULT_ADDR, notRun } from "./helpers/size.js";
+import { AWS_ENDPOINT, AZURE_URL, VAULT_ADDR, notRun } from "./helpers/size.js";
 import { Tally } from "./helpers/tally.js";
 
 const tally = new Tally("canary-sweep");
@@ -39,6 +39,7 @@ async function freePort(): Promise<number> {
 function configFor(run: string, deadPort?: number): string {
   const aws = !notRun("aws");
   const vault = !notRun("vault");
+  const azure = !notRun("azure");
   return [
     "providers:",
     "  local: { type: file }",
@@ -47,6 +48,9 @@ function configFor(run: string, deadPort?: number): string {
       ? `  aws: { type: aws, region: us-east-1, endpoint: "${AWS_ENDPOINT}", credentials: { accessKeyId: test, secretAccessKey: test }, prefix: "cs${run}" }`
       : "",
     vault ? `  vault: { type: vault, address: "${VAULT_ADDR}", token: "\${POLYVAULT_TEST_VAULT_TOKEN}", prefix: "cs${run}" }` : "",
+    azure
+      ? `  azure: { type: azure, vaultUrl: "${AZURE_URL}", credential: { kind: static, token: canary }, tls: { rejectUnauthorized: false }, disableChallengeResourceVerification: true, prefix: "cs${run}" }`
+      : "",
     deadPort
       ? `  dead: { type: aws, region: us-east-1, endpoint: "http://127.0.0.1:${deadPort}", credentials: { accessKeyId: test, secretAccessKey: test }, timeoutMs: 1000 }`
       : "",
@@ -54,14 +58,14 @@ function configFor(run: string, deadPort?: number): string {
     "  acme: { primary: local, mirrors: [mirror] }",
     deadPort ? "  down: { primary: dead }" : "",
     "routes:",
-    `  m: { source: local, targets: [mirror${aws ? ", aws" : ""}${vault ? ", { provider: vault, encryption: native }" : ""}], tenants: [acme], prune: true, nativeWaiver: "canary sweep" }`,
+    `  m: { source: local, targets: [mirror${aws ? ", aws" : ""}${vault ? ", { provider: vault, encryption: native }" : ""}${azure ? ", azure" : ""}], tenants: [acme], prune: true, nativeWaiver: "canary sweep" }`,
     "",
   ]
     .filter((l) => l !== "")
     .join("\n");
 }
 
-describe(`canary sweep (providers: file${notRun("aws") ? "" : ", aws"}${notRun("vault") ? "" : ", vault"}; azure ${notRun("azure") ? "NOT RUN" : "not configured"})`, () => {
+describe(`canary sweep (providers: file${notRun("aws") ? "" : ", aws"}${notRun("vault") ? "" : ", vault"}${notRun("azure") ? "" : ", azure"})`, () => {
   it("a full scenario leaves no canary in any log, audit file, state database, plan, error or metrics output", { timeout: 600_000 }, async () => {
     const runId = Date.now().toString(36);
     const sb = sandbox("canary", configFor(runId));

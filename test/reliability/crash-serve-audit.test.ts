@@ -26,7 +26,7 @@ async function readUntilGone(gw: Gateway, received: Map<string, string>, firstOk
     let res: Response;
     let body: string;
     try {
-      res = await fetch(`${gw.url}/v1/tenants/crash/secrets/${name}`, { signal: AbortSignal.timeout(30_000) });
+      res = await fetch(`${gw.url}/v1/tenants/crash/secrets/${name}`, { headers: gw.baseHeaders("GET"), signal: AbortSignal.timeout(30_000) });
       body = await res.text();
     } catch {
       return; // killed: connection refused or reset

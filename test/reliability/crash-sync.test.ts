@@ -1,6 +1,6 @@
 /**
- * Crash consistency of `sync apply`: a route from the file provider to a second file store and (when its
- * server is up) Vault, with real changes before every apply (writes, and soft deletes the route prunes),
+ * Crash consistency of `sync apply`: a route from the file provider to a second file store, Vault (when its
+ * server is up) and Azure (the project's test Key Vault), with real changes before every apply (writes, and soft deletes the route prunes),
  * killed with SIGKILL at random moments. After every kill, the next `sync apply` exits 0 and then: no
  * journal entry is left 'begun', the plan has nothing left to do, every target equals the source, no
  * target holds more versions of a secret than it had real changes, and the audit log verifies.
@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { type Sandbox, run, sandbox } from "./helpers/cli.js";
 import { Window, chains, killAtRandom } from "./helpers/crash.js";
 import { auditOk, readAll, withRuntime } from "./helpers/runtime.js";
-import { VAULT_ADDR, notRun, size } from "./helpers/size.js";
+import { AZURE_URL, VAULT_ADDR, notRun, size } from "./helpers/size.js";
 import { Tally } from "./helpers/tally.js";
 
 const tally = new Tally("crash-sync");
@@ -18,6 +18,7 @@ const TRIALS = size(10, 50);
 const CHAINS = 2;
 const NAMES = 40;
 const withVault = !notRun("vault");
+const withAzure = !notRun("azure");
 const runId = Date.now().toString(36);
 
 const config = (chain: number) => `
@@ -25,15 +26,16 @@ providers:
   local: { type: file }
   mirror: { type: file, dir: ./mirror-store }
 ${withVault ? `  vault: { type: vault, address: "${VAULT_ADDR}", token: "\${POLYVAULT_TEST_VAULT_TOKEN}", prefix: "rel${runId}c${chain}", timeoutMs: 5000 }` : ""}
+${withAzure ? `  azure: { type: azure, vaultUrl: "${AZURE_URL}", credential: { kind: static, token: crash }, tls: { rejectUnauthorized: false }, disableChallengeResourceVerification: true, prefix: "rel${runId}c${chain}", timeoutMs: 5000 }` : ""}
 routes:
   m:
     source: local
-    targets: [mirror${withVault ? ", vault" : ""}]
+    targets: [mirror${withVault ? ", vault" : ""}${withAzure ? ", azure" : ""}]
     tenants: [crash]
     prune: true
 `;
 
-describe(`crash consistency: sync apply (${TRIALS} SIGKILL trials; targets: file${withVault ? ", vault" : `; vault NOT RUN: ${notRun("vault")}`})`, () => {
+describe(`crash consistency: sync apply (${TRIALS} SIGKILL trials; targets: file${withVault ? ", vault" : `; vault NOT RUN: ${notRun("vault")}`}${withAzure ? ", azure" : `; azure NOT RUN: ${notRun("azure")}`})`, () => {
   it("the next apply converges: no open journal entry, target = source, ≤ one version per real change", { timeout: size(300_000, 1_500_000) }, async () => {
     await chains(CHAINS, async (c) => {
       const sb = sandbox(`sync${c}`, config(c));
@@ -94,7 +96,7 @@ async function converged(sb: Sandbox, writes: Map<string, number>): Promise<void
       "nothing left to do",
     );
     const source = await readAll(rt, rt.provider("local"), "crash");
-    for (const target of ["mirror", ...(withVault ? ["vault"] : [])]) {
+    for (const target of ["mirror", ...(withVault ? ["vault"] : []), ...(withAzure ? ["azure"] : [])]) {
       const provider = rt.provider(target);
       tally.same(Object.fromEntries(await readAll(rt, provider, "crash")), Object.fromEntries(source), `${target} equals the source`);
       for (const name of source.keys()) {

@@ -96,7 +96,7 @@ async function timeline(t: ServerType): Promise<void> {
   }
 }
 
-describe(`provider breaker over time (aws${notRun("aws") ? " NOT RUN" : ""}, vault${notRun("vault") ? " NOT RUN" : ""})`, () => {
+describe(`provider breaker over time (aws${notRun("aws") ? " NOT RUN" : ""}, vault${notRun("vault") ? " NOT RUN" : ""}, azure${notRun("azure") ? " NOT RUN" : ""})`, () => {
   beforeAll(async () => {
     bench = await openBench("breaker", false);
     expect((await run(bench.sb, ["init"])).code).toBe(0);
@@ -108,7 +108,7 @@ describe(`provider breaker over time (aws${notRun("aws") ? " NOT RUN" : ""}, vau
   it("opens at the 5th consecutive failure, stays open (failing without reaching the server) until 10 s, then lets one call through", {
     timeout: 120_000,
   }, async () => {
-    tally.check(bench.types.length > 0, "aws or vault is up");
+    tally.check(bench.types.length > 0, "aws, vault or azure is up");
     const results = await Promise.allSettled(bench.types.map((t) => timeline(t)));
     expect(results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []))).toEqual([]);
   });

@@ -20,13 +20,16 @@ export class Context {
 
   /** The runtime, opened on first use (`pushOnWrite: false` for commands that sync on their own). */
   async runtime(options: { pushOnWrite?: boolean } = {}): Promise<Runtime> {
-    this.#runtime ??= await Runtime.open({
+    if (this.#runtime) return this.#runtime;
+    this.#runtime = await Runtime.open({
       pushOnWrite: options.pushOnWrite,
       dataDir: this.globals.dataDir,
       configPath: this.globals.config,
       env: this.io.env,
       actor: this.io.env.POLYVAULT_ACTOR ?? "local-operator",
     });
+    // Things to fix that did not stop the command (a data directory others can write, …).
+    for (const w of this.#runtime.warnings) this.io.stderr.write(`polyvault: warning: ${w}\n`);
     return this.#runtime;
   }
 
@@ -49,7 +52,8 @@ export class Context {
     await rt.flushPushes();
     for (const p of rt.pushErrors) {
       this.io.stderr.write(
-        `polyvault: warning: the change to ${p.tenant}/${p.name} is stored, but pushing it to its mirrors failed (${(p.error as Error).message}); the next scheduled sync will retry\n`,
+        // The runtime's message says what was not done and whether anything will retry it (often nothing will).
+        `polyvault: warning: the change to ${p.tenant}/${p.name} is stored, but ${(p.error as Error).message}\n`,
       );
     }
     await rt.close();

@@ -41,10 +41,11 @@ export async function readValue(opts: ValueSourceOptions, stdin: NodeJS.Readable
   return generateSecret({ length: parseLength(opts.length), alphabet: opts.alphabet });
 }
 
-export function parseLength(raw: string | undefined): number | undefined {
+/** A whole number given to `flag` (the flag is named in the error). */
+export function parseLength(raw: string | undefined, flag = "--length"): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw new InvalidInputError(`--length must be a whole number (got ${JSON.stringify(raw)})`);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw new InvalidInputError(`${flag} must be a whole number (got ${JSON.stringify(raw)})`);
   return n;
 }
 

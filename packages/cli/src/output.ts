@@ -1,6 +1,11 @@
 /**
  * Everything the CLI prints goes through here: JSON for scripts (--json), plain lines for people, and
  * errors as one line (`polyvault: <code>: <message>`) or `{"error":{"code","message"}}`.
+ *
+ * The --json rule (docs/cli.md): a command prints one compact JSON document on one line; a stream
+ * (`sync run --watch`, `audit export`) prints NDJSON, one document per line (`record()`). The same
+ * thing has the same field name in every command: a secret's revision number is `version` (as in
+ * `secrets get`), so `revision`, `previousRevision`, … are written `version`, `previousVersion`, ….
  */
 import { EXIT_CODES, type ErrorCode, isPolyvaultError } from "@polyvault/core";
 
@@ -18,15 +23,20 @@ export class Output {
     readonly json: boolean,
   ) {}
 
-  /** The command's answer: `data` as JSON with --json, else `human()` lines. */
+  /** The command's answer: `data` as one line of JSON with --json, else `human()` lines. */
   result(data: unknown, human: () => string | string[]): void {
     if (this.json) {
-      this.io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      this.record(data);
       return;
     }
     const text = human();
     const lines = Array.isArray(text) ? text : [text];
     if (lines.length) this.io.stdout.write(`${lines.join("\n")}\n`);
+  }
+
+  /** One JSON document on one line of stdout: a command's answer, or one item of a stream (NDJSON). */
+  record(data: unknown): void {
+    this.io.stdout.write(`${jsonLine(data)}\n`);
   }
 
   /** Progress and notes for people: stderr, never in --json's stdout. */
@@ -40,6 +50,21 @@ export class Output {
     else this.io.stderr.write(`polyvault: ${code}: ${message}\n`);
     return EXIT_CODES[code];
   }
+}
+
+/** `revision` → `version`, `previousRevision` → `previousVersion`, …: one name for one thing. */
+const renamed = (key: string): string => (key === "revision" ? "version" : key.endsWith("Revision") ? `${key.slice(0, -"Revision".length)}Version` : key);
+
+/** Compact JSON with the field names of the --json rule. */
+export function jsonLine(data: unknown): string {
+  return JSON.stringify(data, function (this: unknown, _key: string, value: unknown) {
+    if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Date || Buffer.isBuffer(value)) return value;
+    const keys = Object.keys(value);
+    // A rename that would overwrite a field of the same object is not made (nothing is ever dropped).
+    const rename = (k: string) => (renamed(k) !== k && !keys.includes(renamed(k)) ? renamed(k) : k);
+    if (keys.every((k) => rename(k) === k)) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [rename(k), v]));
+  });
 }
 
 export function describeError(err: unknown): { code: ErrorCode; message: string } {

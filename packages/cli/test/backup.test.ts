@@ -42,12 +42,24 @@ async function verifyAll(home: string, tenant: string, expected: Map<string, str
 }
 
 /** A fingerprint of every file below dir (names and bytes), to show that nothing changed. */
+/** Every file but the audit log's and its signing key (a refused restore is recorded there: see refusedRestores). */
 function snapshot(dir: string): string {
   if (!existsSync(dir)) return "absent";
   const h = createHash("sha256");
-  for (const f of filesBelow(dir).sort()) h.update(f).update(readFileSync(f));
+  for (const f of filesBelow(dir)
+    .filter((f) => !/\/(audit\.(log|head|lock)|keys\/audit-signing\.key)$/.test(f))
+    .sort())
+    h.update(f).update(readFileSync(f));
   return h.digest("hex");
 }
+
+/** The records of restores refused because the bundle did not verify (outcome INTEGRITY, no tenant). */
+const refusedRestores = (home: string): number =>
+  readFileSync(join(home, "audit.log"), "utf8")
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.action === "backup.restore" && e.outcome === "INTEGRITY" && e.tenant === undefined).length;
 
 const noCanary = (...rs: CliResult[]) => {
   for (const r of rs) expect(r.stdout.includes(CANARY) || r.stderr.includes(CANARY)).toBe(false);
@@ -126,6 +138,7 @@ describe("backup create / restore", () => {
       expect(cli(target, ["backup", "restore", file, "--dry-run"]).code).toBe(6);
     }
     expect(snapshot(target.home)).toBe(before);
+    expect(refusedRestores(target.home)).toBe(6);
   });
 
   it("refuses a bundle of another installation (exit 6), of another tenant (exit 2), or one that does not exist (exit 3)", () => {
@@ -143,6 +156,7 @@ describe("backup create / restore", () => {
     const missing = cli(sb, ["backup", "restore", join(sb.cwd, "nope.pvbackup")]);
     expect(missing.code).toBe(3);
     expect(snapshot(other.home)).toBe(before);
+    expect(refusedRestores(other.home)).toBe(1);
   });
 
   it("refuses to restore over a keyring made separately, before writing anything", () => {

@@ -14,7 +14,8 @@ function config(extra = "", allowed = '["local"]'): string {
     "providers: { local: { type: file }, archive: { type: file } }",
     "access:",
     "  principals:",
-    `    alice: { tokenSha256: "${sha(TOKEN)}", roles: [{ role: admin, tenants: [acme] }] }`,
+    `    alice: { tokenSha256: "${sha(TOKEN)}", roles: [{ role: key-admin, tenants: ["*"] }] }`,
+    `    ci:    { tokenSha256: "${sha("ci")}", roles: [{ role: writer, tenants: [acme] }] }`,
     `    bob:   { tokenSha256: "${sha("bob")}", roles: [{ role: reader, tenants: [acme], secrets: ["db/*"] }] }`,
     `    root:  { tokenSha256: "${sha("root")}", roles: [{ role: admin, tenants: ["*"] }], breakGlass: true }`,
     `compliance: { allowedRegions: ${allowed}, backupDrillDays: 30 }`,
@@ -34,7 +35,7 @@ describe("compliance check", () => {
   beforeAll(() => {
     writeFileSync(join(sb.cwd, "polyvault.yaml"), config());
     expect(cli(sb, ["init"], undefined, env).code).toBe(0);
-    expect(cli(sb, ["secrets", "set", "db/url", "--tenant", "acme", "--value-stdin"], CANARY, env).code).toBe(0);
+    expect(cli(sb, ["secrets", "set", "db/url", "--tenant", "acme", "--value-stdin"], CANARY, { POLYVAULT_TOKEN: "ci" }).code).toBe(0);
     expect(cli(sb, ["backup", "create", "--tenant", "acme", "--out", join(sb.cwd, "acme.pvbackup")], undefined, env).code).toBe(0);
     expect(cli(sb, ["backup", "restore", join(sb.cwd, "acme.pvbackup"), "--dry-run"], undefined, env).code).toBe(0);
   });
@@ -110,7 +111,7 @@ describe("compliance check", () => {
   it("refuses an unknown standard or a missing tenant (exit 2)", () => {
     const r = cli(sb, ["compliance", "check", "--tenant", "acme", "--standard", "pci"], undefined, env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('polyvault: INVALID_INPUT: unknown standard "pci": use one of gdpr, soc2, hipaa\n');
+    expect(r.stderr).toBe('polyvault: INVALID_INPUT: unknown standard "pci": use one of gdpr, soc2, hipaa, iso27001, nist-csf\n');
     expect(cli(sb, ["compliance", "check", "--standard", "gdpr"], undefined, env).code).toBe(2);
     expect(cli(sb, ["compliance", "check", "--tenant", "Bad/..", "--standard", "gdpr"], undefined, env).code).toBe(2);
   });

@@ -65,7 +65,7 @@ function setAll(tenant: string, values: Record<string, string>): void {
   for (const [k, v] of Object.entries(values)) expect(cli(sb, ["secrets", "set", k, "--tenant", tenant, "--value-stdin"], v).code).toBe(0);
 }
 
-describe("env export --format", () => {
+describe("env export --format", { timeout: 600_000 }, () => {
   beforeAll(() => {
     expect(cli(sb, ["init"]).code).toBe(0);
     setAll("common", COMMON);

@@ -49,3 +49,32 @@ describe("env import, check, export and credentials", () => {
     expect(ok).toEqual({ client_id: "abc", client_secret: "s3 cr#et", redirect_uri: "http://localhost:8000/callback" });
   });
 });
+
+describe("env import of an unchanged .env", () => {
+  it("makes no new version: every variable is reported unchanged; a changed one gets one new version", () => {
+    const sb = sandbox();
+    expect(cli(sb, ["init"]).code).toBe(0);
+    const envFile = join(sb.cwd, ".env");
+    writeFileSync(envFile, "A=1\nB=two\n");
+    const first = JSON.parse(cli(sb, ["env", "import", envFile, "--tenant", "acme", "--json"]).out);
+    expect(first.imported).toEqual([
+      { name: "A", version: 1, unchanged: false },
+      { name: "B", version: 1, unchanged: false },
+    ]);
+    const again = cli(sb, ["env", "import", envFile, "--tenant", "acme"]);
+    expect(again.code).toBe(0);
+    expect(again.out).toBe("imported 2 variable(s) into tenant acme: 0 stored, 2 unchanged\n");
+    writeFileSync(envFile, "A=1\nB=three\n");
+    const changed = JSON.parse(cli(sb, ["env", "import", envFile, "--tenant", "acme", "--json"]).out);
+    expect(changed.imported).toEqual([
+      { name: "A", version: 1, unchanged: true },
+      { name: "B", version: 2, unchanged: false },
+    ]);
+    for (const [name, count] of [
+      ["A", 1],
+      ["B", 2],
+    ] as const) {
+      expect(JSON.parse(cli(sb, ["secrets", "versions", name, "--tenant", "acme", "--json"]).out).versions).toHaveLength(count);
+    }
+  });
+});

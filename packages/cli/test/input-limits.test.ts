@@ -34,7 +34,7 @@ function feedStdin(sb: { cwd: string; env: NodeJS.ProcessEnv }, args: string[], 
   });
 }
 
-describe("input limits", () => {
+describe("input limits", { timeout: 600_000 }, () => {
   const sb = sandbox();
   const secrets = () => JSON.parse(cli(sb, ["secrets", "list", "--tenant", "t", "--json"]).out).secrets;
   beforeAll(() => expect(cli(sb, ["init"]).code).toBe(0));

@@ -49,7 +49,9 @@ describe("keys rotate, rewrap, status, retire", () => {
     expect(status.versions.find((v: { version: number }) => v.version === 1).protects).toBe(21);
     const early = cli(sb, ["keys", "retire", "1"]);
     expect(early.code).toBe(1);
-    expect(early.stderr).toMatch(/key version 1 still protects 21 stored secret version\(s\); run `polyvault keys rewrap` first/);
+    expect(early.stderr).toMatch(
+      /key version 1 still protects 21 stored secret version\(s\) \(local \(primary of acme\): 21\); run `polyvault keys rewrap` first/,
+    );
 
     const rw = JSON.parse(cli(sb, ["keys", "rewrap", "--json"]).out);
     expect(rw.tenants[0]).toMatchObject({ tenant: "acme", secrets: 20, versionsRewrapped: 21, versionsAlreadyCurrent: 0 });

@@ -27,7 +27,7 @@ describe("polyvault migrate --verify --cutover", () => {
     expect(existsSync(report.cutover.backup)).toBe(true);
     const text = readFileSync(config, "utf8");
     expect(text).toContain("# our providers");
-    expect(text).toMatch(/acme: \{ primary: next, mirrors: \[ local \] \}/);
+    expect(text).toMatch(/acme: \{ primary: next, mirrors: \[local\] \}/);
 
     const got = JSON.parse(cli(sb, ["secrets", "get", "s5", "--tenant", "acme", "--json"]).out);
     expect(got).toMatchObject({ value: "value-5", servedBy: "next", stale: false });

@@ -21,7 +21,7 @@ describe("operations: recorded before and after, with what they did", () => {
   it("each operation leaves a started and an outcome record (same requestId, detail without a value)", { timeout: 900_000 }, () => {
     const bundle = join(sb.cwd, "acme.pvb");
     const steps: Array<{ args: string[]; action: string; tenant?: string; name?: string; detail: RegExp; code?: number }> = [
-      { args: ["keys", "status"], action: "keys.status", detail: /^current=1 versions=1$/ },
+      { args: ["keys", "status"], action: "keys.status", detail: /^current=1 versions=1 unreadable=0$/ },
       {
         args: ["backup", "create", "--tenant", "acme", "--out", bundle],
         action: "backup.create",
@@ -42,8 +42,12 @@ describe("operations: recorded before and after, with what they did", () => {
         detail: /^dryRun=false create=0 append=0 overwrite=0 skip=2 conflict=0 keyring=compatible /,
       },
       { args: ["keys", "rotate"], action: "keys.rotate", detail: /^from=1 to=2$/ },
-      { args: ["keys", "rewrap"], action: "keys.rewrap", detail: /^keyVersion=2 tenants=1 secrets=2 rewrapped=2 alreadyCurrent=0 leftImmutable=0$/ },
-      { args: ["keys", "retire", "1"], action: "keys.retire", detail: /^version=1$/ },
+      {
+        args: ["keys", "rewrap"],
+        action: "keys.rewrap",
+        detail: /^keyVersion=2 tenants=1 stores=2 secrets=4 rewrapped=4 alreadyCurrent=0 leftImmutable=0 unreadable=0$/,
+      },
+      { args: ["keys", "retire", "1"], action: "keys.retire", detail: /^version=1 shredded=0$/ },
       { args: ["sync", "plan", "--tenant", "acme"], action: "sync.plan", tenant: "acme", detail: /^create=0 update=0 delete=0 noop=2 drift=0 conflict=0/ }, // pushed on write already
       { args: ["sync", "apply"], action: "sync.apply", detail: /^routes=1 skipped=0 created=0 updated=0 repaired=0 deleted=0 failed=0 leftForReview=0$/ },
       { args: ["sync", "status"], action: "sync.status", detail: /^routes=1$/ },

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cli, sandbox } from "./helpers.js";
 
-describe("built-in property names as user input", () => {
+// Many CLI processes per test: generous timeouts for a loaded machine (no timing is asserted).
+describe("built-in property names as user input", { timeout: 600_000 }, () => {
   const sb = sandbox();
   const run = (args: string[], input?: string) => cli(sb, [...args, "--config", "polyvault.yaml"], input);
   beforeAll(() => {

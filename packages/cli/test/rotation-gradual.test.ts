@@ -24,7 +24,7 @@ describe("gradual rotation through sync", () => {
     expect(cli(sb, ["secrets", "set", "TOKEN", "--tenant", "acme", "--value-stdin"], "first").code).toBe(0);
     const run = cli(sb, ["rotation", "run", "--tenant", "acme", "--secret", "TOKEN", "--force", "--json"]);
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.out).results[0]).toMatchObject({ name: "TOKEN", outcome: "staged", toRevision: 2 });
+    expect(JSON.parse(run.out).results[0]).toMatchObject({ name: "TOKEN", outcome: "staged", toVersion: 2 });
     // Each target now holds revision 2 (the plan has nothing left), and the pending record names both.
     expect(JSON.parse(cli(sb, ["sync", "plan", "--json"]).out).summary.changes).toBe(0);
     const due = JSON.parse(cli(sb, ["rotation", "due", "--tenant", "acme", "--all", "--json"]).out);

@@ -58,10 +58,10 @@ describe("rotation due / run / confirm / rollback", () => {
   it("due lists due and overdue secrets from heads; --all adds the rest; --exit-code reports overdue", () => {
     const r = cli(sb, ["rotation", "due", "--tenant", "acme", "--json"]);
     expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out).secrets.map((s: { name: string; status: string; revision: number; policy: string }) => [
+    const rows = JSON.parse(r.out).secrets.map((s: { name: string; status: string; version: number; policy: string }) => [
       s.name,
       s.status,
-      s.revision,
+      s.version,
       s.policy,
     ]);
     expect(rows).toEqual([
@@ -82,7 +82,7 @@ describe("rotation due / run / confirm / rollback", () => {
     const out = JSON.parse(run.out);
     expect(out.summary).toEqual({ staged: 2, confirmed: 0, skipped: 0, failed: 0 });
     expect(
-      out.results.map((x: { name: string; outcome: string; fromRevision: number; toRevision: number }) => [x.name, x.outcome, x.fromRevision, x.toRevision]),
+      out.results.map((x: { name: string; outcome: string; fromVersion: number; toVersion: number }) => [x.name, x.outcome, x.fromVersion, x.toVersion]),
     ).toEqual([
       ["old", "staged", 1, 2],
       ["soon", "staged", 1, 2],
@@ -95,7 +95,7 @@ describe("rotation due / run / confirm / rollback", () => {
     ]);
 
     const ok = cli(sb, ["rotation", "confirm", "old", "--tenant", "acme", "--json"]);
-    expect(JSON.parse(ok.out)).toEqual({ tenant: "acme", name: "old", confirmed: true, revision: 2, previousRevision: 1 });
+    expect(JSON.parse(ok.out)).toEqual({ tenant: "acme", name: "old", confirmed: true, version: 2, previousVersion: 1 });
     const back = cli(sb, ["rotation", "rollback", "soon", "--tenant", "acme"]);
     expect(back.out).toBe("acme/soon: the value of revision 1 is current again, as revision 3\n");
     expect(get("acme", "soon")).toBe(`${CANARY}-soon`);

@@ -12,7 +12,7 @@ const sha = (t: string) => createHash("sha256").update(t).digest("hex");
 const ADMIN = "sync-scope-admin-token";
 const PUBOP = "sync-scope-public-operator";
 
-describe("sync through the CLI, for an operator limited by secret globs", () => {
+describe("sync through the CLI, for an operator limited by secret globs", { timeout: 600_000 }, () => {
   const sb = sandbox();
   const as = (token: string, args: string[], input?: string) => cli(sb, args, input, { POLYVAULT_TOKEN: token });
   const mirrored = () => {

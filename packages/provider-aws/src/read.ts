@@ -11,6 +11,7 @@ import {
 import type { ListOptions, ListPage, SecretHead, StoredSecret, TenantId, VersionInfo } from "@polyvault/core";
 import { InvalidInputError, NotFoundError } from "@polyvault/core";
 import { type AwsContext, toHead, storedValueOf } from "./context.js";
+import { unframe } from "./frame.js";
 import { toPolyvaultError } from "./errors.js";
 import type { Operation } from "./retry.js";
 
@@ -88,10 +89,13 @@ export async function get(ctx: AwsContext, tenant: TenantId, name: string, versi
   return stored(name, tenant, d, v.VersionId, v.CreatedDate, value);
 }
 
-function stored(name: string, tenant: TenantId, d: Pick<DescribeSecretResponse, "Tags">, version: string, at: Date | undefined, value: Buffer): StoredSecret {
+function stored(name: string, tenant: TenantId, d: Pick<DescribeSecretResponse, "Tags">, version: string, at: Date | undefined, bytes: Buffer): StoredSecret {
   // toHead reports the current version; here the head is the version that was read, with its own date.
-  const head = toHead(name, tenant, d.Tags, { [version]: ["AWSCURRENT"] }, at);
-  return { ...(head as SecretHead), value };
+  const head = toHead(name, tenant, d.Tags, { [version]: ["AWSCURRENT"] }, at) as SecretHead;
+  // Only Polyvault's own secrets carry frames; the version's own metadata is what it was written with.
+  if (!head.managed) return { ...head, value: bytes };
+  const { value, metadata } = unframe(bytes);
+  return { ...head, metadata: metadata ?? head.metadata, value };
 }
 
 export async function getMany(ctx: AwsContext, tenant: TenantId, names: readonly string[]): Promise<Map<string, StoredSecret>> {
@@ -143,11 +147,9 @@ async function listExact(ctx: AwsContext, op: Operation, tenant: TenantId, nativ
     let token: string | undefined;
     do {
       const r = await op.call(`getMany ${tenant} (tags)`, (abortSignal) =>
-        ctx
-          .sm()
-          .send(new ListSecretsCommand({ Filters: [{ Key: "name", Values: values }], MaxResults: MAX_PAGE, ...(token ? { NextToken: token } : {}) }), {
-            abortSignal,
-          }),
+        ctx.sm().send(new ListSecretsCommand({ Filters: [{ Key: "name", Values: values }], MaxResults: MAX_PAGE, ...(token ? { NextToken: token } : {}) }), {
+          abortSignal,
+        }),
       );
       for (const s of r.SecretList ?? []) if (s.Name !== undefined && wanted.has(s.Name)) found.set(s.Name, s);
       token = r.NextToken;

@@ -25,6 +25,7 @@ import {
   UnavailableError,
 } from "@polyvault/core";
 import { type AwsContext, currentVersion } from "./context.js";
+import { frame } from "./frame.js";
 import { isPendingDeletion } from "./errors.js";
 import { isOwned, metadataTags, ownershipTags, staleMetadataKeys, tagMap } from "./tags.js";
 
@@ -49,7 +50,9 @@ export async function put(ctx: AwsContext, tenant: TenantId, name: string, value
   const metaTags = metadataTags(options.metadata);
   const version = newVersionId();
   const tags = [...ownershipTags(tenant, name, version), ...metaTags];
-  const metadata = Object.fromEntries(metaTags.map((t) => [t.Key, t.Value]));
+  const metadata = Object.fromEntries(metaTags.map((t) => [t.Key as string, t.Value as string]));
+  // Each version keeps its own metadata in its bytes (frame.ts); the tags describe the current one.
+  const bytes = frame(value, metadata, MAX_VALUE_BYTES);
   const op = ctx.op();
   const send = <T>(label: string, fn: (s: AbortSignal) => Promise<T>) => op.call(`${what} (${label})`, fn);
   const conflict = (why: string) => new ConflictError(`${what}: ${why}; nothing written`, { provider });
@@ -60,7 +63,7 @@ export async function put(ctx: AwsContext, tenant: TenantId, name: string, value
   if (options.ifVersion === null && !options.adopt) {
     try {
       await send("create", (abortSignal) =>
-        ctx.sm().send(new CreateSecretCommand({ Name: native, SecretBinary: value, Tags: tags, ClientRequestToken: version }), { abortSignal }),
+        ctx.sm().send(new CreateSecretCommand({ Name: native, SecretBinary: bytes, Tags: tags, ClientRequestToken: version }), { abortSignal }),
       );
       return { name, version, updatedAt: new Date(), managed: true, metadata };
     } catch (err) {
@@ -75,7 +78,7 @@ export async function put(ctx: AwsContext, tenant: TenantId, name: string, value
     try {
       await send("create", async (abortSignal) => {
         try {
-          return await ctx.sm().send(new CreateSecretCommand({ Name: native, SecretBinary: value, Tags: tags, ClientRequestToken: version }), {
+          return await ctx.sm().send(new CreateSecretCommand({ Name: native, SecretBinary: bytes, Tags: tags, ClientRequestToken: version }), {
             abortSignal,
           });
         } catch (err) {
@@ -106,7 +109,7 @@ export async function put(ctx: AwsContext, tenant: TenantId, name: string, value
   if (deleted) await send("restore", (abortSignal) => ctx.sm().send(new RestoreSecretCommand({ SecretId: native }), { abortSignal }));
   try {
     await send("value", (abortSignal) =>
-      ctx.sm().send(new PutSecretValueCommand({ SecretId: native, SecretBinary: value, ClientRequestToken: version }), { abortSignal }),
+      ctx.sm().send(new PutSecretValueCommand({ SecretId: native, SecretBinary: bytes, ClientRequestToken: version }), { abortSignal }),
     );
   } catch (err) {
     if (err instanceof NotFoundError) throw conflict("the secret was deleted concurrently");

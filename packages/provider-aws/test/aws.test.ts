@@ -173,3 +173,17 @@ describe("aws provider against moto", () => {
     expect(await aws.health()).toMatchObject({ ok: true });
   });
 });
+
+describe("per-version metadata (tags are per secret, so each version's bytes carry its own)", () => {
+  it("frames ciphertext with its metadata, never a native value, never misreads another tool's value", async () => {
+    await aws.put(tenant, "framed", Buffer.from("ct-1"), { metadata: { "pv-enc": "envelope", "pv-labels": "b64:e30" } });
+    expect((await rawRead(native("framed")))?.subarray(0, 8).toString("latin1")).toBe("PVMETA1\n");
+    await aws.put(tenant, "plain", Buffer.from("app reads me"), { metadata: { "pv-enc": "native", "pv-rev": "1" } });
+    expect((await rawRead(native("plain")))?.toString()).toBe("app reads me");
+    const lookalike = Buffer.concat([Buffer.from("PVMETA1\n\u0000\u0002{}", "latin1"), Buffer.from("theirs")]);
+    await rawWrite(native("lookalike"), lookalike);
+    const got = await aws.get(tenant, "lookalike");
+    expect(got.value.equals(lookalike)).toBe(true);
+    expect(got.metadata).toEqual({});
+  });
+});

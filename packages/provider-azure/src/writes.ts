@@ -5,7 +5,7 @@
  * Polyvault's, put() recovers it first and then writes the new version — unlike purge-then-write this
  * keeps the deleted history recoverable and also works on vaults with purge protection.
  */
-import type { KeyVaultSecret } from "@azure/keyvault-secrets";
+import type { KeyVaultSecret, SecretClient } from "@azure/keyvault-secrets";
 import type { DeleteOptions, PutOptions, SecretHead, TenantId } from "@polyvault/core";
 import { ConflictError, NotFoundError } from "@polyvault/core";
 import { type Op, fetchDeleted, fetchSecret, headOf, pause, versionOf } from "./ops.js";
@@ -42,8 +42,18 @@ export async function putSecret(op: Op, t: WriteTarget, encoded: EncodedValue, t
       });
     }
     let set: KeyVaultSecret;
+    let attempts = 0;
     try {
-      set = await op.call((c, abortSignal) => c.setSecret(t.native, encoded.value, { abortSignal, contentType: encoded.contentType, tags }));
+      set = await op.call(async (c, abortSignal) => {
+        // Key Vault has no idempotency key: when a set is retried because its answer was lost, the first
+        // attempt may have stored the version already. The current version holding exactly this value
+        // (a fresh ciphertext, or the same plaintext) with these tags is that write: no second version.
+        if (attempts++ > 0) {
+          const landed = await currentIfSame(c, t.native, encoded, tags, abortSignal);
+          if (landed) return landed;
+        }
+        return c.setSecret(t.native, encoded.value, { abortSignal, contentType: encoded.contentType, tags });
+      });
     } catch (err) {
       if (!(err instanceof ConflictError) || current) throw err;
       // 409 on a name that looked absent: it is soft-deleted, or still being deleted or purged.
@@ -62,6 +72,24 @@ export async function putSecret(op: Op, t: WriteTarget, encoded: EncodedValue, t
     const tagged = await op.call((c, abortSignal) => c.updateSecretProperties(t.native, version, { abortSignal, tags: { ...tags, [VERSION_TAG]: version } }));
     return headOf(op, t.tenant, t.name, { ...set, properties: { ...set.properties, ...tagged, version } });
   }
+}
+
+async function currentIfSame(
+  c: SecretClient,
+  native: string,
+  encoded: EncodedValue,
+  tags: Tags,
+  abortSignal: AbortSignal,
+): Promise<KeyVaultSecret | undefined> {
+  let now: KeyVaultSecret;
+  try {
+    now = await c.getSecret(native, { abortSignal });
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
+  }
+  const same = (a: Tags | undefined, b: Tags) => Object.keys(b).length === Object.keys(a ?? {}).length && Object.entries(b).every(([k, v]) => a?.[k] === v);
+  return now.value === encoded.value && now.properties.contentType === encoded.contentType && same(now.properties.tags, tags) ? now : undefined;
 }
 
 /** Recovers a soft-deleted secret and waits until it is readable again. */

@@ -3,12 +3,12 @@ import { Agent } from "node:https";
 import { describeProviderConformance } from "@polyvault/provider-testkit";
 import { afterAll } from "vitest";
 import { createAzureNameCodec, createAzureProvider } from "../src/index.js";
+import { ca, testCredential, tls, vaultUrl } from "./env.js";
 
-// The emulator (Lowkey Vault) takes any bearer token and serves a self-signed certificate on localhost.
-const vaultUrl = process.env.POLYVAULT_TEST_AZURE_URL ?? "https://localhost:8443";
+// The project's test Key Vault (or POLYVAULT_TEST_AZURE_URL's) takes any bearer token, on localhost.
 const common = {
   credential: { kind: "static", token: "emulator" },
-  tls: { rejectUnauthorized: false },
+  tls,
   disableChallengeResourceVerification: true,
 } as const;
 const codec = createAzureNameCodec();
@@ -19,18 +19,12 @@ const native = (tenant: string, name: string) => {
 };
 
 // Another tool writing straight to Key Vault: the raw SDK, no Polyvault tags.
-const agent = new Agent({ keepAlive: true, rejectUnauthorized: false });
-const raw = new SecretClient(
-  vaultUrl,
-  { getToken: async () => ({ token: "emulator", expiresOnTimestamp: Date.now() + 3_600_000 }) },
-  { agent, disableChallengeResourceVerification: true },
-);
+const agent = new Agent({ keepAlive: true, ...(ca !== undefined ? { ca } : { rejectUnauthorized: false }) });
+const raw = new SecretClient(vaultUrl, testCredential, { agent, disableChallengeResourceVerification: true });
 afterAll(() => agent.destroy());
 
 describeProviderConformance({
   name: "azure",
-  // Set by test/run-tests.mjs when Lowkey Vault cannot be installed on this machine (docs/testing.md).
-  serverUnavailable: process.env.POLYVAULT_TEST_AZURE_UNAVAILABLE,
   create: () => createAzureProvider({ name: "azure", vaultUrl, ...common }),
   // 127.0.0.1:9 (discard) is closed on a test machine: connections are refused.
   createUnreachable: () => createAzureProvider({ name: "azure-down", vaultUrl: "https://127.0.0.1:9", ...common, timeoutMs: 1500 }),

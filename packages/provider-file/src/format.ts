@@ -1,6 +1,9 @@
 /**
  * One version of one secret is one file: "PVF1", a uint32 BE header length, a JSON header, the value.
  * The value is what the core hands over: Polyvault ciphertext in envelope mode.
+ *
+ * The header is not authenticated (the store is written without a key): every field is validated in
+ * full, and none may switch a check off (docs/security-model.md, "What stored metadata may decide").
  */
 import { IntegrityError, type SecretMetadata } from "@polyvault/core";
 
@@ -26,20 +29,34 @@ export function encodeVersion(header: VersionHeader, value: Uint8Array): Buffer 
   return out;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Why `h` is not a valid header, or undefined. */
+function headerProblem(h: unknown): string | undefined {
+  if (!isObject(h)) return "not an object";
+  if (typeof h.name !== "string" || typeof h.tenant !== "string") return "no name or tenant";
+  if (typeof h.managed !== "boolean") return "no managed flag";
+  if (!isObject(h.metadata)) return "no metadata";
+  if (!Object.values(h.metadata).every((v) => typeof v === "string")) return "a metadata value is not a string";
+  if (typeof h.createdAt !== "string" || Number.isNaN(Date.parse(h.createdAt))) return "no valid createdAt";
+  if (h.version !== undefined && !(Number.isInteger(h.version) && (h.version as number) >= 1)) return "an invalid version";
+  if (h.managed && h.version === undefined) return "no version";
+  return undefined;
+}
+
 export function decodeHeader(buf: Buffer, file: string): { header: VersionHeader; valueOffset: number } {
   if (buf.length < 8 || !buf.subarray(0, 4).equals(MAGIC)) {
     throw new IntegrityError(`file provider: ${file} is not a Polyvault version file`);
   }
   const len = buf.readUInt32BE(4);
   if (8 + len > buf.length) throw new IntegrityError(`file provider: ${file} is truncated`);
-  let header: VersionHeader;
+  let parsed: unknown;
   try {
-    header = JSON.parse(buf.subarray(8, 8 + len).toString("utf8")) as VersionHeader;
+    parsed = JSON.parse(buf.subarray(8, 8 + len).toString("utf8"));
   } catch (cause) {
     throw new IntegrityError(`file provider: ${file} has a corrupt header`, { cause });
   }
-  if (typeof header.name !== "string" || typeof header.managed !== "boolean") {
-    throw new IntegrityError(`file provider: ${file} has a malformed header`);
-  }
-  return { header, valueOffset: 8 + len };
+  const problem = headerProblem(parsed);
+  if (problem !== undefined) throw new IntegrityError(`file provider: ${file} has a malformed header (${problem})`);
+  return { header: parsed as VersionHeader, valueOffset: 8 + len };
 }

@@ -1,12 +1,17 @@
 /**
  * The store's layout on disk and its reads: one directory per tenant (`<root>/<tenant>/s/…`), one per
- * secret, one file per version (`v0000000001.pv`), a `deleted` marker for a soft delete.
+ * secret, one file per version (`v0000000001.pv`), a `deleted` marker for a soft delete. No symbolic link
+ * below the root is followed and only regular files are read (safe-fs.ts).
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { InvalidInputError, IntegrityError, NotFoundError, type SecretHead, type StoredSecret, type TenantId } from "@polyvault/core";
 import { decodeHeader } from "./format.js";
 import { decodeName, encodeName, fileNameFits } from "./names.js";
+import { assertNoLinks, readRegularFile } from "./safe-fs.js";
+
+/** Room for a version file's header beyond the largest value. */
+const HEADER_ROOM = 1024 * 1024;
 
 const VERSION_FILE = /^v(\d{10})\.pv$/;
 export const DELETED_MARKER = "deleted";
@@ -16,15 +21,24 @@ export const headOf = ({ value: _value, ...head }: StoredSecret): SecretHead => 
 
 export type Layout = ReturnType<typeof createLayout>;
 
-export function createLayout(root: string, providerName: string) {
+export function createLayout(root: string, providerName: string, maxValueBytes: number) {
   const tenantDir = (t: TenantId) => join(root, t);
   const secretsRoot = (t: TenantId) => join(tenantDir(t), "s");
+  /** A directory of the store, checked to hold no symbolic link between the root and itself. */
+  const checked = async (dir: string): Promise<string> => {
+    await assertNoLinks(root, dir, providerName);
+    return dir;
+  };
 
-  function secretDir(tenant: TenantId, name: string): string {
+  /** Where a secret's versions live (names validated first); not checked for links (see secretDir). */
+  function secretPath(tenant: TenantId, name: string): string {
     const fit = fileNameFits(tenant, name);
     if (!fit.ok) throw new InvalidInputError(`file provider cannot hold secret name ${JSON.stringify(name)}: ${fit.reason}`);
     return join(secretsRoot(tenant), ...encodeName(name));
   }
+
+  /** The secret's directory, with no link on the way to it. */
+  const secretDir = (tenant: TenantId, name: string): Promise<string> => checked(secretPath(tenant, name));
 
   /** Version numbers in a secret's directory, newest first, and whether it is soft-deleted (one readdir). */
   async function scan(dir: string): Promise<{ revs: number[]; deleted: boolean }> {
@@ -52,17 +66,28 @@ export function createLayout(root: string, providerName: string) {
     return deleted ? [] : revs;
   }
 
-  async function readVersion(dir: string, rev: number, withValue: boolean, expect?: { tenant: TenantId; name: string }): Promise<StoredSecret> {
+  /**
+   * One version file, checked against the place it was found in: the tenant, the name and the version
+   * number in its header must be those of its path, whatever its `managed` flag says.
+   */
+  async function readVersion(dir: string, rev: number, withValue: boolean, expect: { tenant: TenantId; name: string }): Promise<StoredSecret> {
     const file = join(dir, versionFile(rev));
-    const buf = await readFile(file);
-    const { header, valueOffset } = decodeHeader(buf, file);
-    if (expect && header.managed && (header.tenant !== expect.tenant || header.name !== expect.name)) {
+    const buf = await readRegularFile(file, maxValueBytes + HEADER_ROOM, providerName);
+    let decoded: ReturnType<typeof decodeHeader>;
+    try {
+      decoded = decodeHeader(buf, file);
+    } catch (err) {
+      buf.fill(0);
+      throw err;
+    }
+    const { header, valueOffset } = decoded;
+    if (header.tenant !== expect.tenant || header.name !== expect.name) {
       buf.fill(0);
       throw new IntegrityError(`file provider: ${file} holds ${header.tenant}/${header.name}, not ${expect.tenant}/${expect.name} (moved or copied?)`, {
         provider: providerName,
       });
     }
-    if (header.managed && header.version !== rev) {
+    if (header.version !== undefined && header.version !== rev) {
       buf.fill(0);
       throw new IntegrityError(`file provider: ${file} holds version ${header.version} in the place of version ${rev} (moved or copied?)`, {
         provider: providerName,
@@ -81,7 +106,7 @@ export function createLayout(root: string, providerName: string) {
   }
 
   async function current(tenant: TenantId, name: string, withValue: boolean): Promise<StoredSecret> {
-    const dir = secretDir(tenant, name);
+    const dir = await secretDir(tenant, name);
     const [rev] = await live(dir);
     if (rev === undefined) throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: providerName });
     return readVersion(dir, rev, withValue, { tenant, name });
@@ -104,9 +129,9 @@ export function createLayout(root: string, providerName: string) {
         else names.push(decodeName([...parts, e.name]));
       }
     };
-    await walk(secretsRoot(tenant), []);
+    await walk(await checked(secretsRoot(tenant)), []);
     return names.sort();
   }
 
-  return { root, tenantDir, secretDir, revisions, isDeleted, live, readVersion, current, allNames };
+  return { root, tenantDir, checked, secretPath, secretDir, revisions, isDeleted, live, readVersion, current, allNames };
 }

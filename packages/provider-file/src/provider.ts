@@ -1,6 +1,7 @@
 /** The file provider's reads and housekeeping, with the writes from writes.ts, as one Provider. */
 import { readdir } from "node:fs/promises";
 import {
+  IntegrityError,
   type ListOptions,
   type ListPage,
   NotFoundError,
@@ -18,8 +19,8 @@ import type { FileProviderOptions } from "./options.js";
 import { createWrites } from "./writes.js";
 
 export function createRaw(options: FileProviderOptions): Provider {
-  const store = createLayout(options.dir, options.name);
-  const { root, secretDir, live, readVersion, current, allNames } = store;
+  const store = createLayout(options.dir, options.name, options.maxValueBytes ?? 1024 * 1024);
+  const { root, secretPath, secretDir, live, readVersion, current, allNames } = store;
 
   return {
     name: options.name,
@@ -45,9 +46,18 @@ export function createRaw(options: FileProviderOptions): Provider {
       for (const name of names) {
         if (items.length === size) break;
         last = name;
-        const dir = secretDir(tenant, name);
+        // allNames walked real directories only (the tenant's own checked for links first).
+        const dir = secretPath(tenant, name);
         const [rev] = await live(dir);
-        if (rev !== undefined) items.push(headOf(await readVersion(dir, rev, false)));
+        if (rev === undefined) continue;
+        try {
+          items.push(headOf(await readVersion(dir, rev, false, { tenant, name })));
+        } catch (err) {
+          // One damaged record does not hide the others (issue 15.8): it is listed, as ours with no
+          // metadata, and every read of it fails with the IntegrityError.
+          if (!(err instanceof IntegrityError)) throw err;
+          items.push({ name, version: String(rev), updatedAt: undefined, managed: true, metadata: {} });
+        }
       }
       const more = last !== undefined && names.indexOf(last) < names.length - 1;
       return { items, cursor: more && last !== undefined ? Buffer.from(last, "utf8").toString("base64url") : undefined };
@@ -57,7 +67,7 @@ export function createRaw(options: FileProviderOptions): Provider {
 
     async get(tenant, name, opts = {}) {
       if (opts.version === undefined) return current(tenant, name, true);
-      const dir = secretDir(tenant, name);
+      const dir = await secretDir(tenant, name);
       const rev = Number(opts.version);
       if (!Number.isInteger(rev) || !(await live(dir)).includes(rev)) {
         throw new NotFoundError(`version ${JSON.stringify(opts.version)} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`, {
@@ -82,12 +92,12 @@ export function createRaw(options: FileProviderOptions): Provider {
     ...createWrites(store, options),
 
     async versions(tenant, name): Promise<VersionInfo[]> {
-      const dir = secretDir(tenant, name);
+      const dir = await secretDir(tenant, name);
       const revs = await live(dir);
       if (revs.length === 0) throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
       const out: VersionInfo[] = [];
       for (const rev of revs) {
-        const v = await readVersion(dir, rev, false);
+        const v = await readVersion(dir, rev, false, { tenant, name });
         out.push({ version: String(rev), createdAt: v.updatedAt, current: rev === revs[0] });
       }
       return out;

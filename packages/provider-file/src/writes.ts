@@ -1,6 +1,6 @@
 /** The file provider's writes, each under the per-secret lock between processes: put, delete, rewriteVersion. */
 import { join } from "node:path";
-import { ConflictError, type DeleteOptions, NotFoundError, type Provider, type PutOptions, TooLargeError } from "@polyvault/core";
+import { ConflictError, type DeleteOptions, NotFoundError, type Provider, type PutOptions, type TenantId, TooLargeError } from "@polyvault/core";
 import { encodeVersion } from "./format.js";
 import { ensureDir, removeTreeAtomic, writeFileAtomic } from "./fs-atomic.js";
 import { DELETED_MARKER, type Layout, versionFile } from "./layout.js";
@@ -9,19 +9,22 @@ import { encodeName } from "./names.js";
 import type { FileProviderOptions } from "./options.js";
 
 export function createWrites(store: Layout, options: FileProviderOptions): Pick<Provider, "put" | "delete" | "rewriteVersion"> {
-  const { tenantDir, secretDir, revisions, isDeleted, live, readVersion } = store;
+  const { tenantDir, checked, secretDir, revisions, isDeleted, live, readVersion } = store;
+  const locks = (tenant: TenantId) => checked(join(tenantDir(tenant), "locks"));
+  const trash = (tenant: TenantId) => checked(join(tenantDir(tenant), "trash"));
   return {
     async put(tenant, name, value, opts: PutOptions = {}) {
-      const dir = secretDir(tenant, name);
+      const dir = await secretDir(tenant, name);
       const max = options.maxValueBytes ?? 1024 * 1024;
       if (value.length > max)
         throw new TooLargeError(`value of ${value.length} bytes exceeds the file provider's limit of ${max} bytes`, { provider: options.name });
       await ensureDir(dir);
-      return withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
+      await checked(dir);
+      return withSecretLock(await locks(tenant), encodeName(name).join("/"), async () => {
         const revs = await live(dir);
         const [rev] = revs;
         if (rev !== undefined) {
-          const cur = await readVersion(dir, rev, false);
+          const cur = await readVersion(dir, rev, false, { tenant, name });
           if (!cur.managed && !opts.adopt)
             throw new ConflictError(`secret ${JSON.stringify(name)} exists and is not managed by Polyvault; refusing to overwrite it`, {
               provider: options.name,
@@ -37,7 +40,7 @@ export function createWrites(store: Layout, options: FileProviderOptions): Pick<
         }
         // Writing a soft-deleted name starts it afresh: the deleted versions are purged first.
         if (rev === undefined && (await isDeleted(dir))) {
-          await removeTreeAtomic(dir, join(tenantDir(tenant), "trash"));
+          await removeTreeAtomic(dir, await trash(tenant));
           await ensureDir(dir);
         }
         const next = ((await revisions(dir))[0] ?? 0) + 1;
@@ -51,27 +54,27 @@ export function createWrites(store: Layout, options: FileProviderOptions): Pick<
     },
 
     async delete(tenant, name, opts: DeleteOptions = {}) {
-      const dir = secretDir(tenant, name);
-      await withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
+      const dir = await secretDir(tenant, name);
+      await withSecretLock(await locks(tenant), encodeName(name).join("/"), async () => {
         const revs = await revisions(dir);
         const deleted = await isDeleted(dir);
         if (revs.length === 0 || (deleted && !opts.purge))
           throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
-        const newest = await readVersion(dir, revs[0] as number, false);
+        const newest = await readVersion(dir, revs[0] as number, false, { tenant, name });
         if (!newest.managed)
           throw new ConflictError(`secret ${JSON.stringify(name)} is not managed by Polyvault; refusing to delete it`, { provider: options.name });
-        if (opts.purge) await removeTreeAtomic(dir, join(tenantDir(tenant), "trash"));
+        if (opts.purge) await removeTreeAtomic(dir, await trash(tenant));
         else await writeFileAtomic(join(dir, DELETED_MARKER), Buffer.from(JSON.stringify({ deletedAt: new Date().toISOString() })));
       });
     },
 
     async rewriteVersion(tenant, name, version, value, opts = {}) {
-      const dir = secretDir(tenant, name);
-      await withSecretLock(join(tenantDir(tenant), "locks"), encodeName(name).join("/"), async () => {
+      const dir = await secretDir(tenant, name);
+      await withSecretLock(await locks(tenant), encodeName(name).join("/"), async () => {
         const rev = Number(version);
         if (!(await live(dir)).includes(rev))
           throw new NotFoundError(`version ${version} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: options.name });
-        const cur = await readVersion(dir, rev, false);
+        const cur = await readVersion(dir, rev, false, { tenant, name });
         if (!cur.managed)
           throw new ConflictError(`secret ${JSON.stringify(name)} is not managed by Polyvault; refusing to rewrite it`, { provider: options.name });
         const header = {

@@ -19,6 +19,7 @@ import {
   UnavailableError,
   isPolyvaultError,
 } from "@polyvault/core";
+import { CertificateError, RedirectRefused } from "./transport.js";
 
 export interface ErrorContext {
   readonly provider: string;
@@ -61,6 +62,17 @@ function clip(text: string): string {
 export function toPolyvaultError(err: unknown, ctx: ErrorContext): PolyvaultError {
   if (isPolyvaultError(err)) return err;
   const opts = (cause: Error) => ({ cause, provider: ctx.provider });
+  // Neither is retried: a refused certificate or a redirect will not change by asking again.
+  if (err instanceof CertificateError)
+    return new UnauthorizedError(
+      `${ctx.what}: vault's TLS certificate was not accepted (${err.code}): set providers.${ctx.provider}.tls.ca to the CA that signed it`,
+      opts(new Error(`TLS certificate refused: ${err.code}`)),
+    );
+  if (err instanceof RedirectRefused)
+    return new InvalidInputError(
+      `${ctx.what}: ${err.message} (the token is never sent to another address); set the address to the node that answers`,
+      opts(new Error(err.message)),
+    );
 
   const api = apiFailure(err);
   if (api) {

@@ -10,6 +10,7 @@ import { KvV2 } from "./kv.js";
 import { MAX_VALUE_BYTES } from "./limits.js";
 import { VAULT_NAME_RULE, checkPathOption, createVaultNameCodec } from "./names.js";
 import { VaultProvider } from "./provider.js";
+import { vaultTransport } from "./transport.js";
 
 export { VAULT_NAME_RULE, checkPathOption, createVaultNameCodec, type VaultNameCodec } from "./names.js";
 export { MAX_VALUE_BYTES } from "./limits.js";
@@ -23,7 +24,10 @@ export interface VaultProviderOptions extends CommonProviderOptions {
   readonly mount?: string | undefined;
   /** Vault Enterprise / OpenBao namespace, sent as X-Vault-Namespace (none by default; VAULT_NAMESPACE is ignored). */
   readonly namespace?: string | undefined;
-  /** TLS for an https address: a CA bundle, or false to accept any certificate (tests only). */
+  /**
+   * TLS for an https address: certificates are verified (against `ca` when given) unless
+   * `rejectUnauthorized` is false (test servers only). VAULT_SKIP_VERIFY is ignored.
+   */
   readonly tls?: { readonly ca?: string | Buffer | undefined; readonly rejectUnauthorized?: boolean | undefined } | undefined;
 }
 
@@ -44,10 +48,8 @@ export function createVaultProvider(options: VaultProviderOptions): Provider {
         ...(options.token === undefined ? {} : { token: options.token }),
         // GET …?list=1 instead of the LIST verb, which some proxies refuse.
         noCustomHTTPVerbs: true,
-        requestOptions: {
-          ...(options.tls?.ca === undefined ? {} : { ca: options.tls.ca }),
-          ...(options.tls?.rejectUnauthorized === undefined ? {} : { strictSSL: options.tls.rejectUnauthorized }),
-        },
+        // Our transport: TLS from this configuration only (never VAULT_SKIP_VERIFY), no redirects.
+        "request-promise": vaultTransport(options.tls),
       });
       // node-vault falls back to VAULT_PREFIX / VAULT_NAMESPACE from the environment; paths and
       // namespace come from these options only.

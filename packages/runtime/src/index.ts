@@ -10,5 +10,8 @@ export * from "./config/json-schema.js";
 export * from "./requests.js";
 export * from "./steps.js";
 export * from "./dotenv.js";
+export * from "./config/yaml-edit.js";
+export * from "./stores.js";
+export * from "./keys.js";
 export * from "./operations/index.js";
 export * from "./env-formats.js";

@@ -2,6 +2,7 @@
  * Builds provider instances from configuration: the one place that knows every provider package.
  * Cloud SDKs are imported only when a configured provider needs them (the CLI starts faster).
  */
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Provider } from "@polyvault/core";
 import { createFileProvider } from "@polyvault/provider-file";
@@ -46,7 +47,12 @@ export async function createProvider(name: string, config: ProviderConfig, dataD
     }
     case "vault": {
       const { createVaultProvider } = await import("@polyvault/provider-vault");
-      return createVaultProvider({ ...common, address: config.address, token: config.token, mount: config.mount, namespace: config.namespace });
+      const ca = config.tls?.ca;
+      // A PEM bundle inline, or a path to one (relative to the configuration file's directory).
+      const tls = config.tls
+        ? { ...config.tls, ...(ca === undefined ? {} : { ca: ca.includes("-----BEGIN") ? ca : readFileSync(resolve(baseDir, ca), "utf8") }) }
+        : undefined;
+      return createVaultProvider({ ...common, address: config.address, token: config.token, mount: config.mount, namespace: config.namespace, tls });
     }
   }
 }

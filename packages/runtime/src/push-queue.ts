@@ -7,7 +7,7 @@
  * the route lease is retried after a pause, a few times, before it is reported as failed.
  */
 import type { TenantId } from "@polyvault/core";
-import type { RouteRun, SyncEngine } from "@polyvault/sync";
+import { type RouteRun, type SyncEngine, pushWarnings } from "@polyvault/sync";
 
 export interface PushQueueOptions {
   /** Told about every run (counted by the gateway's metrics). */
@@ -71,9 +71,19 @@ export class PushQueue {
         return;
       }
       this.options.onRuns?.(runs);
+      // What the runs refused or could not do (a guard, a name the target cannot hold): said as it is.
+      const engine = await this.engine();
+      for (const w of pushWarnings(
+        runs.filter((r) => !r.skipped),
+        engine.routes,
+      ))
+        for (const n of w.name === "*" ? names : [w.name]) this.options.onError?.(tenant, n, new Error(w.message));
       if (!runs.some((r) => r.skipped)) return;
       if (attempt >= attempts) {
-        const error = new Error(`route lease held by another process through ${attempts} attempts; the next scheduled run will push it`);
+        const skipped = runs.find((r) => r.skipped);
+        const error = new Error(
+          `it was not pushed: ${skipped?.skipped ?? "the route lease is held by another process"} through ${attempts} attempts; the route's next run will push it`,
+        );
         for (const n of names) this.options.onError?.(tenant, n, error);
         return;
       }

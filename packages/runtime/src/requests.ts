@@ -108,7 +108,7 @@ export class RequestScopes {
     if (!m) {
       const rt = this.runtime;
       const wrap = this.options.wrap ?? ((p: Provider) => p);
-      const { primary, mirrors } = rt.placement(id);
+      const { primary } = rt.placement(id);
       const fast = rt.sets.get(primary.name)?.fast ?? primary;
       const step: OperationStep = { name: "request", run: (op, next) => this.#runAs(op, next) };
       m = new SecretManager({
@@ -116,7 +116,9 @@ export class RequestScopes {
         keyring: rt.keyring,
         primary: wrap(primary),
         readPrimary: wrap(fast),
-        mirrors: mirrors.map(wrap),
+        mirrors: rt.mirrorStores(id, wrap),
+        // The sync state vouches for a mirror's copy, never its own metadata (docs/sync.md, failover reads).
+        mirrorRecord: (mirror, name) => rt.mirrorRecord(id, mirror, name),
         steps: [step],
         actor: this.localActor,
       });

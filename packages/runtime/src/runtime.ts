@@ -7,19 +7,26 @@ import { dirname, join } from "node:path";
 import {
   type ChangeEvent,
   InvalidInputError,
+  type MirrorRecord,
   Keyring,
   Security,
+  type MirrorStore,
   type OperationStep,
   type Passphrase,
   type Provider,
   SecretManager,
   type TenantId,
+  dataDirWritableByOthers,
   loadMasterKey,
   parseTenantId,
 } from "@polyvault/core";
 import {
   type CallCounts,
+  GUARD_DEFAULTS,
   PgStateStore,
+  SignedStateStore,
+  deriveStateKey,
+  pushWarnings,
   ProviderGate,
   type RouteSpec,
   SqliteStateStore,
@@ -33,7 +40,9 @@ import { type LoadedConfig, loadConfig, resolveConfigPath } from "./config/load.
 import type { PolyvaultConfig } from "./config/schema.js";
 import { resolveDataDir } from "./data-dir.js";
 import { createProvider } from "./providers.js";
+import { refuseNewKeyringOverSecrets } from "./keyring-guard.js";
 import { buildSteps } from "./steps.js";
+import { type TenantStore, storeEncryption, tenantStores } from "./stores.js";
 
 /** How long a failover read waits for the primary before asking the mirrors. */
 export const FAILOVER_TIMEOUT_MS = 800;
@@ -60,6 +69,21 @@ interface ProviderSet {
   readonly calls: CallCounts;
 }
 
+/** Each configured provider twice (normal and fast read path), behind one gate, with call counts. */
+async function createProviderSets(loaded: LoadedConfig, dataDir: string): Promise<Map<string, ProviderSet>> {
+  const sets = new Map<string, ProviderSet>();
+  for (const [name, pc] of Object.entries(loaded.config.providers ?? {})) {
+    const gate = new ProviderGate(name, { concurrency: pc.concurrency, perSecond: pc.rateLimit?.perSecond, burst: pc.rateLimit?.burst });
+    const calls = emptyCounts();
+    const baseDir = loaded.path ? dirname(loaded.path) : dataDir;
+    const provider = counting(gated(await createProvider(name, pc, dataDir, {}, baseDir), gate), calls);
+    const fastOptions = { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_TIMEOUT_MS, FAILOVER_TIMEOUT_MS), fast: true };
+    const fast = counting(gated(await createProvider(name, pc, dataDir, fastOptions, baseDir), gate), calls);
+    sets.set(name, { provider, fast, gate, calls });
+  }
+  return sets;
+}
+
 export class Runtime {
   readonly #managers = new Map<string, SecretManager>();
   readonly #pushes = new Set<Promise<unknown>>();
@@ -75,36 +99,37 @@ export class Runtime {
     readonly sets: ReadonlyMap<string, ProviderSet>,
     readonly warnings: readonly string[],
     readonly options: RuntimeOptions,
-  ) {}
+    stateKey: Buffer,
+  ) {
+    this.#stateKey = stateKey;
+  }
+
+  readonly #stateKey: Buffer;
 
   static async open(options: RuntimeOptions = {}): Promise<Runtime> {
     const env = options.env ?? process.env;
     const dataDir = resolveDataDir(options.dataDir, env);
     const loaded = options.config ? { config: options.config, path: undefined } : loadConfig(resolveConfigPath(options.configPath, env), env);
     const master = await loadMasterKey({ dataDir, env, ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }) });
+    let sets: Map<string, ProviderSet> | undefined;
     let keyring: Keyring;
+    // The key that authenticates sync state records (see @polyvault/sync's signed.ts).
+    const stateKey = deriveStateKey(master.key);
     try {
-      keyring = await Keyring.open(dataDir, master.key);
+      sets = await createProviderSets(loaded, dataDir);
+      const providers = new Map([...sets].map(([n, s]) => [n, s.provider]));
+      // A missing keyring is created only where no configured store holds a Polyvault secret (issue 15.6).
+      const keyringPath = join(dataDir, "keys", "keyring.json");
+      keyring = await Keyring.open(dataDir, master.key, { ifMissing: () => refuseNewKeyringOverSecrets(keyringPath, loaded.config, providers) });
+    } catch (err) {
+      for (const s of sets?.values() ?? []) await Promise.all([s.provider.close(), s.fast.close()]);
+      throw err;
     } finally {
       master.key.fill(0);
     }
-    const sets = new Map<string, ProviderSet>();
-    for (const [name, pc] of Object.entries(loaded.config.providers ?? {})) {
-      const gate = new ProviderGate(name, { concurrency: pc.concurrency, perSecond: pc.rateLimit?.perSecond, burst: pc.rateLimit?.burst });
-      const calls = emptyCounts();
-      const baseDir = loaded.path ? dirname(loaded.path) : dataDir;
-      const provider = counting(gated(await createProvider(name, pc, dataDir, {}, baseDir), gate), calls);
-      const fast = counting(
-        gated(
-          await createProvider(name, pc, dataDir, { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_TIMEOUT_MS, FAILOVER_TIMEOUT_MS), fast: true }, baseDir),
-          gate,
-        ),
-        calls,
-      );
-      sets.set(name, { provider, fast, gate, calls });
-    }
     const steps = [...(await buildSteps({ dataDir, config: loaded.config, env, actor: options.actor })), ...(options.steps ?? [])];
-    return new Runtime(dataDir, loaded, keyring, sets, master.warnings, { ...options, steps });
+    const warnings = [...(await dataDirWritableByOthers(dataDir)), ...master.warnings];
+    return new Runtime(dataDir, loaded, keyring, sets, warnings, { ...options, steps }, stateKey);
   }
 
   get config(): PolyvaultConfig {
@@ -145,17 +170,28 @@ export class Runtime {
     return { primary: this.provider(firstFile), mirrors: [] };
   }
 
+  /** Every store of the tenant's data and the form each holds it in (configuration only), the primary first. */
+  stores(tenant: TenantId): TenantStore[] {
+    return tenantStores(this.config, tenant, this.placement(tenant), (name) => this.provider(name));
+  }
+
+  /** The tenant's mirrors with the encryption configuration gives each (for failover reads). */
+  mirrorStores(tenant: TenantId, wrap: (p: Provider) => Provider = (p) => p): MirrorStore[] {
+    return this.placement(tenant).mirrors.map((m) => ({ provider: wrap(m), encryption: storeEncryption(this.config, tenant, m.name) }));
+  }
+
   manager(tenant: string): SecretManager {
     const id = parseTenantId(tenant);
     let m = this.#managers.get(id);
     if (!m) {
-      const { primary, mirrors } = this.placement(id);
+      const { primary } = this.placement(id);
       m = new SecretManager({
         tenant: id,
         keyring: this.keyring,
         primary,
         readPrimary: this.#set(primary.name).fast,
-        mirrors,
+        mirrors: this.mirrorStores(id),
+        mirrorRecord: (mirror, name) => this.mirrorRecord(id, mirror, name),
         steps: this.options.steps,
         actor: this.options.actor,
       });
@@ -165,11 +201,32 @@ export class Runtime {
     return m;
   }
 
+  /**
+   * What vouches for a mirror's copy in a failover read: the newest authenticated record of a route
+   * into that mirror for this secret, with the encryption mode that route's target is configured with.
+   */
+  async mirrorRecord(tenant: TenantId, mirror: string, name: string): Promise<MirrorRecord | undefined> {
+    const state = await this.state();
+    const records = (await state.recordsOf(mirror, tenant, name)).sort((a, b) => b.syncedAt.getTime() - a.syncedAt.getTime());
+    for (const r of records) {
+      const rc = this.config.routes?.[r.route];
+      const target = rc?.targets.find((t) => (typeof t === "string" ? t : t.provider) === mirror);
+      if (!target) continue;
+      const encryption = typeof target === "string" ? "envelope" : (target.encryption ?? "envelope");
+      return { revision: r.sourceRevision, digest: r.sourceDigest, encryption, syncedAt: r.syncedAt };
+    }
+    return undefined;
+  }
+
   #push(e: ChangeEvent, provider: string): void {
     const p = this.sync()
-      .then((engine) => engine.push(e.tenant, e.name, provider))
+      .then(async (engine) => {
+        const runs = await engine.push(e.tenant, e.name, provider);
+        for (const w of pushWarnings(runs, engine.routes)) this.pushErrors.push({ tenant: e.tenant, name: e.name, error: new Error(w.message) });
+      })
       .catch((error: unknown) => {
-        this.pushErrors.push({ tenant: e.tenant, name: e.name, error });
+        const message = `pushing it to its mirrors failed (${(error as Error).message}); run \`polyvault sync apply\` to push it (scheduled routes retry on their next run)`;
+        this.pushErrors.push({ tenant: e.tenant, name: e.name, error: new Error(message) });
       })
       .finally(() => this.#pushes.delete(p));
     this.#pushes.add(p);
@@ -192,7 +249,7 @@ export class Runtime {
     if (this.#state) return this.#state;
     const where = this.config.state;
     if (where === undefined || where === "sqlite") {
-      this.#state = new SqliteStateStore(join(this.dataDir, "state.db"));
+      this.#state = new SignedStateStore(new SqliteStateStore(join(this.dataDir, "state.db")), this.#stateKey);
       return this.#state;
     }
     const store = await PgStateStore.open(where); // refuses anything but a postgres:// or postgresql:// URL
@@ -200,8 +257,8 @@ export class Runtime {
       await store.close(); // a concurrent call opened one first
       return this.#state;
     }
-    this.#state = store;
-    return store;
+    this.#state = new SignedStateStore(store, this.#stateKey);
+    return this.#state;
   }
 
   /** Routes resolved against the live providers ("*" = every known tenant). */
@@ -217,14 +274,32 @@ export class Runtime {
             ? { provider: this.provider(t), encryption: "envelope" as const }
             : { provider: this.provider(t.provider), encryption: t.encryption ?? "envelope" },
         ),
-        tenants: rc.tenants === "*" ? all : rc.tenants.map(parseTenantId),
+        // Never a tenant whose primary is one of the targets: a route must not write over a primary
+        // (configuration refuses it for listed tenants; this covers "*" and tenants found in providers).
+        tenants: (rc.tenants === "*" ? all : rc.tenants.map(parseTenantId)).filter((t) => !this.#targetsPrimary(t, rc.targets)),
         schedule: rc.schedule,
         prune: rc.prune ?? false,
         conflict: rc.conflict ?? "source-wins",
         maxDeleteFraction: rc.maxDeleteFraction ?? 0.1,
+        guard: {
+          deleteFloor: rc.guard?.deleteFloor ?? GUARD_DEFAULTS.deleteFloor,
+          updateFraction: rc.guard?.updateFraction ?? GUARD_DEFAULTS.updateFraction,
+          updateFloor: rc.guard?.updateFloor ?? GUARD_DEFAULTS.updateFloor,
+          windowMs: (rc.guard?.windowMinutes ?? GUARD_DEFAULTS.windowMs / 60_000) * 60_000,
+        },
       });
     }
     return out;
+  }
+
+  #targetsPrimary(tenant: TenantId, targets: ReadonlyArray<string | { provider: string }>): boolean {
+    let primary: string;
+    try {
+      primary = this.placement(tenant).primary.name;
+    } catch {
+      return false;
+    }
+    return targets.some((t) => (typeof t === "string" ? t : t.provider) === primary);
   }
 
   async sync(): Promise<SyncEngine> {
@@ -242,5 +317,6 @@ export class Runtime {
     // Signs the audit log's final checkpoint (and prunes past retention).
     await Security.of(this.options.steps)?.close();
     this.keyring.close();
+    this.#stateKey.fill(0);
   }
 }

@@ -43,7 +43,16 @@ export function installErrorHandling(app: FastifyInstance): void {
     // The path only, never the query string (a client may have put something there it should not have).
     const path = req.url.split("?")[0] ?? "";
     // An unmatched path below a secret is almost always a name with a raw '/': say how to send it.
-    const hint = /^\/v1\/tenants\/[^/]+\/secrets\/[^/]+\/./.test(path) ? " (send a '/' inside a secret name as %2F)" : "";
+    // Below /v1/, an empty, '.' or '..' segment can only be a tenant id or a secret name that is not
+    // one (they never are empty, '.' or '..'): refused as such (400), so that a traversal attempt is
+    // told apart from a missing secret (404).
+    const segments = path.split("/").slice(1);
+    const malformed = path.startsWith("/v1/") && segments.some((seg) => seg === "" || seg === "." || seg === "..");
+    const hint = malformed
+      ? " (an empty, '.' or '..' path segment: no tenant id or secret name is one; send a '/' inside a secret name as %2F)"
+      : /^\/v1\/tenants\/[^/]+\/secrets\/[^/]+\/./.test(path)
+        ? " (send a '/' inside a secret name as %2F)"
+        : "";
     const status = hint ? 400 : 404;
     reply.code(status).send({ error: { code: hint ? "INVALID_INPUT" : "NOT_FOUND", message: `no route ${req.method} ${path.slice(0, 300)}${hint}` } });
   });

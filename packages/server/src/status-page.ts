@@ -2,7 +2,8 @@
  * The read-only status page at `/`: providers (up, latency, breaker), routes with their last runs, the
  * syncs this gateway ran, and the latest audit records. Served without a token, so it shows no secret
  * names either (only who did what in which tenant, and how it ended), and never a value. Plain
- * server-rendered HTML with every dynamic text escaped; no script.
+ * server-rendered HTML with every dynamic text escaped; no script. Times read "5 minutes ago", with the
+ * ISO time in a <time> element's datetime and tooltip; each tenant's mirrors show how far behind they are.
  */
 import { open } from "node:fs/promises";
 import { join } from "node:path";
@@ -23,10 +24,47 @@ export interface StatusData {
   }>;
   readonly runs: readonly RunRecord[];
   readonly audit: readonly AuditRecord[];
+  /** Each tenant's mirrors (and route targets) with the last time a sync wrote to them for that tenant. */
+  readonly mirrors?: ReadonlyArray<{ tenant: string; mirror: string; lastSyncedAt: Date | undefined }>;
+  /** The time the page is rendered at (relative times are from it). */
+  readonly now?: Date;
+}
+
+/** A cell's markup, already escaped (times). */
+interface Html {
+  readonly html: string;
 }
 
 const esc = (v: unknown): string => String(v ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const row = (cells: unknown[]) => `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`;
+const cell = (c: unknown) => (c !== null && typeof c === "object" && "html" in c ? (c as Html).html : esc(c));
+const row = (cells: unknown[]) => `<tr>${cells.map((c) => `<td>${cell(c)}</td>`).join("")}</tr>`;
+
+const UNITS: ReadonlyArray<[Intl.RelativeTimeFormatUnit, number]> = [
+  ["day", 86_400_000],
+  ["hour", 3_600_000],
+  ["minute", 60_000],
+  ["second", 1000],
+];
+/** The largest whole unit of a duration: [5, "minute"]. */
+function largestUnit(ms: number): [number, Intl.RelativeTimeFormatUnit] {
+  for (const [unit, size] of UNITS) if (Math.abs(ms) >= size) return [Math.round(ms / size), unit];
+  return [0, "second"];
+}
+const relative = new Intl.RelativeTimeFormat("en", { numeric: "always" });
+const duration = (ms: number) => {
+  const [n, unit] = largestUnit(ms);
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+};
+
+/** "5 minutes ago", with the ISO time on hover and in datetime; "never" when there is no time. */
+function ago(t: Date | string | undefined, now: Date, never = "never"): Html | string {
+  if (t === undefined) return never;
+  const d = typeof t === "string" ? new Date(t) : t;
+  if (Number.isNaN(d.getTime())) return String(t);
+  const [n, unit] = largestUnit(d.getTime() - now.getTime());
+  const iso = d.toISOString();
+  return { html: `<time datetime="${esc(iso)}" title="${esc(iso)}">${esc(relative.format(n, unit))}</time>` };
+}
 const table = (id: string, head: string[], rows: unknown[][], empty: string) =>
   rows.length
     ? `<table id="${id}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map(row).join("")}</tbody></table>`
@@ -62,18 +100,19 @@ export async function recentAudit(dataDir: string, max = 20, tailBytes = 256 * 1
 }
 
 export function renderStatusPage(d: StatusData): string {
+  const now = d.now ?? new Date();
   const providers = Object.entries(d.providers).map(([n, p]) => [n, p.type, p.up ? "up" : "down", `${p.latencyMs} ms`, p.breaker, p.detail ?? ""]);
   const routes = d.routes.map((r) => [
     r.name,
     r.source,
     r.targets.join(", "),
     r.schedule ?? "manual",
-    r.lastRun?.finishedAt.toISOString() ?? "never",
+    ago(r.lastRun?.finishedAt, now),
     r.lastRun ? (r.lastRun.ok ? "ok" : "failed") : "",
     r.pending,
   ]);
   const runs = d.runs.map((r) => [
-    r.at,
+    ago(r.at, now),
     r.route,
     r.source,
     r.error ? `error: ${r.error}` : r.skipped ? `skipped: ${r.skipped}` : r.ok ? "ok" : "failed",
@@ -84,7 +123,13 @@ export function renderStatusPage(d: StatusData): string {
           .join(", ")
       : "",
   ]);
-  const audit = d.audit.map((a) => [a.time, a.actor, a.action, a.tenant ?? "", a.provider ?? "", a.outcome]);
+  const mirrors = (d.mirrors ?? []).map((m) => [
+    m.tenant,
+    m.mirror,
+    ago(m.lastSyncedAt, now, "never synced"),
+    m.lastSyncedAt ? `at most ${duration(Math.max(0, now.getTime() - m.lastSyncedAt.getTime()))}` : "everything (never synced)",
+  ]);
+  const audit = d.audit.map((a) => [ago(a.time, now), a.actor, a.action, a.tenant ?? "", a.provider ?? "", a.outcome]);
   const allUp = Object.values(d.providers).every((p) => p.up);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="15"><title>Polyvault gateway</title>
@@ -94,6 +139,7 @@ export function renderStatusPage(d: StatusData): string {
 <p id="overall" class="${allUp ? "ok" : "bad"}">${allUp ? "All providers up" : "Some providers are down: reads fail over to mirrors"}</p>
 <h2>Providers</h2>${table("providers", ["Provider", "Type", "State", "Latency", "Breaker", "Detail"], providers, "no providers configured")}
 <h2>Routes</h2>${table("routes", ["Route", "Source", "Targets", "Schedule", "Last run", "Result", "Unfinished"], routes, "no routes configured")}
+<h2>Mirrors</h2>${table("mirrors", ["Tenant", "Mirror", "Last synced", "Behind by"], mirrors, "no tenant has a mirror")}
 <h2>Recent syncs by this gateway</h2>${table("runs", ["Time", "Route", "Started by", "Result", "Counts"], runs, "no sync has run in this process yet")}
 <h2>Recent audit events</h2>${table("audit", ["Time", "Actor", "Action", "Tenant", "Provider", "Outcome"], audit, "no audit records yet")}
 <p class="empty">Secret names and values are never shown here. <a href="/openapi.json">API</a> · <a href="/metrics">metrics</a> · <a href="/health/secrets">provider health</a></p>

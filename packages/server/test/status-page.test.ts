@@ -85,6 +85,28 @@ describe("status page in headless Chromium", () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows times as "… ago" with the ISO time on hover, and how far behind each mirror is', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${url}/`);
+    const times = page.locator("#routes tbody tr td time, #runs tbody tr td time, #audit tbody tr td time");
+    expect(await times.count()).toBeGreaterThan(2);
+    for (const t of await times.all()) {
+      expect(await t.textContent()).toMatch(/^(\d+ (second|minute|hour|day)s? ago|in \d+ seconds?)$/);
+      const iso = await t.getAttribute("datetime");
+      expect(iso).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(await t.getAttribute("title")).toBe(iso);
+    }
+    // The title is what a browser shows on hover.
+    const first = times.first();
+    await first.hover();
+    expect(await first.evaluate((el) => (el as unknown as { title: string }).title)).toMatch(/Z$/);
+    const mirrors = await page.locator("#mirrors tbody tr").evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent)));
+    expect(mirrors).toHaveLength(1);
+    expect(mirrors[0]?.slice(0, 2)).toEqual(["acme", "mirror"]);
+    expect(mirrors[0]?.[2]).toMatch(/^\d+ (second|minute)s? ago$/);
+    expect(mirrors[0]?.[3]).toMatch(/^at most \d+ (second|minute)s?$/);
+  });
+
   it("shows a provider that went down", async () => {
     b.breakPrimary();
     const page = await browser.newPage();

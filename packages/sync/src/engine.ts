@@ -10,7 +10,7 @@ import { type ApplyResult, applyPlan } from "./apply/applier.js";
 import { type PlanOptions, planRoute } from "./plan/planner.js";
 import { type Plan, type PlanAction, type RouteSpec, summarize } from "./plan/types.js";
 import { Leadership } from "./state/leadership.js";
-import type { RunSummary, StateStore } from "./state/types.js";
+import { MAX_LEASE_MS, type RunSummary, type StateStore } from "./state/types.js";
 
 export interface RoutePlan {
   readonly route: string;
@@ -22,6 +22,15 @@ export interface RouteRun {
   readonly skipped?: string | undefined;
   readonly plan?: Plan | undefined;
   readonly result?: ApplyResult | undefined;
+}
+
+export interface RouteStatus {
+  readonly name: string;
+  readonly schedule: string | undefined;
+  readonly lastRun: RunSummary | undefined;
+  readonly pending: number;
+  readonly lease: { holder: string; since: Date | undefined; ageMs: number | undefined; expiresAt: Date } | undefined;
+  readonly unauthenticatedRecords: number;
 }
 
 export interface EngineOptions {
@@ -39,7 +48,7 @@ export class SyncEngine {
   readonly #leaseMs: number;
   constructor(readonly options: EngineOptions) {
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    this.#leaseMs = options.leaseMs ?? 300_000;
+    this.#leaseMs = Math.min(options.leaseMs ?? 300_000, MAX_LEASE_MS);
   }
 
   get routes(): readonly RouteSpec[] {
@@ -85,7 +94,11 @@ export class SyncEngine {
   ): Promise<RouteRun> {
     const lease = `route:${spec.name}`;
     const { state } = this.options;
-    if (!(await this.#acquire(lease))) return { route: spec.name, skipped: "another process is syncing this route" };
+    if (!(await this.#acquire(lease))) {
+      const info = await state.leaseInfo(lease);
+      const who = info ? `${info.holder}${info.since ? ` since ${info.since.toISOString()}` : ""}, until ${info.expiresAt.toISOString()}` : "another process";
+      return { route: spec.name, skipped: `the route is held by ${who}` };
+    }
     // A failed renewal is not fatal here: the run's own calls to the store fail and end it.
     const renew = setInterval(() => state.tryLease(lease, this.owner, this.#leaseMs).catch(() => false), Math.max(1000, this.#leaseMs / 3));
     const startedAt = new Date();
@@ -212,14 +225,28 @@ export class SyncEngine {
     };
   }
 
-  async status(): Promise<{ routes: Array<{ name: string; schedule: string | undefined; lastRun: RunSummary | undefined; pending: number }> }> {
-    const routes = [];
+  /**
+   * Routes with their last run, unfinished journal entries, who holds the route's lease and since when
+   * (a route held for long by a holder nobody knows is worth a look), and how many state records of the
+   * route fail authentication (ignored; a non-zero count means someone wrote to the state store).
+   */
+  async status(): Promise<{ routes: RouteStatus[] }> {
+    const { state } = this.options;
+    const routes: RouteStatus[] = [];
     for (const spec of this.options.routes) {
+      const info = await state.leaseInfo(`route:${spec.name}`);
+      let unauthenticated = 0;
+      if (state.unauthenticated)
+        for (const t of spec.targets) for (const tenant of spec.tenants) unauthenticated += await state.unauthenticated(spec.name, t.provider.name, tenant);
       routes.push({
         name: spec.name,
         schedule: spec.schedule,
-        lastRun: await this.options.state.lastRun(spec.name),
-        pending: (await this.options.state.pendingJournal(spec.name)).length,
+        lastRun: await state.lastRun(spec.name),
+        pending: (await state.pendingJournal(spec.name)).length,
+        lease: info
+          ? { holder: info.holder, since: info.since, ageMs: info.since ? Date.now() - info.since.getTime() : undefined, expiresAt: info.expiresAt }
+          : undefined,
+        unauthenticatedRecords: unauthenticated,
       });
     }
     return { routes };

@@ -11,3 +11,8 @@ export * from "./state/sqlite.js";
 export * from "./state/types.js";
 export * from "./migrate.js";
 export * from "./rollout.js";
+export * from "./apply/guard.js";
+export * from "./apply/verify.js";
+export * from "./push.js";
+export * from "./state/lease-ttl.js";
+export * from "./state/signed.js";

@@ -1,7 +1,8 @@
 /**
  * Gradual rotation through sync: the targets a rotated secret must reach, one route target at a time,
- * each pushed alone (a one-target route for that one name) and read back (its head must carry the new
- * revision and the source's digest) before the next one is touched.
+ * each pushed alone (a one-target route for that one name) and read back (the target's current version
+ * must be the one the state record says was written for the new revision and the source's digest)
+ * before the next one is touched.
  */
 import { META, type Keyring, type TenantId, parseTenantId } from "@polyvault/core";
 import { applyPlan } from "./apply/applier.js";
@@ -32,9 +33,17 @@ export function syncRollout(options: { routes: readonly RouteSpec[]; state: Stat
               const failure = result.failures[0];
               if (failure) throw new Error(`${failure.code}: ${failure.message}`);
             },
+            // The target's own tags vouch for nothing (issue 16.1): the copy is there when the target's
+            // current version is the one the (authenticated) record says this route wrote, for this
+            // revision and the source's digest.
             async readBack() {
-              const [source, copy] = await Promise.all([route.source.head(tenant, name), target.provider.head(tenant, name)]);
-              return copy.metadata[META.revision] === String(revision) && copy.metadata[META.digest] === source.metadata[META.digest];
+              const [source, copy, records] = await Promise.all([
+                route.source.head(tenant, name),
+                target.provider.head(tenant, name),
+                options.state.records(route.name, target.provider.name, tenant),
+              ]);
+              const r = records.get(name);
+              return r !== undefined && r.targetVersion === copy.version && r.sourceRevision === revision && r.sourceDigest === source.metadata[META.digest];
             },
           });
         }

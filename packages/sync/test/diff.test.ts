@@ -26,7 +26,30 @@ describe("three-way diff (docs/sync.md table)", () => {
   const cases: Array<[string, Parameters<typeof diff>[0], string | undefined, string | undefined]> = [
     ["new in source", { ...base, source: head("d1"), target: undefined, record: undefined }, "create", "write"],
     ["in sync", { ...base, source: head("d1"), target: head("d1", "t1"), record: rec("d1") }, "noop", "none"],
-    ["in sync without record (recorded only)", { ...base, source: head("d1"), target: head("d1", "t1"), record: undefined }, "noop", "none"],
+    [
+      "same digest without record: read back before it is recorded",
+      { ...base, source: head("d1"), target: head("d1", "t1"), record: undefined },
+      "noop",
+      "verify",
+    ],
+    [
+      "same digest claimed by a version the record does not know: drift, read back",
+      { ...base, source: head("d1"), target: head("d1", "t9"), record: rec("d1", "t1") },
+      "drift",
+      "verify",
+    ],
+    [
+      "source revision went backwards",
+      { ...base, source: head("d1"), target: head("d1", "t1"), record: { ...rec("d1"), sourceRevision: 5 } },
+      "conflict",
+      "none",
+    ],
+    [
+      "deleted in source, but the target has a version the record does not know",
+      { ...base, source: undefined, target: head("d1", "t9"), record: rec("d1", "t1") },
+      "drift",
+      "none",
+    ],
     ["changed in source", { ...base, source: head("d2"), target: head("d1", "t1"), record: rec("d1", "t1") }, "update", "write"],
     ["changed in target (drift), source-wins", { ...base, source: head("d1"), target: head("dX", "t2"), record: rec("d1", "t1") }, "drift", "write"],
     ["drift, target-wins", { ...base, conflict: "target-wins", source: head("d1"), target: head("dX", "t2"), record: rec("d1", "t1") }, "drift", "none"],

@@ -1,5 +1,5 @@
-import { CheckFailedError, ConflictError } from "@polyvault/core";
-import { encodeVersion } from "@polyvault/provider-file";
+import { CheckFailedError, ConflictError, IntegrityError, SecretManager, parseTenantId } from "@polyvault/core";
+import { createFileProvider, encodeVersion } from "@polyvault/provider-file";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -62,7 +62,7 @@ describe("sync engine on two file providers", () => {
     expect((await b.manager("acme", b.target).get("c/1")).text()).toBe("source edit");
   });
 
-  it("prunes deletions, but refuses a mass delete without confirm and writes nothing", async () => {
+  it("prunes deletions, but refuses a mass delete without confirm: only the deletions, the rest applies", async () => {
     const b = await bed(["acme"]);
     for (let i = 0; i < 20; i++) await b.manager("acme").set(`p/${i}`, `v${i}`);
     await b.engine().apply();
@@ -70,13 +70,18 @@ describe("sync engine on two file providers", () => {
     const [one] = await b.engine().apply();
     expect(one?.result?.counts.deleted).toBe(1);
     for (let i = 1; i < 6; i++) await b.manager("acme").delete(`p/${i}`);
+    await b.manager("acme").set("p/new", "v");
     reset(b.targetCalls);
-    await expect(b.engine().apply()).rejects.toBeInstanceOf(CheckFailedError);
-    await expect(b.engine().apply()).rejects.toThrow(/would delete 5 of 19 secrets of tenant acme in mirror \(over 10%\); nothing was applied/);
-    expect(b.targetCalls.delete + b.targetCalls.put).toBe(0);
+    const [refused] = await b.engine().apply();
+    expect(refused?.result?.counts).toMatchObject({ deleted: 0, created: 1, refused: 5 });
+    expect(refused?.result?.failures[0]).toMatchObject({ code: "CHECK_FAILED" });
+    expect(refused?.result?.failures[0]?.message).toMatch(
+      /refused by the mass-delete guard: route mirror would delete 5 of the 19 verified secrets of tenant acme in mirror \(1 in the last 60 min; at most 1 without --confirm\); nothing was deleted/,
+    );
+    expect(b.targetCalls.delete).toBe(0);
     const [confirmed] = await b.engine().apply({}, { confirm: true });
     expect(confirmed?.result?.counts.deleted).toBe(5);
-    expect((await b.manager("acme", b.target).list()).length).toBe(14);
+    expect((await b.manager("acme", b.target).list()).length).toBe(15);
   });
 
   it("never touches an unmanaged secret at the target name: reports a conflict", async () => {
@@ -100,7 +105,20 @@ describe("sync engine on two file providers", () => {
     const raw = await b.rawTarget.get(b.tenants[0] as never, "n/1");
     expect(raw.value.toString()).toBe("native value");
     expect(raw.metadata["pv-enc"]).toBe("native");
-    expect((await b.manager("acme", b.target).get("n/1")).text()).toBe("native value");
+    // Configuration says the mirror is native: a failover read takes its bytes as the value. Read as a
+    // primary (always envelope, whatever `pv-enc` says) the same bytes are not a valid envelope.
+    const blocker = join(b.dir, "not-a-dir");
+    writeFileSync(blocker, "");
+    const down = createFileProvider({ name: "down", dir: join(blocker, "store") });
+    const failover = new SecretManager({
+      tenant: parseTenantId("acme"),
+      keyring: b.keyring,
+      primary: down,
+      mirrors: [{ provider: b.target, encryption: "native" }],
+    });
+    const got = await failover.get("n/1");
+    expect([got.text(), got.servedBy, got.stale, got.version]).toEqual(["native value", "mirror", true, 1]);
+    await expect(b.manager("acme", b.target).get("n/1")).rejects.toBeInstanceOf(IntegrityError);
   });
 
   it("a write racing the plan is refused by check-and-set, counted as failed, and converges on the next run", async () => {
@@ -125,7 +143,7 @@ describe("sync engine on two file providers", () => {
     await b.manager("acme").set("l/1", "v");
     expect(await b.state.tryLease("route:mirror", "someone-else", 60_000)).toBe(true);
     const [run] = await b.engine().apply();
-    expect(run?.skipped).toMatch(/another process/);
+    expect(run?.skipped).toMatch(/held by someone-else since .* until /);
     await b.state.releaseLease("route:mirror", "someone-else");
     const [ok] = await b.engine().apply();
     expect(ok?.result?.counts.created).toBe(1);

@@ -5,8 +5,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { InvalidInputError, UnavailableError } from "@polyvault/core";
 import { Client } from "pg";
 import { describe, expect, it } from "vitest";
-import { PgStateStore, SqliteStateStore } from "../src/index.js";
-import { MIGRATIONS } from "../src/state/pg-migrations.js";
+import { PgStateStore, SignedStateStore, SqliteStateStore, deriveStateKey } from "../src/index.js";
+import { MIGRATIONS, migrate } from "../src/state/pg-migrations.js";
 import { startCluster } from "../../../test/pg/cluster.mjs";
 import { useCluster } from "./pg-helpers.js";
 import { stateStoreSuite } from "./state-suite.js";
@@ -75,7 +75,7 @@ describe("PostgreSQL state store: opening and migrations", () => {
     await sql(url, "INSERT INTO pv_migrations (version, description) VALUES (99, 'from the future')");
     const before = await sql(url, "SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'pv\\_%'");
     await expect(PgStateStore.open(url)).rejects.toThrow(
-      new InvalidInputError("the state database has schema version 99, newer than this Polyvault knows (1): upgrade Polyvault"),
+      new InvalidInputError("the state database has schema version 99, newer than this Polyvault knows (2): upgrade Polyvault"),
     );
     expect(await sql(url, "SELECT count(*)::int AS n FROM pg_tables WHERE tablename LIKE 'pv\\_%'")).toEqual(before);
     expect((await sql<{ v: number }>(url, "SELECT max(version) AS v FROM pv_migrations"))[0]?.v).toBe(99);
@@ -104,6 +104,37 @@ describe("PostgreSQL state store: opening and migrations", () => {
     }
     expect(await s.pool.query("SELECT * FROM pv_leases").then((r) => r.rowCount)).toBe(0);
     await s.close();
+  });
+});
+
+describe("issue 16.4 on PostgreSQL: someone with database access but no master key", () => {
+  it("a lease row rewritten to expire in ten years (its holder alive) holds nothing; status still names a real holder", async () => {
+    const url = cluster().createDatabase();
+    const [a, b] = await Promise.all([PgStateStore.open(url), PgStateStore.open(url)]);
+    if (!a || !b) throw new Error("unreachable");
+    expect(await a.tryLease("route:x", "A", 60_000)).toBe(true);
+    expect((await b.leaseInfo("route:x"))?.holder).toBe("A");
+    await sql(url, "UPDATE pv_leases SET expires_at = now() + interval '10 years'");
+    expect(await b.leaseHolder("route:x")).toBeUndefined();
+    expect(await b.tryLease("route:x", "B", 60_000)).toBe(true);
+    await a.close();
+    await b.close();
+  });
+
+  it("state from schema 1 is migrated: its records have no MAC, so a signed store ignores them until re-verified", async () => {
+    const url = cluster().createDatabase();
+    const c = new Client({ connectionString: url });
+    await c.connect();
+    await migrate(c as never, MIGRATIONS.slice(0, 1));
+    await c.query("INSERT INTO pv_records VALUES ('r', 't', 'a', 'old', 'd', 1, 'v', now())");
+    await c.end();
+    const raw = await PgStateStore.open(url);
+    expect(await sql(url, "SELECT version FROM pv_migrations ORDER BY version")).toEqual([{ version: 1 }, { version: 2 }]);
+    expect((await raw.records("r", "t", "a")).get("old")?.mac).toBeUndefined();
+    const signed = new SignedStateStore(raw, deriveStateKey(Buffer.alloc(32, 1)));
+    expect((await signed.records("r", "t", "a")).size).toBe(0);
+    expect(await signed.unauthenticated("r", "t", "a")).toBe(1);
+    await signed.close();
   });
 });
 

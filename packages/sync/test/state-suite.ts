@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import type { StateStore, SyncRecord } from "../src/index.js";
+import { MAX_LEASE_MS, SignedStateStore, type StateStore, type SyncRecord, deriveStateKey } from "../src/index.js";
 
 export type Place = () => Promise<() => Promise<StateStore>>;
 
@@ -49,8 +49,10 @@ export function stateStoreSuite(label: string, place: Place): void {
       expect([...got.keys()].sort()).toEqual(["a", "b"]);
       expect(got.get("a")).toEqual(rec("a", { sourceDigest: "d2", sourceRevision: 7, targetVersion: "v9", syncedAt: new Date(1_700_000_100_456) }));
       expect(got.get("b")?.sourceRevision).toBe(2 ** 40);
-      expect((await store.lastSynced("mirror", "acme"))?.getTime()).toBe(1_700_000_100_456);
-      expect(await store.lastSynced("mirror", "nobody")).toBeUndefined();
+      expect((await store.lastSynced("mirror", "acme", "a"))?.getTime()).toBe(1_700_000_100_456);
+      expect((await store.lastSynced("mirror", "acme", "b"))?.getTime()).toBe(1_700_000_000_123);
+      expect(await store.lastSynced("mirror", "nobody", "a")).toBeUndefined();
+      expect((await store.recordsOf("mirror", "acme", "a")).map((r) => r.route).sort()).toEqual(["r1", "r2"]);
       await store.remove("r1", "mirror", "acme", "a");
       await store.remove("r1", "mirror", "acme", "never-there");
       expect([...(await store.records("r1", "mirror", "acme")).keys()]).toEqual(["b"]);
@@ -125,6 +127,54 @@ export function stateStoreSuite(label: string, place: Place): void {
       expect(await store.leaseHolder("route:x")).toBe("B");
       expect(await store.tryLease("route:x", "A", 60_000)).toBe(false);
       expect(await store.takeOverLease("route:never", "A", "B", 60_000)).toBe(false);
+    });
+
+    it("signed records: a record without a valid MAC is ignored, kept, and counted; a tampered field fails the MAC", async () => {
+      const { store, another } = await open();
+      const key = deriveStateKey(Buffer.alloc(32, 7));
+      const signed = new SignedStateStore(store, key);
+      await signed.upsert(rec("good"));
+      await store.upsert(rec("forged")); // written straight to the store: no MAC
+      const raw = await (await another()).records("r1", "mirror", "acme");
+      await store.upsert({ ...(raw.get("good") as SyncRecord), name: "copied" }); // a valid MAC moved to another name
+      await store.upsert({ ...(raw.get("good") as SyncRecord), targetVersion: "v2" }); // a field changed under the MAC
+      await signed.upsert(rec("good2"));
+      expect([...(await signed.records("r1", "mirror", "acme")).keys()]).toEqual(["good2"]);
+      expect(await signed.unauthenticated("r1", "mirror", "acme")).toBe(3);
+      expect((await store.records("r1", "mirror", "acme")).size).toBe(4);
+      expect(await signed.lastSynced("mirror", "acme", "forged")).toBeUndefined();
+      expect(await new SignedStateStore(store, deriveStateKey(Buffer.alloc(32, 8))).records("r1", "mirror", "acme")).toEqual(new Map());
+    });
+
+    it("leases: a TTL over MAX_LEASE_MS is refused; the holder's start is kept across renewals", async () => {
+      const { store } = await open();
+      await expect(store.tryLease("route:x", "A", MAX_LEASE_MS + 1)).rejects.toThrow(/at most/);
+      expect(await store.tryLease("route:x", "A", 60_000)).toBe(true);
+      const first = await store.leaseInfo("route:x");
+      expect(first?.holder).toBe("A");
+      await sleep(20);
+      expect(await store.tryLease("route:x", "A", 60_000)).toBe(true);
+      expect((await store.leaseInfo("route:x"))?.since?.getTime()).toBe(first?.since?.getTime());
+    });
+
+    it("journalNames: names with done entries of one route, target and tenant since a time, by action", async () => {
+      const { store } = await open();
+      const base = { runId: "r", route: "r1", target: "mirror", tenant: "acme", sourceDigest: undefined };
+      const since = new Date(Date.now() - 1000);
+      for (const [name, action, end] of [
+        ["a", "delete", "done"],
+        ["b", "delete", "failed"],
+        ["c", "update", "done"],
+        ["d", "delete", undefined],
+      ] as const) {
+        const id = await store.journalBegin({ ...base, name, action });
+        if (end) await store.journalEnd(id, end);
+      }
+      await store.journalEnd(await store.journalBegin({ ...base, tenant: "other", name: "e", action: "delete" }), "done");
+      await store.journalEnd(await store.journalBegin({ ...base, name: "c", action: "update" }), "done"); // c again: one name
+      expect(await store.journalNames("r1", "mirror", "acme", ["delete"], since)).toEqual(new Set(["a"]));
+      expect(await store.journalNames("r1", "mirror", "acme", ["delete", "update"], since)).toEqual(new Set(["a", "c"]));
+      expect(await store.journalNames("r1", "mirror", "acme", ["delete"], new Date(Date.now() + 60_000))).toEqual(new Set());
     });
 
     it("concurrent tryLease from several stores: exactly one wins, every round", async () => {

@@ -5,14 +5,18 @@
  *   <p>b — through the burst proxy (429 / 503 bursts and outages)
  *   <p>td, <p>bd — the same stores reached directly, to check what landed without going through the fault
  * Routes `tox-<p>` and `burst-<p>` mirror the file provider `local` to them (tenant `fault`).
+ * Azure gets a vault of its own (a private instance of the project's test Key Vault) unless
+ * POLYVAULT_TEST_AZURE_URL names one: Key Vault lists without a prefix filter, so in the shared vault
+ * every list would page through every other suite's secrets, and under 16 KB/s that alone takes minutes.
  */
 import type { BurstProxy } from "../../fault/http-burst.mjs";
 import { burstProxy } from "../../fault/http-burst.mjs";
 import * as toxiproxy from "../../fault/toxiproxy.mjs";
+import { type KeyVaultServer, createKeyVaultServer } from "../../emulators/keyvault/server.mjs";
 import { type Sandbox, sandbox } from "./cli.js";
-import { AWS_ENDPOINT, VAULT_ADDR, notRun } from "./size.js";
+import { AWS_ENDPOINT, AZURE_URL, VAULT_ADDR, notRun } from "./size.js";
 
-export type ServerType = "aws" | "vault";
+export type ServerType = "aws" | "vault" | "azure";
 /** Behind toxiproxy: room for slicing and latency on a loaded 2-core machine (the bounds scale with it). */
 export const TIMEOUT_MS = 5000;
 export const BURST_TIMEOUT_MS = 2000;
@@ -25,20 +29,26 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-const endpoint = (t: ServerType) => (t === "aws" ? AWS_ENDPOINT : VAULT_ADDR);
+/** Toxiproxy relays TCP: TLS stays end to end, so an https server is reached as https through it. */
+const scheme = (t: ServerType) => (t === "azure" ? "https" : "http");
 
 function providerYaml(t: ServerType, url: string, prefix: string, timeoutMs: number): string {
   const common = `prefix: "${prefix}", timeoutMs: ${timeoutMs}`;
   if (t === "aws") return `{ type: aws, region: us-east-1, endpoint: "${url}", credentials: { accessKeyId: test, secretAccessKey: test }, ${common} }`;
+  if (t === "azure")
+    return `{ type: azure, vaultUrl: "${url}", credential: { kind: static, token: fault }, tls: { rejectUnauthorized: false }, disableChallengeResourceVerification: true, ${common} }`;
   return `{ type: vault, address: "${url}", token: "\${POLYVAULT_TEST_VAULT_TOKEN}", mount: secret, ${common} }`;
 }
 
 /** `withToxiproxy: false` builds only the burst proxies (one suite file owns toxiproxy's start and stop). */
 export async function openBench(label: string, withToxiproxy = true): Promise<Bench> {
-  const types = (["aws", "vault"] as const).filter((t) => !notRun(t));
+  const types = (["aws", "vault", "azure"] as const).filter((t) => !notRun(t));
   const before = withToxiproxy ? await toxiproxy.status() : { state: "up" };
   if (withToxiproxy) await toxiproxy.start();
   const run = `${label}${Date.now().toString(36)}`;
+  let ownVault: KeyVaultServer | undefined;
+  if (types.includes("azure") && !process.env.POLYVAULT_TEST_AZURE_URL) ownVault = await createKeyVaultServer({ port: 0 });
+  const endpoint = (t: ServerType) => ({ aws: AWS_ENDPOINT, vault: VAULT_ADDR, azure: ownVault?.url ?? AZURE_URL })[t];
   const toxic: Record<string, string> = {};
   const burst: Record<string, BurstProxy> = {};
   const lines = ["providers:", "  local: { type: file }"];
@@ -48,11 +58,11 @@ export async function openBench(label: string, withToxiproxy = true): Promise<Be
       const up = new URL(endpoint(t));
       const p = await toxiproxy.createProxy(`pv-${run}-${t}`, `${up.hostname}:${up.port}`);
       toxic[t] = p.name;
-      lines.push(`  ${t}t: ${providerYaml(t, `http://${p.listen}`, `${run}t`, TIMEOUT_MS)}`);
+      lines.push(`  ${t}t: ${providerYaml(t, `${scheme(t)}://${p.listen}`, `${run}t`, TIMEOUT_MS)}`);
       lines.push(`  ${t}td: ${providerYaml(t, endpoint(t), `${run}t`, 10_000)}`);
       routes.push(`  tox-${t}: { source: local, targets: [${t}t], tenants: [fault], prune: true }`);
     }
-    const b = await burstProxy(endpoint(t), t);
+    const b = await burstProxy(endpoint(t), t, t === "azure" && ownVault ? { ca: ownVault.ca } : {});
     burst[t] = b;
     lines.push(`  ${t}b: ${providerYaml(t, b.url, `${run}b`, BURST_TIMEOUT_MS)}`);
     lines.push(`  ${t}bd: ${providerYaml(t, endpoint(t), `${run}b`, 10_000)}`);
@@ -70,6 +80,7 @@ export async function openBench(label: string, withToxiproxy = true): Promise<Be
         await burst[t]?.close();
       }
       if (before.state !== "up") await toxiproxy.stop();
+      await ownVault?.close();
     },
   };
 }

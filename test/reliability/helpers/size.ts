@@ -16,4 +16,5 @@ export const notRun = (provider: "aws" | "azure" | "vault"): string | undefined 
 
 export const AWS_ENDPOINT = process.env.POLYVAULT_TEST_AWS_ENDPOINT || "http://127.0.0.1:4566";
 export const VAULT_ADDR = process.env.POLYVAULT_TEST_VAULT_ADDR || "http://127.0.0.1:8200";
+export const AZURE_URL = process.env.POLYVAULT_TEST_AZURE_URL || "https://localhost:8443";
 export const VAULT_TOKEN = process.env.POLYVAULT_TEST_VAULT_TOKEN || "polyvault-dev";

@@ -71,7 +71,7 @@ export function registerAudit(program: Command, run: Runner): void {
             return 0;
           }
           const message = `audit log ${security.audit.logPath}: ${result.problem}`;
-          if (ctx.out.json) ctx.io.stdout.write(`${JSON.stringify({ ...result, error: { code: "INTEGRITY", message } }, null, 2)}\n`);
+          if (ctx.out.json) ctx.out.record({ ...result, error: { code: "INTEGRITY", message } });
           else ctx.io.stderr.write(`polyvault: INTEGRITY: ${message}\n`);
           return EXIT_CODES.INTEGRITY;
         }),
@@ -112,11 +112,11 @@ export function registerAudit(program: Command, run: Runner): void {
   audit
     .command("export")
     .description("print the audit records (never a value): NDJSON, or one JSON array; only tenants you may audit")
-    .option("--format <format>", "json or ndjson (default: json with --json, else ndjson)")
+    .option("--format <format>", "ndjson (the default, also with --json: a stream) or json (one array)")
     .option("--since <time>", "only records at or after this time: ISO 8601 (2025-01-31, 2025-01-31T12:00:00Z) or a duration back from now (90m, 24h, 7d, 2w)")
     .action(
       run(async (ctx, opts: { format?: string; since?: string }) => {
-        const format = opts.format ?? (ctx.out.json ? "json" : "ndjson");
+        const format = opts.format ?? "ndjson";
         if (format !== "json" && format !== "ndjson") throw new InvalidInputError(`--format must be json or ndjson (got ${JSON.stringify(opts.format)})`);
         const since = opts.since === undefined ? undefined : parseSince(opts.since);
         return withSecurity(ctx, async (security, principal, dataDir) => {

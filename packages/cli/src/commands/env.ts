@@ -26,9 +26,14 @@ export function registerEnv(program: Command, run: Runner): void {
         const vars = await readDotenv(file, ".env file");
         // Validate every name before writing anything.
         for (const key of Object.keys(vars)) parseSecretName(key);
-        const stored: Array<{ name: string; version: number }> = [];
+        // A variable whose secret already holds this value is a no-op (no new version): `unchanged`.
+        const stored: Array<{ name: string; version: number; unchanged: boolean }> = [];
         for (const [key, value] of Object.entries(vars)) stored.push({ name: key, ...(await manager.set(key, value)) });
-        ctx.out.result({ tenant: opts.tenant, imported: stored }, () => `imported ${stored.length} variable(s) into tenant ${opts.tenant}`);
+        const same = stored.filter((s) => s.unchanged).length;
+        ctx.out.result(
+          { tenant: opts.tenant, imported: stored },
+          () => `imported ${stored.length} variable(s) into tenant ${opts.tenant}: ${stored.length - same} stored, ${same} unchanged`,
+        );
         return 0;
       }),
     );

@@ -64,7 +64,10 @@ export function registerMigrate(program: Command, run: Runner): void {
           `copied ${c ? c.created + c.updated + c.repaired : 0} secret(s) of ${tenant} to ${opts.to} (${c?.stateRecorded ?? 0} already there)`,
           ...(r.verify ? [`verified ${r.verify.checked} secret(s): all equal`] : []),
           ...(r.cutover
-            ? [`cutover: ${opts.to} is now the primary of ${tenant}, ${opts.from} a mirror (previous configuration kept as ${r.cutover.backup})`]
+            ? [
+                `cutover: ${opts.to} is now the primary of ${tenant}, ${opts.from} a mirror (previous configuration kept as ${r.cutover.backup})`,
+                ...r.cutover.routes.map((x) => `  route ${x.route}: ${x.change}`),
+              ]
             : []),
         ]);
         return 0;

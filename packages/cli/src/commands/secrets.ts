@@ -7,6 +7,12 @@ import { table, writeAll } from "../output.js";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** Labels as `--label` takes them: `k=v,k2=v2` (empty when none). */
+const labelList = (labels: Record<string, string>): string =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+
 export function registerSecrets(program: Command, run: Runner): void {
   const secrets = program.command("secrets").description("read and write one tenant's secrets");
 
@@ -31,10 +37,11 @@ export function registerSecrets(program: Command, run: Runner): void {
           const manager = (await ctx.runtime()).manager(opts.tenant);
           const value = (await readValue(opts, ctx.io.stdin)) as Buffer;
           try {
-            const { version } = await manager.set(name, value, { labels });
-            ctx.out.result(
-              { tenant: opts.tenant, name, version, bytes: value.length, generated: Boolean(opts.generate) },
-              () => `${opts.tenant}/${name}: version ${version} stored (${value.length} bytes)`,
+            const { version, unchanged } = await manager.set(name, value, { labels });
+            ctx.out.result({ tenant: opts.tenant, name, version, unchanged, bytes: value.length, generated: Boolean(opts.generate) }, () =>
+              unchanged
+                ? `${opts.tenant}/${name}: unchanged (version ${version} already holds this value and these labels)`
+                : `${opts.tenant}/${name}: version ${version} stored (${value.length} bytes)`,
             );
           } finally {
             value.fill(0);
@@ -53,16 +60,24 @@ export function registerSecrets(program: Command, run: Runner): void {
       run(async (ctx, name: string, opts: { tenant: string; version?: string }) => {
         const rt = await ctx.runtime();
         const manager = rt.manager(opts.tenant);
-        const value = await manager.get(name, { version: opts.version === undefined ? undefined : parseLength(opts.version) });
+        const value = await manager.get(name, { version: opts.version === undefined ? undefined : parseLength(opts.version, "--version") });
         try {
           if (ctx.out.json) {
             const bytes = value.bytes();
             const text = isUtf8(bytes) ? { value: bytes.toString("utf8") } : { valueBase64: bytes.toString("base64") };
             // A mirror's answer says how fresh it is: when that mirror last synced for this tenant.
-            const mirrorSyncedAt = value.stale ? await (await rt.state()).lastSynced(value.servedBy, value.tenant) : undefined;
-            ctx.io.stdout.write(
-              `${JSON.stringify({ tenant: value.tenant, name: value.name, version: value.version, ...text, servedBy: value.servedBy, stale: value.stale, ...(mirrorSyncedAt ? { mirrorSyncedAt } : {}), updatedAt: value.updatedAt, labels: value.labels })}\n`,
-            );
+            const mirrorSyncedAt = value.stale ? await (await rt.state()).lastSynced(value.servedBy, value.tenant, value.name) : undefined;
+            ctx.out.record({
+              tenant: value.tenant,
+              name: value.name,
+              version: value.version,
+              ...text,
+              servedBy: value.servedBy,
+              stale: value.stale,
+              ...(mirrorSyncedAt ? { mirrorSyncedAt } : {}),
+              updatedAt: value.updatedAt,
+              labels: value.labels,
+            });
           } else {
             // Wait until the bytes are handed to the OS before the finally wipes the Buffer (a pipe queues them).
             await writeAll(ctx.io.stdout, value.bytes());
@@ -86,8 +101,8 @@ export function registerSecrets(program: Command, run: Runner): void {
           items.length === 0
             ? `no secrets in tenant ${opts.tenant}`
             : table(
-                ["NAME", "VERSION", "UPDATED", "KEY", "MANAGED"],
-                items.map((s) => [s.name, s.version, s.updatedAt?.toISOString(), s.keyVersion, s.managed ? "yes" : "no"]),
+                ["NAME", "VERSION", "UPDATED", "KEY", "MANAGED", "LABELS"],
+                items.map((s) => [s.name, s.version, s.updatedAt?.toISOString(), s.keyVersion, s.managed ? "yes" : "no", labelList(s.labels)]),
               ),
         );
         return 0;

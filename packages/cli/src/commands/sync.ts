@@ -29,7 +29,7 @@ export function describeRuns(runs: readonly RouteRun[]): string[] {
     const c = r.result?.counts;
     if (!c) return [];
     const lines = [
-      `route ${r.route}: ${c.created} created, ${c.updated} updated, ${c.repaired} repaired, ${c.deleted} deleted, ${c.stateRecorded} recorded in sync, ${c.conflictsLeft + c.driftLeft} left for review, ${c.failed} failed`,
+      `route ${r.route}: ${c.created} created, ${c.updated} updated, ${c.repaired} repaired, ${c.deleted} deleted, ${c.stateRecorded} recorded in sync (${c.verified} read back to check), ${c.conflictsLeft + c.driftLeft} left for review, ${c.refused} refused by the guard, ${c.failed} failed`,
     ];
     for (const f of r.result?.failures ?? []) lines.push(`  failed: ${f.target} ${f.tenant}/${f.name}: ${f.code}: ${f.message}`);
     return lines;
@@ -69,7 +69,7 @@ export function registerSync(program: Command, run: Runner): void {
     .description("carry out the plan: write, repair and (with prune) delete in the targets")
     .option("--route <route>", "only this route")
     .option("--tenant <tenant>", "only this tenant")
-    .option("--confirm", "allow deleting more than the route's maxDeleteFraction of a target in one apply")
+    .option("--confirm", "allow deletions and overwrites over the route's guard (maxDeleteFraction, guard.*)")
     .action(
       run(async (ctx, opts: { route?: string; tenant?: string; confirm?: boolean }) => {
         const rt = await ctx.runtime();
@@ -107,42 +107,57 @@ export function registerSync(program: Command, run: Runner): void {
           );
           return runsExitCode(runs);
         }
-        await syncWatch(rt, {
-          ...ctx.ops(),
-          onStart: (n) => ctx.out.note(`polyvault: scheduler running ${n} scheduled route(s); Ctrl-C to stop`),
-          onRun: (r) => {
-            if ("error" in r) ctx.io.stderr.write(`polyvault: route ${r.route}: ${(r.error as Error).message}\n`);
-            else if (ctx.out.json)
-              ctx.io.stdout.write(`${JSON.stringify({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] })}\n`);
-            else for (const line of describeRuns([r])) ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
-          },
-          until: new Promise<void>((resolve) => {
-            process.once("SIGINT", resolve);
-            process.once("SIGTERM", resolve);
-          }),
-        });
+        // The scheduler's own timers do not hold the process open (the library's leadership lease is
+        // unref'd so that a gateway can exit): this handle does, until SIGINT or SIGTERM, whatever the
+        // process's stdin and stdout are (a terminal, a pipe, /dev/null, a file).
+        const keepAlive = setInterval(() => undefined, 1 << 30);
+        try {
+          await syncWatch(rt, {
+            ...ctx.ops(),
+            onStart: (n) => ctx.out.note(`polyvault: scheduler running ${n} scheduled route(s); Ctrl-C to stop`),
+            onRun: (r) => {
+              if ("error" in r) ctx.io.stderr.write(`polyvault: route ${r.route}: ${(r.error as Error).message}\n`);
+              else if (ctx.out.json) ctx.out.record({ route: r.route, skipped: r.skipped, counts: r.result?.counts, failures: r.result?.failures ?? [] });
+              else for (const line of describeRuns([r])) ctx.io.stderr.write(`${new Date().toISOString()} ${line}\n`);
+            },
+            until: new Promise<void>((resolve) => {
+              process.once("SIGINT", resolve);
+              process.once("SIGTERM", resolve);
+            }),
+          });
+        } finally {
+          clearInterval(keepAlive);
+        }
         return 0;
       }),
     );
 
   sync
     .command("status")
-    .description("routes, schedules, last runs, unfinished journal entries, provider breakers")
+    .description("routes, schedules, last runs, unfinished journal entries, lease holders, unauthenticated state records, provider breakers")
     .action(
       run(async (ctx) => {
         const status = await syncStatus(await ctx.runtime(), ctx.ops());
         const { breakers } = status;
         ctx.out.result(status, () => [
           ...table(
-            ["ROUTE", "SCHEDULE", "LAST RUN", "OK", "PENDING"],
+            ["ROUTE", "SCHEDULE", "LAST RUN", "OK", "PENDING", "LEASE HELD BY", "UNAUTHENTICATED"],
             status.routes.map((r) => [
               r.name,
               r.schedule,
               r.lastRun?.finishedAt.toISOString(),
               r.lastRun ? (r.lastRun.ok ? "yes" : "no") : undefined,
               r.pending,
+              r.lease ? `${r.lease.holder} (${r.lease.ageMs === undefined ? "since unknown" : `${Math.round(r.lease.ageMs / 1000)} s`})` : undefined,
+              r.unauthenticatedRecords,
             ]),
           ),
+          ...status.routes
+            .filter((r) => r.unauthenticatedRecords > 0)
+            .map(
+              (r) =>
+                `warning: route ${r.name} has ${r.unauthenticatedRecords} state record(s) whose MAC does not verify: ignored (written by something without the master key, or before Polyvault signed records)`,
+            ),
           `breakers: ${Object.entries(breakers)
             .map(([n, s]) => `${n} ${s}`)
             .join(", ")}`,

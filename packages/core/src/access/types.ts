@@ -2,7 +2,7 @@
  * Access control's shapes and the role matrix (docs/access-control.md). The configuration (`access` in
  * polyvault.yaml) is validated by the runtime's schema; these interfaces are what core needs of it.
  */
-export type Role = "admin" | "writer" | "reader" | "auditor" | "operator";
+export type Role = "admin" | "key-admin" | "writer" | "reader" | "auditor" | "operator";
 
 /** What can be granted: the SecretManager's actions, plus the commands that are not secret operations. */
 export type Permission =
@@ -51,9 +51,13 @@ export const LOCKOUT_DEFAULTS = { maxFailures: 5, windowSeconds: 300, lockSecond
 
 const SECRET_ACTIONS: readonly Permission[] = ["read", "write", "rotate", "delete", "list", "versions"];
 
-/** The role matrix. Only admin touches keys; auditor and operator never read values. */
+/**
+ * The role matrix. Only admin and key-admin touch keys; key-admin, auditor and operator never read values
+ * (key-admin is the key custodian of separation of duties: keys, rewrap, and backups, which stay ciphertext).
+ */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: [...SECRET_ACTIONS, "rewrap", "keys", "audit.verify", "audit.export", "sync", "backup", "restore", "compliance"],
+  "key-admin": ["keys", "rewrap", "backup", "restore", "list", "audit.verify", "compliance"],
   writer: SECRET_ACTIONS,
   reader: ["read", "list", "versions"],
   auditor: ["audit.verify", "audit.export", "list", "compliance"],

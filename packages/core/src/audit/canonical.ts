@@ -56,17 +56,22 @@ export function recordMac(macKey: Buffer, entry: object): string {
 }
 
 /**
- * A new record's line and MAC with one canonicalisation instead of two (the writer's hot path). A record
- * always has `action` and `actor`, the only members that sort before `mac`, so its canonical form with
- * the MAC is the one without it with `"mac":"…",` inserted after `actor`. The prefix is checked against
- * canonicalize's own output, and anything unexpected takes the plain path; `verify` recomputes both.
+ * A new record's line and MAC with one canonicalisation instead of two (the writer's hot path). Members
+ * are sorted, so the canonical form with the MAC is the one without it with `"mac":"…",` inserted after
+ * the members that sort before `mac` (action, actor, and detail when present: strings, whose canonical
+ * form is JSON.stringify's). That prefix is checked against canonicalize's own output, and anything
+ * unexpected takes the plain path; `audit verify` recomputes both.
  */
-export function macedLine(macKey: Buffer, entry: { readonly action: string; readonly actor: string }): string {
+export function macedLine(macKey: Buffer, entry: Readonly<Record<string, unknown>>): string {
   const body = canonical(entry);
   const mac = createHmac("sha256", macKey).update(body, "utf8").digest("base64url");
-  const prefix = `{"action":${JSON.stringify(entry.action)},"actor":${JSON.stringify(entry.actor)},`;
-  const keys = Object.keys(entry);
-  if (!body.startsWith(prefix) || keys.some((k) => k !== "action" && k !== "actor" && k <= "mac")) return canonical({ ...entry, mac });
+  const before = Object.keys(entry)
+    .filter((k) => k < "mac")
+    .sort();
+  const plain = () => canonical({ ...entry, mac });
+  if (before.length === 0 || before.some((k) => typeof entry[k] !== "string")) return plain();
+  const prefix = `{${before.map((k) => `${JSON.stringify(k)}:${JSON.stringify(entry[k])}`).join(",")},`;
+  if (!body.startsWith(prefix) || body.length === prefix.length) return plain();
   return `${prefix}"mac":${JSON.stringify(mac)},${body.slice(prefix.length)}`;
 }
 

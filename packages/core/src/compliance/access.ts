@@ -4,20 +4,25 @@
  * A grant covers tenant T when its `tenants` list holds T or "*". Break-glass principals
  * (`breakGlass: true`: emergency accounts, kept sealed and audited) are exempt from both controls.
  *  - least-privilege: no principal holds `admin` over "*" (every tenant).
- *  - separation-of-duties: no principal is both a key administrator (an `admin` grant covering T:
- *    admin is the role that rotates, rewraps and retires keys and changes access) and a reader of
- *    values (a `reader` or `writer` grant covering T), so the person who controls keys is not the
- *    person who reads what they protect.
+ *  - separation-of-duties: no principal is both a key administrator (a grant covering T whose role
+ *    grants `keys` or `rewrap`: admin, key-admin) and a reader of values (a grant covering T whose role
+ *    grants `read`: admin, writer, reader), so the person who controls keys is not the person who reads
+ *    what they protect. Roles are judged by what ROLE_PERMISSIONS grants, not by their names.
  * Without `access`, the local operator is admin of everything, so both fail.
  */
-import type { AccessPolicy, ComplianceInput, ControlOutcome, GrantRole } from "./types.js";
+import { type Permission, ROLE_PERMISSIONS } from "../access/types.js";
+import type { AccessPolicy, ComplianceInput, ControlOutcome } from "./types.js";
 
 const OFF = "access control is off (no `access` in the configuration): the local operator is admin of every tenant";
 
 type Grant = AccessPolicy["principals"][string]["roles"][number];
 const covers = (g: Grant, tenant: string): boolean => g.tenants.includes("*") || g.tenants.includes(tenant);
-const holds = (grants: readonly Grant[], tenant: string, roles: readonly GrantRole[]): boolean =>
-  grants.some((g) => roles.includes(g.role) && covers(g, tenant));
+const KEY_ADMIN: readonly Permission[] = ["keys", "rewrap"];
+const READ_VALUES: readonly Permission[] = ["read"];
+/** The roles of the grants covering the tenant that grant any of these permissions. */
+const rolesGranting = (grants: readonly Grant[], tenant: string, perms: readonly Permission[]): string[] => [
+  ...new Set(grants.filter((g) => covers(g, tenant) && ROLE_PERMISSIONS[g.role].some((p) => perms.includes(p))).map((g) => g.role)),
+];
 
 export async function leastPrivilege(input: ComplianceInput): Promise<ControlOutcome> {
   if (!input.access) return { pass: false, evidence: OFF };
@@ -32,12 +37,18 @@ export async function leastPrivilege(input: ComplianceInput): Promise<ControlOut
 export async function separationOfDuties(input: ComplianceInput): Promise<ControlOutcome> {
   if (!input.access) return { pass: false, evidence: OFF };
   const t = input.tenant;
-  const both = Object.entries(input.access.principals)
-    .filter(([, p]) => !p.breakGlass && holds(p.roles, t, ["admin"]) && holds(p.roles, t, ["reader", "writer"]))
-    .map(([id]) => id);
-  if (both.length)
-    return { pass: false, evidence: `principal(s) both key administrator (admin) and reader of values (reader/writer) in ${t}: ${both.join(", ")}` };
-  const admins = Object.entries(input.access.principals).filter(([, p]) => holds(p.roles, t, ["admin"])).length;
-  const readers = Object.entries(input.access.principals).filter(([, p]) => holds(p.roles, t, ["reader", "writer"])).length;
+  const principals = Object.entries(input.access.principals).map(([id, p]) => ({
+    id,
+    breakGlass: Boolean(p.breakGlass),
+    keys: rolesGranting(p.roles, t, KEY_ADMIN),
+    reads: rolesGranting(p.roles, t, READ_VALUES),
+  }));
+  const both = principals.filter((p) => !p.breakGlass && p.keys.length && p.reads.length);
+  if (both.length) {
+    const named = both.map((p) => `${p.id} (${[...new Set([...p.keys, ...p.reads])].join(", ")})`);
+    return { pass: false, evidence: `principal(s) both key administrator (keys, rewrap) and reader of values (read) in ${t}: ${named.join(", ")}` };
+  }
+  const admins = principals.filter((p) => p.keys.length).length;
+  const readers = principals.filter((p) => p.reads.length).length;
   return { pass: true, evidence: `${admins} key administrator(s) and ${readers} value reader(s) in ${t}; none is both (break-glass exempt)` };
 }

@@ -6,6 +6,7 @@
  * regulatory requirements), whose residency control needs an allowlist of regions.
  */
 import { separationOfDuties, leastPrivilege } from "./access.js";
+import { dataDirPermissions } from "./data-dir.js";
 import { encryptionAtRest } from "./encryption.js";
 import { auditChain, auditRetention, backupDrill, rotationAge } from "./governance.js";
 import { keyAge, keyUse } from "./keys.js";
@@ -25,6 +26,12 @@ export const CONTROLS: readonly ControlDef[] = [
     title: "Every stored secret is encrypted (native targets only with a waiver)",
     run: encryptionAtRest,
     references: { gdpr: "Art. 32(1)(a)", soc2: "CC6.1", hipaa: "§164.312(a)(2)(iv)", iso27001: "A.8.24", "nist-csf": "PR.DS-01" },
+  },
+  {
+    id: "data-dir-permissions",
+    title: "Nobody but the service account can write the data directory (nor read its keys)",
+    run: dataDirPermissions,
+    references: { gdpr: "Art. 32(1)(b)", soc2: "CC6.1", hipaa: "§164.312(c)(1)", iso27001: "A.8.3", "nist-csf": "PR.AA-05" },
   },
   {
     id: "key-age",

@@ -2,6 +2,7 @@
  * What a compliance check reads. Core knows no configuration file and no audit implementation: the
  * caller (the CLI, the gateway) hands over the facts through these small, structural interfaces.
  */
+import type { Role } from "../access/types.js";
 import type { KeyVersionInfo } from "../crypto/keyring.js";
 import type { BackupDrill } from "../backup/drills.js";
 import type { TenantId } from "../names.js";
@@ -21,7 +22,7 @@ export interface AuditFacts {
   readonly oldestRecordAt?: Date | undefined;
 }
 
-export type GrantRole = "admin" | "writer" | "reader" | "auditor" | "operator";
+export type GrantRole = Role;
 /** polyvault.yaml's `access` (only what the checks read). */
 export interface AccessPolicy {
   readonly principals: Readonly<
@@ -75,6 +76,8 @@ export interface ComplianceInput {
   readonly audit?: AuditFacts | undefined;
   readonly drills: readonly BackupDrill[];
   readonly settings?: ComplianceSettings | undefined;
+  /** The data directory (keys, file store, audit log), whose permissions are checked. */
+  readonly dataDir?: string | undefined;
 }
 
 export interface ControlResult {

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { chmod, mkdir, open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { ConflictError } from "../errors.js";
+import { ConflictError, IntegrityError } from "../errors.js";
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
@@ -35,6 +35,25 @@ export async function fsyncDir(dir: string): Promise<void> {
     }
   } finally {
     await fh?.close();
+  }
+}
+
+/** Opening flags that never block: a FIFO opens at once (and is then refused by its fstat). */
+export const O_READ_NONBLOCK = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Reads a small key-material file as UTF-8 without blocking on a FIFO or reading a device: anything but
+ * a regular file of at most `maxBytes` is an IntegrityError naming the file. ENOENT is passed on.
+ */
+export async function readRegularText(path: string, maxBytes = 1024 * 1024): Promise<string> {
+  const fh = await open(path, O_READ_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new IntegrityError(`${path} is not a regular file; refusing to read it`);
+    if (st.size > maxBytes) throw new IntegrityError(`${path} is ${st.size} bytes, more than such a file can hold`);
+    return await fh.readFile("utf8");
+  } finally {
+    await fh.close();
   }
 }
 
@@ -84,13 +103,13 @@ export async function withLockFile<T>(lockPath: string, fn: () => Promise<T>): P
         () => 0,
       );
       // A lock left by a process that no longer exists (it was killed) is taken over at once.
-      const holderPid = Number((await readFile(lockPath, "utf8").catch(() => "")).split(" ")[0]);
+      const holderPid = Number((await readRegularText(lockPath, 4096).catch(() => "")).split(" ")[0]);
       if (age > LOCK_STALE_MS || (Number.isInteger(holderPid) && holderPid > 0 && !pidAlive(holderPid))) {
         await unlink(lockPath).catch(() => undefined);
         continue;
       }
       if (Date.now() > deadline) {
-        const holder = (await readFile(lockPath, "utf8").catch(() => "")).split(" ")[0] ?? "";
+        const holder = (await readRegularText(lockPath, 4096).catch(() => "")).split(" ")[0] ?? "";
         throw new ConflictError(
           `${lockPath} is held by another process${holder ? ` (pid ${holder})` : ""}; ` +
             "if no other polyvault process is running, delete that file and retry",

@@ -13,3 +13,5 @@ export type { KeyState } from "./keyring-file.js";
 export * from "./master-key.js";
 export { checkScryptParams, DEFAULT_SCRYPT, type Passphrase, type ScryptParams, stretchPassphrase } from "./passphrase.js";
 export * from "./primitives.js";
+export { dataDirWritableByOthers } from "./data-dir-modes.js";
+export { keyringMissing, type KeyringOpenOptions } from "./keyring-create.js";

@@ -5,10 +5,9 @@
  * once both get their version, and a crash leaves the old file or the new one, never a mix.
  */
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { NotFoundError } from "../errors.js";
-import { ensurePrivateDir, isErrno, withLockFile, writeFileAtomic } from "./files.js";
+import { ensurePrivateDir, isErrno, readRegularText, withLockFile, writeFileAtomic } from "./files.js";
 import {
   checkValue,
   KEYRING_FORMAT,
@@ -27,7 +26,7 @@ export const KEYRING_LOCK_FILE = "keyring.lock";
 export async function readKeyringFile(path: string): Promise<KeyringFile | undefined> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readRegularText(path);
   } catch (err) {
     if (isErrno(err, "ENOENT")) return undefined;
     throw err;

@@ -12,9 +12,12 @@ import { join } from "node:path";
 import { ConflictError, IntegrityError, InternalError, InvalidInputError, NotFoundError } from "../errors.js";
 import { parseTenantId } from "../names.js";
 import { type KeyringFile, type KeyState, unwrapSecret, verifyCheck, wrapKey } from "./keyring-file.js";
+import { type KeyringOpenOptions, mayCreateKeyring } from "./keyring-create.js";
 import { appendVersion, changeKeyringFile, readKeyringFile } from "./keyring-store.js";
 import { KEYRING_FILE, keysDir, MASTER_KEY_BYTES } from "./master-key.js";
 import { hkdfSha256 } from "./primitives.js";
+
+export type { KeyringOpenOptions } from "./keyring-create.js";
 
 export interface KeyVersionInfo {
   version: number;
@@ -53,16 +56,24 @@ export class Keyring implements Disposable {
     this.#master = master;
   }
 
-  /** Opens <dataDir>/keys/keyring.json, creating it with key version 1 if absent. */
-  static async open(dataDir: string, masterKey: Uint8Array): Promise<Keyring> {
+  /**
+   * Opens <dataDir>/keys/keyring.json. A missing file is created (with key version 1) only as
+   * `options.ifMissing` allows (see KeyringOpenOptions): never over a data directory that has been used,
+   * since a new keyring cannot open what the old one sealed.
+   */
+  static async open(dataDir: string, masterKey: Uint8Array, options: KeyringOpenOptions = {}): Promise<Keyring> {
     if (masterKey.length !== MASTER_KEY_BYTES) {
       throw new InvalidInputError(`the master key must be ${MASTER_KEY_BYTES} bytes, got ${masterKey.length}`);
     }
     const kr = new Keyring(join(keysDir(dataDir), KEYRING_FILE), Buffer.from(masterKey));
     try {
-      const file = await readKeyringFile(kr.path);
-      // Another process may create it meanwhile: the change re-reads under the lock and adds only if empty.
-      kr.#load(file ?? (await changeKeyringFile(kr.path, kr.#master, (f) => f.versions.length === 0 && appendVersion(f, kr.#master), true)));
+      let file = await readKeyringFile(kr.path);
+      if (file === undefined) {
+        await mayCreateKeyring(dataDir, kr.path, options.ifMissing ?? "if-new");
+        // Another process may create it meanwhile: the change re-reads under the lock and adds only if empty.
+        file = await changeKeyringFile(kr.path, kr.#master, (f) => f.versions.length === 0 && appendVersion(f, kr.#master), true);
+      }
+      kr.#load(file);
       return kr;
     } catch (err) {
       kr.close();

@@ -7,11 +7,10 @@
  * variables and files, never a key or a passphrase.
  */
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, IntegrityError, InvalidInputError, NotFoundError } from "../errors.js";
-import { ensurePrivateDir, isErrno, writeFileExclusive } from "./files.js";
+import { O_READ_NONBLOCK, ensurePrivateDir, isErrno, writeFileExclusive } from "./files.js";
 import { checkScryptParams, createPassphraseFile, DEFAULT_SCRYPT, loadPassphraseKey, type Passphrase, type ScryptParams } from "./passphrase.js";
 
 export const MASTER_KEY_BYTES = 32;
@@ -102,7 +101,8 @@ async function loadFromFile(dir: string, warnings: string[]): Promise<MasterKey>
   const path = join(dir, MASTER_KEY_FILE);
   let fh: Awaited<ReturnType<typeof open>>;
   try {
-    fh = await open(path, constants.O_RDONLY);
+    // Non-blocking: a FIFO planted at master.key opens at once and is refused below, instead of hanging.
+    fh = await open(path, O_READ_NONBLOCK);
   } catch (err) {
     if (!isErrno(err, "ENOENT")) throw err;
     if (await exists(join(dir, PASSPHRASE_FILE))) {

@@ -6,9 +6,8 @@
  * the file nothing the keyring's own check value would not: each guess still costs one scrypt.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { IntegrityError, InvalidInputError, NotFoundError, UnauthorizedError } from "../errors.js";
-import { isErrno, writeFileExclusive } from "./files.js";
+import { isErrno, readRegularText, writeFileExclusive } from "./files.js";
 import { hmacSha256 } from "./primitives.js";
 
 export interface ScryptParams {
@@ -93,7 +92,7 @@ export async function createPassphraseFile(path: string, passphrase: Passphrase,
 async function readPassphraseFile(path: string): Promise<PassphraseFile> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readRegularText(path);
   } catch (err) {
     if (isErrno(err, "ENOENT")) throw new NotFoundError(`${path} does not exist`);
     throw err;

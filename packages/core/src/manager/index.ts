@@ -5,3 +5,6 @@ export * from "./secret-manager.js";
 export * from "./secret-value.js";
 export * from "./steps.js";
 export * from "./rewrap.js";
+export * from "./mirror-check.js";
+export * from "./stored.js";
+export * from "./key-census.js";

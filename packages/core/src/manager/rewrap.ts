@@ -1,12 +1,17 @@
 /**
- * Key rewrap: re-encrypt every stored version of a tenant's secrets under the newest key version.
- * Idempotent (versions already on the newest key are skipped), so an interrupted run is resumed by
- * running it again; each rewrite is atomic in the provider, so nothing is lost at any point.
+ * Key rewrap: re-encrypt every stored version of a tenant's secrets in one store under the newest key
+ * version. Idempotent (versions already on the newest key are skipped), so an interrupted run is resumed
+ * by running it again; each rewrite is atomic in the provider, so nothing is lost at any point.
+ *
+ * A record that cannot be read (IntegrityError: tampered, moved, under a retired key) does not stop the
+ * run: it is left as it is and named in `unreadable`, so one corrupted record cannot hold back key
+ * rotation for every other secret (issue 15.8). Any other failure stops the run (rerun to resume).
  */
 import { type Keyring, open, parseHeader, seal } from "../crypto/index.js";
-import { NotFoundError } from "../errors.js";
+import { IntegrityError, NotFoundError } from "../errors.js";
 import type { TenantId } from "../names.js";
 import { type Provider, listAll } from "../provider.js";
+import { claimedKeyVersion, type UnreadableRecord } from "./key-census.js";
 import { META } from "./metadata.js";
 
 export interface RewrapProgress {
@@ -17,11 +22,15 @@ export interface RewrapProgress {
 
 export interface RewrapResult {
   readonly tenant: TenantId;
+  /** The store rewrapped. */
+  readonly provider: string;
   readonly secrets: number;
   readonly versionsRewrapped: number;
   readonly versionsAlreadyCurrent: number;
   /** Old versions an immutable-version provider keeps under the old key (see docs/security-model.md). */
   readonly versionsLeftImmutable: number;
+  /** Records left as they are because they could not be read, each named. */
+  readonly unreadable: UnreadableRecord[];
 }
 
 export async function rewrapTenant(options: {
@@ -37,16 +46,29 @@ export async function rewrapTenant(options: {
   let rewrapped = 0;
   let current = 0;
   let left = 0;
+  const unreadable: UnreadableRecord[] = [];
+  const skip = (err: unknown, name: string, version?: string, value?: Buffer): void => {
+    if (!(err instanceof IntegrityError)) throw err;
+    unreadable.push({ tenant, provider: provider.name, name, version, keyVersion: value && claimedKeyVersion(value), reason: err.message });
+  };
   for (const [i, name] of names.entries()) {
     let versions: Awaited<ReturnType<Provider["versions"]>>;
     try {
       versions = await provider.versions(tenant, name);
     } catch (err) {
       if (err instanceof NotFoundError) continue; // deleted meanwhile
-      throw err;
+      skip(err, name);
+      continue;
     }
     for (const v of versions) {
-      const stored = await provider.get(tenant, name, { version: v.version });
+      let stored: Awaited<ReturnType<Provider["get"]>>;
+      try {
+        stored = await provider.get(tenant, name, { version: v.version });
+      } catch (err) {
+        if (err instanceof NotFoundError) continue;
+        skip(err, name, v.version);
+        continue;
+      }
       try {
         const header = parseHeader(stored.value);
         if (header.keyVersion === target) {
@@ -58,19 +80,30 @@ export async function rewrapTenant(options: {
           continue;
         }
         const opened = open(keyring, { tenant, name, expectedRevision: header.revision }, stored.value);
+        // The stored metadata is kept except the key version, which now names the new key.
         const resealed = seal(keyring, { tenant, name, revision: opened.revision }, opened.plaintext);
         opened.plaintext.fill(0);
         const metadata = { ...stored.metadata, [META.keyVersion]: String(target) };
         if (provider.rewriteVersion) await provider.rewriteVersion(tenant, name, v.version, resealed, { metadata });
         else await provider.put(tenant, name, resealed, { metadata, ifVersion: v.version });
         rewrapped++;
+      } catch (err) {
+        skip(err, name, v.version, stored.value);
       } finally {
         stored.value.fill(0);
       }
     }
     options.onProgress?.({ tenant, secretsDone: i + 1, secretsTotal: names.length });
   }
-  return { tenant, secrets: names.length, versionsRewrapped: rewrapped, versionsAlreadyCurrent: current, versionsLeftImmutable: left };
+  return {
+    tenant,
+    provider: provider.name,
+    secrets: names.length,
+    versionsRewrapped: rewrapped,
+    versionsAlreadyCurrent: current,
+    versionsLeftImmutable: left,
+    unreadable,
+  };
 }
 
 /** How many stored versions each key version protects in one tenant (reads headers, decrypts nothing). */

@@ -3,15 +3,27 @@
  * encrypts before a provider sees a value and decrypts after, keeps revisions monotonic with
  * check-and-set, and fails reads over to mirrors when the primary is unavailable.
  */
-import { ENVELOPE_OVERHEAD, type Keyring, digest, open, parseHeader, seal } from "../crypto/index.js";
-import { AccessDeniedError, ConflictError, IntegrityError, NotFoundError, TooLargeError, UnauthorizedError, isPolyvaultError } from "../errors.js";
+import { ENVELOPE_OVERHEAD, type Keyring, digest, parseHeader, seal } from "../crypto/index.js";
+import { AccessDeniedError, ConflictError, NotFoundError, TooLargeError, UnauthorizedError, isPolyvaultError } from "../errors.js";
 import { parseSecretName, type TenantId } from "../names.js";
 import { type Provider, type SecretHead, type StoredSecret, listAll } from "../provider.js";
 import { type GenerateOptions, generateSecret } from "./generate.js";
-import { META, encodeLabels, labelsOf, revisionOf } from "./metadata.js";
+import { type EncryptionMode, META, encodeLabels, labelsOf, revisionOf } from "./metadata.js";
 import { type SecurityMetrics, emptyMetrics } from "./metrics.js";
+import { type MirrorRecordLookup, checkedMirrorValue } from "./mirror-check.js";
 import { SecretValue } from "./secret-value.js";
+import { isUnchanged } from "./unchanged.js";
 import { type Action, type Operation, type OperationStep, runSteps } from "./steps.js";
+import { openStored } from "./stored.js";
+import { type ChangeEvent, type SecretListing, type SetOptions, type VersionListing, listing } from "./types.js";
+
+export type { ChangeEvent, SecretListing, SetOptions, VersionListing } from "./types.js";
+
+/** A mirror and how configuration says it stores values (a bare Provider is an `envelope` mirror). */
+export interface MirrorStore {
+  readonly provider: Provider;
+  readonly encryption: EncryptionMode;
+}
 
 export interface SecretManagerOptions {
   readonly tenant: TenantId;
@@ -22,8 +34,16 @@ export interface SecretManagerOptions {
    * (a short timeout, few retries) so that a mirror answers within a second. Defaults to `primary`.
    */
   readonly readPrimary?: Provider | undefined;
-  /** Read in order when the primary is unavailable. */
-  readonly mirrors?: readonly Provider[] | undefined;
+  /**
+   * Read in order when the primary is unavailable. How each stores values comes from here (configuration:
+   * a `native` route target), never from what the mirror returns.
+   */
+  readonly mirrors?: ReadonlyArray<Provider | MirrorStore> | undefined;
+  /**
+   * What vouches for a mirror's copy (the sync state's authenticated record; see mirror-check.ts). When
+   * given, a mirror's metadata decides nothing about what a failover read returns.
+   */
+  readonly mirrorRecord?: MirrorRecordLookup | undefined;
   readonly steps?: readonly OperationStep[] | undefined;
   /** Who is calling (recorded by the steps). */
   readonly actor?: string | undefined;
@@ -31,34 +51,10 @@ export interface SecretManagerOptions {
   readonly requestId?: string | undefined;
 }
 
-export interface SetOptions {
-  readonly labels?: Readonly<Record<string, string>> | undefined;
-  /** Take over an unmanaged secret at this name (`polyvault adopt --confirm`). */
-  readonly adopt?: boolean | undefined;
-}
-
-export interface ChangeEvent {
-  readonly tenant: TenantId;
-  readonly name: string;
-  readonly kind: "set" | "delete";
-  readonly revision?: number | undefined;
-}
-
-export interface SecretListing {
-  readonly name: string;
-  readonly version: number | undefined;
-  readonly updatedAt: Date | undefined;
-  readonly managed: boolean;
-  readonly labels: Record<string, string>;
-  readonly keyVersion: number | undefined;
-}
-
-export interface VersionListing {
+/** What a write did: the version the secret is at, and whether it was a no-op (same value and labels). */
+export interface WriteResult {
   readonly version: number;
-  readonly providerVersion: string;
-  readonly createdAt: Date | undefined;
-  readonly current: boolean;
-  readonly keyVersion: number;
+  readonly unchanged: boolean;
 }
 
 export class SecretManager {
@@ -67,7 +63,8 @@ export class SecretManager {
   readonly #keyring: Keyring;
   readonly #primary: Provider;
   readonly #readPrimary: Provider;
-  readonly #mirrors: readonly Provider[];
+  readonly #mirrors: readonly MirrorStore[];
+  readonly #mirrorRecord: MirrorRecordLookup | undefined;
   readonly #steps: readonly OperationStep[];
   readonly #actor: string | undefined;
   readonly #requestId: string | undefined;
@@ -78,7 +75,8 @@ export class SecretManager {
     this.#keyring = options.keyring;
     this.#primary = options.primary;
     this.#readPrimary = options.mirrors?.length ? (options.readPrimary ?? options.primary) : options.primary;
-    this.#mirrors = options.mirrors ?? [];
+    this.#mirrors = (options.mirrors ?? []).map((m) => ("provider" in m && "encryption" in m ? m : { provider: m, encryption: "envelope" as const }));
+    this.#mirrorRecord = options.mirrorRecord;
     this.#steps = options.steps ?? [];
     this.#actor = options.actor;
     this.#requestId = options.requestId;
@@ -102,24 +100,39 @@ export class SecretManager {
     const secretName = parseSecretName(name);
     return this.#run("read", secretName, async (op) => {
       this.metrics.secretAccessCount++;
-      const { stored, servedBy, stale } = await this.#readWithFailover(secretName, options.version);
+      const { stored, servedBy, stale, encryption, checked } = await this.#readWithFailover(secretName, options.version);
       op.provider = servedBy;
       if (stale) this.metrics.failoverReads++;
-      return this.#decrypt(secretName, stored, servedBy, stale, options.version);
+      if (checked) {
+        const meta = {
+          tenant: this.tenant,
+          name: secretName,
+          version: checked.revision,
+          servedBy,
+          stale,
+          updatedAt: stored.updatedAt,
+          labels: labelsOf(stored.metadata),
+          keyVersion: checked.keyVersion,
+        };
+        stored.value.fill(0);
+        return new SecretValue(meta, checked.plaintext);
+      }
+      return this.#decrypt(secretName, stored, { servedBy, stale, encryption }, options.version);
     });
   }
 
-  async set(name: string, value: Uint8Array | string, options: SetOptions = {}): Promise<{ version: number }> {
+  /** Stores a new version, unless the secret already holds this value and these labels (a no-op: `unchanged`). */
+  async set(name: string, value: Uint8Array | string, options: SetOptions = {}): Promise<WriteResult> {
     const secretName = parseSecretName(name);
     const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
     return this.#run("write", secretName, (op) => {
       op.provider = this.#primary.name;
-      return this.#write(secretName, bytes, options);
+      return this.#write(secretName, bytes, options, true);
     });
   }
 
   /** A new value for an existing secret: the one given, or a generated one. */
-  async rotate(name: string, options: { value?: Uint8Array | string | undefined; generate?: GenerateOptions } = {}): Promise<{ version: number }> {
+  async rotate(name: string, options: { value?: Uint8Array | string | undefined; generate?: GenerateOptions } = {}): Promise<WriteResult> {
     const secretName = parseSecretName(name);
     return this.#run("rotate", secretName, async (op) => {
       op.provider = this.#primary.name;
@@ -127,7 +140,7 @@ export class SecretManager {
       const value = options.value === undefined ? generateSecret(options.generate) : options.value;
       const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
       try {
-        const r = await this.#write(secretName, bytes, { labels: labelsOf(head.metadata) });
+        const r = await this.#write(secretName, bytes, { labels: labelsOf(head.metadata) }, false);
         this.metrics.rotationEvents++;
         return r;
       } finally {
@@ -173,7 +186,7 @@ export class SecretManager {
     for (const l of this.#listeners) l(e);
   }
 
-  async #write(name: string, value: Uint8Array, options: SetOptions): Promise<{ version: number }> {
+  async #write(name: string, value: Uint8Array, options: SetOptions, skipUnchanged: boolean): Promise<WriteResult> {
     const max = this.#primary.capabilities.maxValueBytes - ENVELOPE_OVERHEAD;
     if (value.length > max) {
       throw new TooLargeError(
@@ -193,6 +206,9 @@ export class SecretManager {
       if (head && !head.managed && !options.adopt) {
         throw new ConflictError(`secret ${JSON.stringify(name)} exists in provider ${this.#primary.name} and is not managed by Polyvault; adopt it first`);
       }
+      if (skipUnchanged && head && !options.adopt && (await isUnchanged(this.#keyring, this.#primary, this.tenant, name, head, value, options.labels ?? {}))) {
+        return { version: revisionOf(head.metadata) ?? 0, unchanged: true };
+      }
       const revision = (head ? (revisionOf(head.metadata) ?? 0) : 0) + 1;
       const ciphertext = seal(this.#keyring, { tenant: this.tenant, name, revision }, value);
       this.metrics.encryptionOperations++;
@@ -207,23 +223,37 @@ export class SecretManager {
       try {
         await this.#primary.put(this.tenant, name, ciphertext, { metadata, ifVersion: head ? head.version : null, adopt: options.adopt });
         this.#emit({ tenant: this.tenant, name, kind: "set", revision });
-        return { version: revision };
+        return { version: revision, unchanged: false };
       } catch (err) {
         if (!(err instanceof ConflictError) || attempt >= 4) throw err;
       }
     }
   }
 
-  async #readWithFailover(name: string, version: number | undefined): Promise<{ stored: StoredSecret; servedBy: string; stale: boolean }> {
+  async #readWithFailover(
+    name: string,
+    version: number | undefined,
+  ): Promise<{ stored: StoredSecret; servedBy: string; stale: boolean; encryption: EncryptionMode; checked?: ReturnType<typeof checkedMirrorValue> }> {
     try {
-      return { stored: await this.#readFrom(this.#readPrimary, name, version), servedBy: this.#primary.name, stale: false };
+      // The primary always holds envelopes: SecretManager writes nothing else.
+      return { stored: await this.#readFrom(this.#readPrimary, name, version), servedBy: this.#primary.name, stale: false, encryption: "envelope" };
     } catch (err) {
       // NotFound at a reachable primary is NotFound: only an unreachable primary fails over.
       if (!isPolyvaultError(err) || !err.retryable || this.#mirrors.length === 0) throw err;
       let last: unknown = err;
-      for (const mirror of this.#mirrors) {
+      // A given version is found through ciphertext headers: only envelope mirrors can serve it.
+      for (const mirror of this.#mirrors.filter((m) => version === undefined || m.encryption === "envelope")) {
         try {
-          return { stored: await this.#readFrom(mirror, name, version), servedBy: mirror.name, stale: true };
+          const stored = await this.#readFrom(mirror.provider, name, version);
+          const served = { stored, servedBy: mirror.provider.name, stale: true, encryption: mirror.encryption };
+          if (!this.#mirrorRecord) return served;
+          try {
+            const ctx = { tenant: this.tenant, name, mirror: mirror.provider.name, wanted: version };
+            return { ...served, checked: checkedMirrorValue(this.#keyring, ctx, stored, await this.#mirrorRecord(mirror.provider.name, name)) };
+          } catch (e) {
+            stored.value.fill(0);
+            throw e;
+          }
         } catch (e) {
           last = e;
         }
@@ -239,20 +269,21 @@ export class SecretManager {
     return provider.get(this.tenant, name, { version: match.providerVersion });
   }
 
-  #decrypt(name: string, stored: StoredSecret, servedBy: string, stale: boolean, wanted: number | undefined): SecretValue {
-    const labels = labelsOf(stored.metadata);
-    if (stored.metadata[META.encryption] === "native") {
-      // A `native` mirror holds the value itself, under the provider's own encryption (docs/sync.md).
-      const revision = revisionOf(stored.metadata) ?? 0;
-      if (wanted !== undefined && wanted !== revision) throw new IntegrityError(`version ${wanted} of ${JSON.stringify(name)} holds revision ${revision}`);
-      const keyVersion = Number(stored.metadata[META.keyVersion] ?? 0);
-      return new SecretValue({ tenant: this.tenant, name, version: revision, servedBy, stale, updatedAt: stored.updatedAt, labels, keyVersion }, stored.value);
-    }
-    const expectedRevision = wanted ?? revisionOf(stored.metadata);
+  #decrypt(
+    name: string,
+    stored: StoredSecret,
+    from: { servedBy: string; stale: boolean; encryption: EncryptionMode },
+    wanted: number | undefined,
+  ): SecretValue {
     try {
-      const { plaintext, keyVersion, revision } = open(this.#keyring, { tenant: this.tenant, name, expectedRevision }, stored.value);
-      this.metrics.decryptionOperations++;
-      return new SecretValue({ tenant: this.tenant, name, version: revision, servedBy, stale, updatedAt: stored.updatedAt, labels, keyVersion }, plaintext);
+      const { plaintext, keyVersion, revision } = openStored(
+        this.#keyring,
+        { tenant: this.tenant, name, encryption: from.encryption, expectedRevision: wanted },
+        stored,
+      );
+      if (from.encryption === "envelope") this.metrics.decryptionOperations++;
+      const info = { tenant: this.tenant, name, version: revision, servedBy: from.servedBy, stale: from.stale, updatedAt: stored.updatedAt };
+      return new SecretValue({ ...info, labels: labelsOf(stored.metadata), keyVersion }, plaintext);
     } finally {
       stored.value.fill(0);
     }
@@ -277,16 +308,4 @@ export class SecretManager {
     }
     return out;
   }
-}
-
-function listing(h: SecretHead): SecretListing {
-  const kv = h.metadata[META.keyVersion];
-  return {
-    name: h.name,
-    version: h.managed ? revisionOf(h.metadata) : undefined,
-    updatedAt: h.updatedAt,
-    managed: h.managed,
-    labels: labelsOf(h.metadata),
-    keyVersion: kv === undefined ? undefined : Number(kv),
-  };
 }

@@ -33,11 +33,15 @@ export interface RotationDue {
   readonly pendingRevision?: number | undefined;
 }
 
+/**
+ * `pv-created` is unauthenticated metadata: it may only make a secret look older than the provider's own
+ * write time (what a restore needs), never fresher, so editing it cannot make a rotation look done.
+ */
 export function lastRotationTime(head: SecretHead): Date | undefined {
   const original = head.metadata[ORIGINAL_TIME_KEY];
   if (original !== undefined) {
     const t = new Date(original);
-    if (!Number.isNaN(t.getTime())) return t;
+    if (!Number.isNaN(t.getTime()) && (head.updatedAt === undefined || t.getTime() <= head.updatedAt.getTime())) return t;
   }
   return head.updatedAt;
 }

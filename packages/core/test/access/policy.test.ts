@@ -21,6 +21,7 @@ const ALL: Permission[] = [
 /** docs/access-control.md's matrix, written out independently of ROLE_PERMISSIONS. */
 const MATRIX: Record<Role, Permission[]> = {
   admin: ALL,
+  "key-admin": ["keys", "rewrap", "backup", "restore", "list", "audit.verify", "compliance"],
   writer: ["read", "write", "rotate", "delete", "list", "versions"],
   reader: ["read", "list", "versions"],
   auditor: ["audit.verify", "audit.export", "list", "compliance"],

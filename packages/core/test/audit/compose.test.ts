@@ -49,8 +49,14 @@ describe("macedLine", () => {
     expect(n).toBe((awkward.length - 1) ** 2);
   });
 
-  it("falls back to the plain form when a member sorts before mac (not a record the writer makes)", () => {
-    const entry = { action: "read", actor: "bob", outcome: "ok", extra: "x", v: 1 };
-    expect(macedLine(key, entry)).toBe(canonicalize({ ...entry, mac: recordMac(key, entry) }));
+  it("with a detail member (it sorts before mac), and with members of other types before mac", () => {
+    for (const entry of [
+      { action: "keys.rotate", actor: "bob", detail: "from=1 to=2", outcome: "ok", v: 1 },
+      { action: "read", actor: "bob", detail: 'q"\\', outcome: "ok", v: 1 },
+      { action: "read", actor: "bob", extra: 5, outcome: "ok", v: 1 },
+      { action: "read", actor: "bob", b: { nested: true }, outcome: "ok", v: 1 },
+      { zeta: "only after mac", v: 1 },
+    ])
+      expect(macedLine(key, entry)).toBe(canonicalize({ ...entry, mac: recordMac(key, entry) }));
   });
 });

@@ -1,3 +1,6 @@
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   type AccessPolicy,
@@ -15,13 +18,22 @@ import { DAY, caught, memoryProvider, setup } from "../rotation/support.js";
 const CANARY = "CANARY-compliance-3b8e";
 const ACCESS: AccessPolicy = {
   principals: {
-    alice: { roles: [{ role: "admin", tenants: ["acme"] }] },
+    alice: { roles: [{ role: "key-admin", tenants: ["*"] }] },
     bob: { roles: [{ role: "reader", tenants: ["acme"], secrets: ["db/*"] }] },
     carol: { roles: [{ role: "auditor", tenants: ["*"] }] },
     root: { roles: [{ role: "admin", tenants: ["*"] }], breakGlass: true },
   },
 };
 const okAudit: AuditFacts = { verify: async () => ({ ok: true, records: 120 }), retentionDays: 365, oldestRecordAt: new Date("2030-01-01T00:00:00Z") };
+
+/** A data directory only its owner can use, with the usual entries. */
+function privateDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "pv-compliance-"));
+  mkdirSync(join(dir, "keys"), { mode: 0o700 });
+  mkdirSync(join(dir, "store"), { mode: 0o700 });
+  writeFileSync(join(dir, "audit.log"), "", { mode: 0o600 });
+  return dir;
+}
 
 /** A fresh tenant configured the way the docs recommend. */
 async function wellConfigured() {
@@ -37,6 +49,7 @@ async function wellConfigured() {
     audit: okAudit,
     drills: [{ tenant: "acme", at: new Date().toISOString(), kind: "dry-run", bundleCreatedAt: new Date().toISOString(), secrets: 2, versions: 2 }],
     settings: { allowedRegions: ["local", "eu-*"] },
+    dataDir: privateDataDir(),
   };
   return { ...s, input };
 }
@@ -57,6 +70,7 @@ describe("compliance check", () => {
     expect(report).toMatchObject({ standard, tenant: "acme", pass: true });
     expect(report.controls.map((c) => c.id)).toEqual([
       "encryption-at-rest",
+      "data-dir-permissions",
       "key-age",
       "key-usage",
       "rotation-age",
@@ -201,7 +215,10 @@ describe("compliance check", () => {
       },
     };
     const c = await control({ ...input, access: both }, "separation-of-duties", "hipaa");
-    expect([c.pass, c.evidence]).toEqual([false, "principal(s) both key administrator (admin) and reader of values (reader/writer) in acme: dave"]);
+    expect([c.pass, c.evidence]).toEqual([
+      false,
+      "principal(s) both key administrator (keys, rewrap) and reader of values (read) in acme: dave (admin, writer)",
+    ]);
   });
 
   it("data-residency fails on a store outside the allowlist, or without an allowlist (GDPR only)", async () => {
@@ -217,6 +234,30 @@ describe("compliance check", () => {
     const none = await control({ ...input, settings: {} }, "data-residency");
     expect(none.pass).toBe(false);
     expect((await checkCompliance({ ...input, settings: {} }, "soc2")).pass).toBe(true);
+  });
+
+  it("data-dir-permissions fails when the data directory, an entry in it, or keys/ is open to others (issue 15.1)", async () => {
+    const { input } = await wellConfigured();
+    const dir = input.dataDir as string;
+    for (const [path, mode, expected] of [
+      [dir, 0o777, `${dir} is writable by group or others (mode 0777)`],
+      [dir, 0o770, `${dir} is writable by group or others (mode 0770)`],
+      [join(dir, "store"), 0o757, `${join(dir, "store")} is writable by group or others (mode 0757)`],
+      [join(dir, "audit.log"), 0o622, `${join(dir, "audit.log")} is writable by group or others (mode 0622)`],
+      [join(dir, "keys"), 0o750, `${join(dir, "keys")} is accessible to group or others (mode 0750)`],
+    ] as const) {
+      const before = (await control(input, "data-dir-permissions", "soc2")).pass;
+      chmodSync(path, mode);
+      const c = await control(input, "data-dir-permissions", "soc2");
+      chmodSync(path, path === dir || path.endsWith("keys") || path.endsWith("store") ? 0o700 : 0o600);
+      expect([before, c.pass, c.overall]).toEqual([true, false, false]);
+      expect(c.evidence).toContain(expected);
+    }
+    // A directory readable by others but not writable is not this control's business (keys/ aside).
+    chmodSync(dir, 0o755);
+    expect((await control(input, "data-dir-permissions")).pass).toBe(true);
+    const none = await control({ ...input, dataDir: undefined }, "data-dir-permissions");
+    expect([none.pass, none.evidence]).toEqual([false, "no data directory was given to this check"]);
   });
 
   it("backup-drill fails when the last drill is too old or there is none", async () => {

@@ -1,6 +1,9 @@
 // ISO/IEC 27001:2022 Annex A and NIST CSF 2.0 (issue 13 item 6): the same controls as GDPR, SOC 2 and
 // HIPAA, mapped to their clauses. A well-configured tenant passes both; each control, broken, fails
 // both standards (and the report), with no value in it.
+import { chmodSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type AccessPolicy, type ComplianceInput, RotationPolicies, type Standard, checkCompliance, controlsFor, providerLocation } from "../../src/index.js";
 import { DAY, memoryProvider, setup } from "../rotation/support.js";
@@ -9,7 +12,7 @@ const CANARY = "CANARY-standards-91d0";
 const NEW: readonly Standard[] = ["iso27001", "nist-csf"];
 const ACCESS: AccessPolicy = {
   principals: {
-    alice: { roles: [{ role: "admin", tenants: ["acme"] }] },
+    alice: { roles: [{ role: "key-admin", tenants: ["*"] }] },
     bob: { roles: [{ role: "reader", tenants: ["acme"], secrets: ["db/*"] }] },
     carol: { roles: [{ role: "auditor", tenants: ["*"] }] },
     root: { roles: [{ role: "admin", tenants: ["*"] }], breakGlass: true },
@@ -28,6 +31,7 @@ async function wellConfigured() {
     audit: { verify: async () => ({ ok: true, records: 10 }), retentionDays: 365, oldestRecordAt: new Date("2030-01-01T00:00:00Z") },
     drills: [{ tenant: "acme", at: new Date().toISOString(), kind: "dry-run", bundleCreatedAt: new Date().toISOString(), secrets: 1, versions: 1 }],
     settings: { allowedRegions: ["local", "eu-*"] },
+    dataDir: mkdtempSync(join(tmpdir(), "pv-standards-")),
   };
   return { ...s, input };
 }
@@ -38,6 +42,10 @@ type Fixture = Awaited<ReturnType<typeof wellConfigured>>;
 const BREAK: Record<string, (f: Fixture) => ComplianceInput | Promise<ComplianceInput>> = {
   "encryption-at-rest": (f) => {
     f.provider.tamper("acme", "db/url", Buffer.from(CANARY));
+    return f.input;
+  },
+  "data-dir-permissions": (f) => {
+    chmodSync(f.input.dataDir as string, 0o777);
     return f.input;
   },
   "key-age": (f) => ({ ...f.input, settings: { ...f.input.settings, maxKeyAgeDays: 30 }, now: new Date(Date.now() + 31 * DAY) }),

@@ -30,6 +30,27 @@ export const lifecycleSection: Section = (ctx, slow) =>
     );
 
     it(
+      "keeps each version's own metadata: an old version read by id returns what was written with it",
+      async () => {
+        const { provider, tenant, options } = ctx();
+        if (options.lacks?.versions) return; // no old versions to read (the reason is in the provider's test file)
+        const name = "life/version-meta";
+        const v1 = await provider.put(tenant, name, Buffer.from("one"), {
+          metadata: { "pv-digest": "hmac:d1", "pv-labels": "b64:eyJ0ZWFtIjoiYSJ9", "pv-rev": "1" },
+        });
+        await provider.put(tenant, name, Buffer.from("two"), { metadata: { "pv-digest": "hmac:d2", "pv-rev": "2" }, ifVersion: v1.version });
+        const old = await provider.get(tenant, name, { version: v1.version });
+        expect(old.value.toString()).toBe("one");
+        expect(old.metadata).toMatchObject({ "pv-digest": "hmac:d1", "pv-labels": "b64:eyJ0ZWFtIjoiYSJ9", "pv-rev": "1" });
+        const current = await provider.get(tenant, name);
+        expect(current.metadata).toMatchObject({ "pv-digest": "hmac:d2", "pv-rev": "2" });
+        expect(current.metadata["pv-labels"]).toBeUndefined();
+        expect((await provider.head(tenant, name)).metadata["pv-labels"]).toBeUndefined();
+      },
+      slow,
+    );
+
+    it(
       "answers NotFoundError for a missing secret, version, head, delete and versions()",
       async () => {
         const { provider, tenant } = ctx();

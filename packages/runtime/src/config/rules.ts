@@ -1,4 +1,5 @@
 /** Cross-field rules: small functions that push `path: message` problems. */
+import { encryptionProblems } from "../stores.js";
 import type { PolyvaultConfig } from "./schema.js";
 
 export function crossFieldProblems(config: PolyvaultConfig): string[] {
@@ -21,7 +22,16 @@ export function crossFieldProblems(config: PolyvaultConfig): string[] {
       if (name === rc.source) problems.push(`routes.${r}.targets.${i}: '${name}' is the route's source`);
       if (seen.has(name)) problems.push(`routes.${r}.targets.${i}: '${name}' is listed twice`);
       seen.add(name);
+      // A route into a tenant's primary would overwrite (and with prune, delete) what the primary holds.
+      const tenants = rc.tenants === "*" ? Object.keys(config.tenants ?? {}) : rc.tenants;
+      for (const t of tenants) {
+        if (config.tenants?.[t]?.primary === name)
+          problems.push(
+            `routes.${r}.targets.${i}: '${name}' is the primary of tenant ${t}; a route must not write into a tenant's primary (reverse the route, or take ${t} out of it)`,
+          );
+      }
     }
   }
+  problems.push(...encryptionProblems(config));
   return problems;
 }

@@ -45,6 +45,8 @@ export const VaultProviderConfig = z.strictObject({
     .regex(/^[A-Za-z0-9_-][A-Za-z0-9_./-]*$/)
     .optional(),
   namespace: z.string().optional(),
+  /** Certificates are always verified unless rejectUnauthorized is false; ca: a PEM bundle, or a path to one. */
+  tls: z.strictObject({ ca: z.string().min(1).optional(), rejectUnauthorized: z.boolean().optional() }).optional(),
   ...common,
 });
 export const ProviderConfig = z.discriminatedUnion("type", [FileProviderConfig, AwsProviderConfig, AzureProviderConfig, VaultProviderConfig]);
@@ -59,13 +61,22 @@ export const RouteConfig = z.strictObject({
   schedule: z.string().min(1).optional(),
   prune: z.boolean().optional(),
   conflict: z.enum(["source-wins", "target-wins", "fail"]).optional(),
-  /** Refuse to delete more than this fraction of a target's managed secrets in one apply without --confirm. */
+  /** Refuse to delete more than this fraction of a target's verified secrets (per window) without --confirm. */
   maxDeleteFraction: z.number().min(0).max(1).optional(),
+  /** The rest of the mass-delete / mass-overwrite guard (docs/sync.md); defaults in @polyvault/sync's GUARD_DEFAULTS. */
+  guard: z
+    .strictObject({
+      deleteFloor: z.number().int().min(0).optional(),
+      updateFraction: z.number().min(0).optional(),
+      updateFloor: z.number().int().min(0).optional(),
+      windowMinutes: z.number().int().min(1).max(10_080).optional(),
+    })
+    .optional(),
   /** A `native` target stores plaintext: compliance needs this explicit waiver to pass encryption at rest. */
   nativeWaiver: z.string().min(1).optional(),
 });
 
-const Role = z.enum(["admin", "writer", "reader", "auditor", "operator"]);
+const Role = z.enum(["admin", "key-admin", "writer", "reader", "auditor", "operator"]);
 export const AccessConfig = z.strictObject({
   principals: z.record(
     z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/),

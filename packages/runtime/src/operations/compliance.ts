@@ -99,6 +99,7 @@ export async function complianceCheck(rt: Runtime, options: ComplianceOptions): 
           audit: auditFacts(rt),
           drills: await readDrills(rt.dataDir),
           settings: rt.config.compliance,
+          dataDir: rt.dataDir,
         },
         standard,
       ),

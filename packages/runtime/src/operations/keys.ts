@@ -1,39 +1,24 @@
 /**
  * Key management as operations (permission `keys`, `rewrap` for rewrap; docs/security-model.md): status
- * reads every tenant's heads; rotate adds a key version; rewrap re-encrypts stored secrets; retire
- * destroys a version's key material (irreversible). Each is authorized and audited before it acts.
+ * opens every stored version in every envelope store; rotate adds a key version; rewrap re-encrypts
+ * every envelope store (primary, mirrors, route stores); retire destroys a version's key material
+ * (irreversible) once no copy anywhere needs it. Each is authorized and audited before it acts. What
+ * counts and where is in ../keys.ts (issues 15.5, 15.8).
  */
-import { CheckFailedError, InvalidInputError, type KeyVersionInfo, type RewrapResult, keyUsage, rewrapTenant } from "@polyvault/core";
+import { InvalidInputError, type RewrapResult, type UnreadableRecord, rewrapTenant } from "@polyvault/core";
+import { type KeyStatus, countKeyUse, keyedStores, retireIfUnused } from "../keys.js";
 import type { Runtime } from "../runtime.js";
 import { callerOf } from "./caller.js";
 import { type OperationOptions, detailOf, runOperation, withProgress } from "./operation.js";
 
-/** Versions protected by each key version, over every tenant of every provider. */
-async function usage(rt: Runtime): Promise<Map<number, number>> {
-  const total = new Map<number, number>();
-  for (const tenant of await rt.tenants()) {
-    for (const p of new Set([rt.placement(tenant).primary])) {
-      for (const [kv, n] of await keyUsage(tenant, p)) total.set(kv, (total.get(kv) ?? 0) + n);
-    }
-  }
-  return total;
-}
-
-export interface KeysStatus {
-  readonly current: number;
-  readonly versions: Array<KeyVersionInfo & { current: boolean; protects: number }>;
-}
+export type KeysStatus = KeyStatus;
 
 export function keysStatus(rt: Runtime, options: OperationOptions = {}): Promise<KeysStatus> {
   return runOperation(
     options.caller ?? callerOf(rt),
     { action: "keys.status", permission: "keys", changes: false },
-    async () => {
-      const counts = await usage(rt);
-      const versions = rt.keyring.versions().map((v) => ({ ...v, current: v.version === rt.keyring.current, protects: counts.get(v.version) ?? 0 }));
-      return { current: rt.keyring.current, versions };
-    },
-    (s) => ({ detail: detailOf({ current: s.current, versions: s.versions.length }) }),
+    () => countKeyUse(rt),
+    (s) => ({ detail: detailOf({ current: s.current, versions: s.versions.length, unreadable: s.unreadable.length }) }),
   );
 }
 
@@ -56,7 +41,10 @@ export interface RewrapOptions extends OperationOptions {
 
 export interface RewrapReport {
   readonly keyVersion: number;
+  /** One result per (tenant, envelope store). */
   readonly tenants: RewrapResult[];
+  /** Records left as they are because they could not be read (the CLI exits 6 when there are any). */
+  readonly unreadable: UnreadableRecord[];
 }
 
 export function keysRewrap(rt: Runtime, options: RewrapOptions = {}): Promise<RewrapReport> {
@@ -65,30 +53,31 @@ export function keysRewrap(rt: Runtime, options: RewrapOptions = {}): Promise<Re
     options.caller ?? callerOf(rt),
     { action: "keys.rewrap", permission: "rewrap", tenant: only, changes: true },
     async () => {
-      const tenants = only ? [only] : await rt.tenants();
       const results: RewrapResult[] = [];
-      for (const tenant of tenants) {
+      for (const { tenant, store } of await keyedStores(rt, only)) {
         results.push(
-          await withProgress(options, `rewrap ${tenant}`, (bar) =>
+          await withProgress(options, `rewrap ${tenant} in ${store.provider.name}`, (bar) =>
             rewrapTenant({
               tenant,
               keyring: rt.keyring,
-              provider: rt.placement(tenant).primary,
+              provider: store.provider,
               onProgress: (p) => bar.update(p.secretsDone, p.secretsTotal),
             }),
           ),
         );
       }
-      return { keyVersion: rt.keyring.current, tenants: results };
+      return { keyVersion: rt.keyring.current, tenants: results, unreadable: results.flatMap((r) => r.unreadable) };
     },
     (r) => ({
       detail: detailOf({
         keyVersion: r.keyVersion,
-        tenants: r.tenants.length,
+        tenants: new Set(r.tenants.map((t) => t.tenant)).size,
+        stores: r.tenants.length,
         secrets: sumOf(r.tenants, "secrets"),
         rewrapped: sumOf(r.tenants, "versionsRewrapped"),
         alreadyCurrent: sumOf(r.tenants, "versionsAlreadyCurrent"),
         leftImmutable: sumOf(r.tenants, "versionsLeftImmutable"),
+        unreadable: r.unreadable.length,
       }),
     }),
   );
@@ -98,18 +87,13 @@ export function sumOf(results: readonly RewrapResult[], k: "versionsRewrapped" |
   return results.reduce((a, r) => a + r[k], 0);
 }
 
-/** Retires a key version that protects no stored secret version (CheckFailedError otherwise). */
-export async function keysRetire(rt: Runtime, version: number, options: OperationOptions = {}): Promise<{ retired: number }> {
+/** Retires a key version that no copy anywhere still needs (CheckFailedError otherwise, naming where). */
+export async function keysRetire(rt: Runtime, version: number, options: OperationOptions = {}): Promise<{ retired: number; shredded: number }> {
   if (!Number.isInteger(version) || version < 1) throw new InvalidInputError(`key version must be a positive whole number (got ${JSON.stringify(version)})`);
   return runOperation(
     options.caller ?? callerOf(rt),
     { action: "keys.retire", permission: "keys", changes: true },
-    async () => {
-      const left = (await usage(rt)).get(version) ?? 0;
-      if (left > 0) throw new CheckFailedError(`key version ${version} still protects ${left} stored secret version(s); run \`polyvault keys rewrap\` first`);
-      await rt.keyring.retire(version);
-      return { retired: version };
-    },
-    (r) => ({ detail: detailOf({ version: r.retired }) }),
+    () => retireIfUnused(rt, version),
+    (r) => ({ detail: detailOf({ version: r.retired, shredded: r.shredded }) }),
   );
 }

@@ -6,7 +6,7 @@
  */
 import { InvalidInputError } from "@polyvault/core";
 import { type ApplyResult, type Preflight, type VerifyResult, copy, preflight, verify } from "@polyvault/sync";
-import { rewriteTenantPlacement } from "../config/rewrite.js";
+import { reverseRouteEdits, rewriteCutover } from "../config/rewrite.js";
 import type { Runtime } from "../runtime.js";
 import { callerOf } from "./caller.js";
 import { type OperationOptions, type OutcomeSummary, detailOf, runOperation, withProgress } from "./operation.js";
@@ -34,7 +34,8 @@ export interface MigrationReport {
   preflight?: Preflight;
   copy?: { counts: ApplyResult["counts"]; failures: ApplyResult["failures"] };
   verify?: VerifyResult;
-  cutover?: { config: string; backup: string; primary: string; mirrors: string[] };
+  /** `routes`: what happened to each route that fed the new primary from the old one (reversed or split). */
+  cutover?: { config: string; backup: string; primary: string; mirrors: string[]; routes: Array<{ route: string; change: string }> };
 }
 
 export async function migrateTenant(rt: Runtime, options: MigrateOptions): Promise<MigrationReport> {
@@ -51,6 +52,8 @@ async function migrateBody(rt: Runtime, tenant: string, options: MigrateOptions)
   if (options.from === options.to) throw new InvalidInputError("--from and --to name the same provider");
   if (options.cutover && !rt.loaded.path)
     throw new InvalidInputError("--cutover rewrites the configuration file, but this run uses the embedded default; pass --config FILE");
+  // A cutover around a route it cannot turn around ("*" tenants) is refused before anything is copied.
+  if (options.cutover) reverseRouteEdits(rt.config, tenant, options.from, options.to);
   const input = {
     tenant: rt.manager(tenant).tenant,
     from: rt.provider(options.from),
@@ -80,8 +83,9 @@ async function migrateBody(rt: Runtime, tenant: string, options: MigrateOptions)
   if (options.cutover) {
     const old = rt.config.tenants?.[tenant];
     const mirrors = [options.from, ...(old?.mirrors ?? []).filter((m) => m !== options.to && m !== options.from)];
-    const { backup } = rewriteTenantPlacement(rt.loaded.path as string, tenant, { primary: options.to, mirrors }, rt.options.env ?? process.env);
-    report.cutover = { config: rt.loaded.path as string, backup, primary: options.to, mirrors };
+    // Also turns around the routes that fed the new primary from the old one (issue 16.2; rewrite.ts).
+    const { backup, routes } = rewriteCutover(rt.loaded.path as string, tenant, options.from, options.to, rt.options.env ?? process.env);
+    report.cutover = { config: rt.loaded.path as string, backup, primary: options.to, mirrors, routes: [...routes] };
   }
   return report;
 }
@@ -114,6 +118,7 @@ function migrationSummary(r: MigrationReport): OutcomeSummary {
       verified: r.verify?.checked,
       mismatches: r.verify?.mismatches.length,
       cutover: r.cutover ? true : undefined,
+      routesReversed: r.cutover?.routes.length || undefined,
     }),
   };
 }

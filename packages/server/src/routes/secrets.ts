@@ -47,7 +47,9 @@ export function secretRoutes(runtime: Runtime, scopes: RequestScopes, metrics: G
           const text = isUtf8(bytes) ? { value: bytes.toString("utf8") } : { valueBase64: bytes.toString("base64") };
           if (value.stale) metrics.failoverReads.inc({ provider: value.servedBy });
           const mirrorSyncedAt =
-            value.stale && Object.keys(runtime.config.routes ?? {}).length ? await (await runtime.state()).lastSynced(value.servedBy, value.tenant) : undefined;
+            value.stale && Object.keys(runtime.config.routes ?? {}).length
+              ? await (await runtime.state()).lastSynced(value.servedBy, value.tenant, value.name)
+              : undefined;
           reply.header("x-polyvault-served-by", value.servedBy).header("x-polyvault-stale", String(value.stale)).header("cache-control", "no-store");
           return {
             tenant: value.tenant,

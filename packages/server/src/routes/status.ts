@@ -22,7 +22,14 @@ export function statusRoutes(runtime: Runtime, health: HealthMonitor, activity: 
           const spec = specs.find((s) => s.name === r.name);
           return { ...r, source: spec?.source.name ?? "", targets: spec?.targets.map((t) => `${t.provider.name} (${t.encryption})`) ?? [] };
         });
-        const html = renderStatusPage({ version, providers: await health.check(), routes, runs: activity.runs, audit: await recentAudit(runtime.dataDir) });
+        const html = renderStatusPage({
+          version,
+          providers: await health.check(),
+          routes,
+          runs: activity.runs,
+          audit: await recentAudit(runtime.dataDir),
+          mirrors: await mirrorLag(runtime),
+        });
         reply
           .type("text/html; charset=utf-8")
           .header("cache-control", "no-store")
@@ -32,4 +39,21 @@ export function statusRoutes(runtime: Runtime, health: HealthMonitor, activity: 
       },
     }),
   ];
+}
+
+/** Each (tenant, mirror) the configuration names (tenants' mirrors, routes' targets for listed tenants) and when a sync last wrote there. */
+async function mirrorLag(runtime: Runtime): Promise<Array<{ tenant: string; mirror: string; lastSyncedAt: Date | undefined }>> {
+  const pairs = new Map<string, { tenant: string; mirror: string }>();
+  for (const [tenant, t] of Object.entries(runtime.config.tenants ?? {})) for (const m of t.mirrors ?? []) pairs.set(`${tenant}\0${m}`, { tenant, mirror: m });
+  for (const r of Object.values(runtime.config.routes ?? {})) {
+    if (!Array.isArray(r.tenants)) continue; // "*": every tenant, too many to list here
+    for (const tenant of r.tenants)
+      for (const target of r.targets) {
+        const mirror = typeof target === "string" ? target : target.provider;
+        pairs.set(`${tenant}\0${mirror}`, { tenant, mirror });
+      }
+  }
+  if (pairs.size === 0) return [];
+  const state = await runtime.state();
+  return Promise.all([...pairs.values()].map(async (p) => ({ ...p, lastSyncedAt: await state.lastSynced(p.mirror, p.tenant) })));
 }

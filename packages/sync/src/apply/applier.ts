@@ -5,15 +5,17 @@
  * but was not recorded shows as in sync (same digest) and is only recorded, never written twice.
  */
 import { randomUUID } from "node:crypto";
-import { CheckFailedError, type Keyring, META, type Provider, type StoredSecret, type TenantId, isPolyvaultError, open } from "@polyvault/core";
+import { CheckFailedError, type Keyring, META, type Provider, type StoredSecret, type TenantId, isPolyvaultError } from "@polyvault/core";
 import pRetry from "p-retry";
 import type { Plan, PlanAction, RouteSpec } from "../plan/types.js";
 import type { StateStore } from "../state/types.js";
+import { guardActions } from "./guard.js";
+import { holdsSourceValue, prepare } from "./verify.js";
 
 export interface ApplyOptions {
   readonly keyring: Keyring;
   readonly runId?: string | undefined;
-  /** Allow deleting more than the route's maxDeleteFraction of a target's secrets in one apply. */
+  /** Allow deletions and overwrites over the route's guard (see guard.ts). */
   readonly confirm?: boolean | undefined;
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
   /** Retries of a retryable failure per action, after the provider's own (default 2). */
@@ -38,6 +40,10 @@ export interface ApplyCounts {
   conflictsLeft: number;
   driftLeft: number;
   stateRecorded: number;
+  /** Target copies read back, found to hold the source's value, and recorded (no write). */
+  verified: number;
+  /** Actions the guard refused (also in failures, code CHECK_FAILED). */
+  refused: number;
   failed: number;
 }
 
@@ -51,36 +57,20 @@ const CHUNK = 200;
 
 export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore, options: ApplyOptions): Promise<ApplyResult> {
   const runId = options.runId ?? randomUUID();
-  const counts: ApplyCounts = { created: 0, updated: 0, repaired: 0, deleted: 0, conflictsLeft: 0, driftLeft: 0, stateRecorded: 0, failed: 0 };
+  const counts: ApplyCounts = {
+    created: 0,
+    updated: 0,
+    repaired: 0,
+    deleted: 0,
+    conflictsLeft: 0,
+    driftLeft: 0,
+    stateRecorded: 0,
+    verified: 0,
+    refused: 0,
+    failed: 0,
+  };
   const failures: ApplyFailure[] = [];
   const targets = new Map(route.targets.map((t) => [t.provider.name, t]));
-
-  await guardMassDelete(route, plan, state, options.confirm ?? false);
-
-  for (const a of plan.actions) {
-    if (a.apply === "none" && a.action === "conflict") counts.conflictsLeft++;
-    if (a.apply === "none" && a.action === "drift") counts.driftLeft++;
-  }
-  for (const a of plan.stateRefresh) {
-    if (a.action !== "noop" || !a.sourceDigest || typeof a.expectTargetVersion !== "string") {
-      await state.remove(route.name, a.target, a.tenant, a.name);
-      continue;
-    }
-    await state.upsert({
-      route: route.name,
-      target: a.target,
-      tenant: a.tenant,
-      name: a.name,
-      sourceDigest: a.sourceDigest,
-      sourceRevision: a.sourceRevision ?? 0,
-      targetVersion: a.expectTargetVersion,
-      syncedAt: new Date(),
-    });
-    counts.stateRecorded++;
-  }
-
-  const work = plan.actions.filter((a) => a.apply !== "none");
-  let done = 0;
   const fail = (a: PlanAction, err: unknown) => {
     counts.failed++;
     const e = isPolyvaultError(err) ? err : undefined;
@@ -92,6 +82,18 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
       message: e?.message ?? String((err as Error)?.message ?? err),
     });
   };
+  const refused = await guardActions(route, plan, state, options.confirm ?? false);
+  for (const [a, message] of refused) {
+    counts.refused++;
+    fail(a, new CheckFailedError(message));
+  }
+
+  for (const a of plan.actions) {
+    if (a.apply === "none" && a.action === "conflict") counts.conflictsLeft++;
+    if (a.apply === "none" && a.action === "drift") counts.driftLeft++;
+  }
+  for (const a of plan.stateRefresh) await state.remove(route.name, a.target, a.tenant, a.name);
+
   const retry = <T>(fn: () => Promise<T>) =>
     pRetry(fn, {
       retries: options.retries ?? 2,
@@ -101,6 +103,50 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
       shouldRetry: ({ error }) => isPolyvaultError(error) && error.retryable,
     });
 
+  // Read back what no authenticated record vouches for; what does not hold the source's value is drift.
+  const work = plan.actions.filter((a) => (a.apply === "write" || a.apply === "delete") && !refused.has(a));
+  const toVerify = plan.actions.filter((x) => x.apply === "verify");
+  for (let i = 0; i < toVerify.length; i += CHUNK) {
+    await Promise.all(
+      toVerify.slice(i, i + CHUNK).map(async (a) => {
+        const target = targets.get(a.target);
+        if (!target) return;
+        try {
+          const stored = await retry(() => target.provider.get(a.tenant as TenantId, a.name));
+          const ok = holdsSourceValue(options.keyring, a, target.encryption, stored);
+          stored.value.fill(0);
+          if (ok) {
+            await state.upsert({
+              route: route.name,
+              target: a.target,
+              tenant: a.tenant,
+              name: a.name,
+              sourceDigest: a.sourceDigest ?? "",
+              sourceRevision: a.sourceRevision ?? 0,
+              targetVersion: stored.version,
+              syncedAt: new Date(),
+            });
+            counts.verified++;
+            counts.stateRecorded++;
+          } else if (route.conflict === "source-wins") {
+            work.push({
+              ...a,
+              action: "drift",
+              apply: "write",
+              reason: "the target's copy does not hold the source's value; source-wins: rewritten",
+              expectTargetVersion: stored.version,
+            });
+          } else {
+            counts.driftLeft++;
+          }
+        } catch (err) {
+          fail(a, err);
+        }
+      }),
+    );
+  }
+
+  let done = 0;
   for (let i = 0; i < work.length; i += CHUNK) {
     const chunk = work.slice(i, i + CHUNK);
     const values = await readSources(
@@ -128,7 +174,7 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
           } else {
             const stored = values.get(`${a.tenant}\u0000${a.name}`);
             if (!stored) throw new CheckFailedError(`source secret ${a.name} disappeared before it could be copied`);
-            const { value, metadata, revision } = prepare(stored, a, options.keyring);
+            const { value, metadata, revision } = prepare(stored, { ...a, encryption: target.encryption }, options.keyring);
             try {
               const head = await retry(() => target.provider.put(a.tenant as TenantId, a.name, value, { metadata, ifVersion: a.expectTargetVersion }));
               await state.upsert({
@@ -185,35 +231,4 @@ async function readSources(source: Provider, actions: readonly PlanAction[]): Pr
   }
   await Promise.all(jobs);
   return out;
-}
-
-/** The bytes and metadata to write: the envelope as-is, or (native) the value decrypted. */
-function prepare(stored: StoredSecret, a: PlanAction, keyring: Keyring): { value: Buffer; metadata: Record<string, string>; revision: number } {
-  const metadata: Record<string, string> = {};
-  // Only Polyvault's own value metadata travels; each provider writes its ownership markers itself.
-  for (const k of Object.values(META)) {
-    const v = stored.metadata[k];
-    if (v !== undefined) metadata[k] = v;
-  }
-  const revision = Number(stored.metadata[META.revision] ?? 0);
-  if (a.encryption === "envelope") return { value: stored.value, metadata, revision };
-  const opened = open(keyring, { tenant: a.tenant, name: a.name, expectedRevision: revision }, stored.value);
-  metadata[META.encryption] = "native";
-  return { value: opened.plaintext, metadata, revision };
-}
-
-/** Refuses, before anything is written, an apply that would delete too much of a target without --confirm. */
-async function guardMassDelete(route: RouteSpec, plan: Plan, state: StateStore, confirm: boolean): Promise<void> {
-  if (confirm) return;
-  const deletes = new Map<string, number>();
-  for (const a of plan.actions) if (a.apply === "delete") deletes.set(`${a.target}\u0000${a.tenant}`, (deletes.get(`${a.target}\u0000${a.tenant}`) ?? 0) + 1);
-  for (const [key, n] of deletes) {
-    const [target, tenant] = key.split("\u0000") as [string, string];
-    const managed = (await state.records(route.name, target, tenant)).size;
-    if (managed > 0 && n / managed > route.maxDeleteFraction) {
-      throw new CheckFailedError(
-        `route ${route.name} would delete ${n} of ${managed} secrets of tenant ${tenant} in ${target} (over ${Math.round(route.maxDeleteFraction * 100)}%); nothing was applied — check the plan and rerun with --confirm`,
-      );
-    }
-  }
 }

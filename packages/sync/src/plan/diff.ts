@@ -19,7 +19,12 @@ export interface DiffInput {
 export interface DiffResult {
   readonly action: ActionKind;
   readonly reason: string;
-  readonly apply: "write" | "delete" | "none";
+  /**
+   * What apply will do: write, delete, nothing — or verify: read the target back and record it only if
+   * it holds the source's value (for envelope targets, an envelope for this tenant, name and the source's
+   * revision), else treat it as drift under the route's policy.
+   */
+  readonly apply: "write" | "delete" | "verify" | "none";
 }
 
 const digestOf = (h: SecretHead | undefined) => h?.metadata[META.digest];
@@ -30,6 +35,11 @@ function resolve(action: "drift" | "conflict", reason: string, policy: ConflictP
   return { action, reason: `${reason}; policy fail: left for a person to decide`, apply: "none" };
 }
 
+/**
+ * A target's own metadata never vouches for it: a target is in sync only when its version is the one
+ * the (authenticated) record says this route wrote. A version the record does not know whose metadata
+ * claims the source's digest (a write that landed before a crash, or a forgery) is read back and checked.
+ */
 export function diff(i: DiffInput): DiffResult | undefined {
   const { source, target, record } = i;
   const sd = digestOf(source);
@@ -40,6 +50,13 @@ export function diff(i: DiffInput): DiffResult | undefined {
     return { action: "conflict", reason: "target holds a secret Polyvault does not manage at this name; it is never modified", apply: "none" };
   if (source && sd === undefined) return { action: "conflict", reason: "source secret has no digest metadata (written out of band?)", apply: "none" };
 
+  const sourceRevision = Number(source?.metadata[META.revision]);
+  if (source && record && sourceRevision < record.sourceRevision)
+    return {
+      action: "conflict",
+      reason: `the source's revision went back from ${record.sourceRevision} to ${sourceRevision} (restored or rolled back?): left for a person to decide`,
+      apply: "none",
+    };
   if (source && i.unfit) return { action: "conflict", reason: `target cannot hold it: ${i.unfit}`, apply: "none" };
 
   if (source && !target) {
@@ -48,19 +65,29 @@ export function diff(i: DiffInput): DiffResult | undefined {
   }
 
   if (source && target) {
-    if (sd === td) return { action: "noop", reason: "in sync", apply: "none" };
+    const knownVersion = record !== undefined && record.targetVersion === target.version;
+    if (knownVersion) {
+      if (record.sourceDigest === sd) return { action: "noop", reason: "in sync", apply: "none" };
+      return { action: "update", reason: "changed in source", apply: "write" };
+    }
+    if (sd === td) {
+      if (!record) return { action: "noop", reason: "same digest but no sync record: apply reads the target back before recording it", apply: "verify" };
+      return {
+        action: "drift",
+        reason: "the target has a version the last sync did not write, claiming the source's value: apply reads it back to check",
+        apply: "verify",
+      };
+    }
     if (!record) return resolve("conflict", "exists in both with different values and no sync record", i.conflict);
-    const sourceChanged = record.sourceDigest !== sd;
-    const targetChanged = record.targetVersion !== target.version || td !== record.sourceDigest;
-    if (sourceChanged && !targetChanged) return { action: "update", reason: "changed in source", apply: "write" };
-    if (!sourceChanged && targetChanged) return resolve("drift", "changed in the target out of band", i.conflict);
-    if (sourceChanged && targetChanged) return resolve("conflict", "changed in both source and target since the last sync", i.conflict);
-    return { action: "update", reason: "target differs from the last synced value", apply: "write" };
+    if (record.sourceDigest !== sd) return resolve("conflict", "changed in both source and target since the last sync", i.conflict);
+    return resolve("drift", "changed in the target out of band", i.conflict);
   }
 
   if (!source && target) {
     if (!record) return { action: "noop", reason: "only in target, not written by this route: left alone", apply: "none" };
     if (!i.prune) return { action: "noop", reason: "deleted in source; prune is off", apply: "none" };
+    if (record.targetVersion !== target.version)
+      return { action: "drift", reason: "deleted in source, but the target has a version the last sync did not write: left alone", apply: "none" };
     return { action: "delete", reason: "deleted in source (prune)", apply: "delete" };
   }
 

@@ -48,6 +48,7 @@ function unfitReason(target: RouteTarget, tenant: TenantId, source: SecretHead):
 export async function planRoute(route: RouteSpec, state: StateStore, options: PlanOptions = {}): Promise<Plan> {
   const actions: PlanAction[] = [];
   const stateRefresh: PlanAction[] = [];
+  const live: Record<string, number> = {};
   const only = options.names ? new Set(options.names) : undefined;
   const tenants = options.tenants ? route.tenants.filter((t) => options.tenants?.includes(t)) : route.tenants;
   for (const tenant of tenants) {
@@ -55,6 +56,7 @@ export async function planRoute(route: RouteSpec, state: StateStore, options: Pl
     for (const target of route.targets) {
       const targetHeads = await heads(target.provider, tenant, only);
       const records = await state.records(route.name, target.provider.name, tenant);
+      live[`${target.provider.name}\u0000${tenant}`] = liveCount(only, targetHeads, records);
       const names = new Set([...sourceHeads.keys(), ...targetHeads.keys(), ...(only ? [...records.keys()].filter((n) => only.has(n)) : records.keys())]);
       for (const name of [...names].sort()) {
         if (options.allowName && !options.allowName(tenant, name)) continue;
@@ -71,6 +73,7 @@ export async function planRoute(route: RouteSpec, state: StateStore, options: Pl
         });
         const base = { route: route.name, target: target.provider.name, tenant, name, encryption: target.encryption };
         if (!r) {
+          // Matches nothing in either provider: removed (an unauthenticated record never reaches here).
           stateRefresh.push({ ...base, action: "noop", reason: "stale record", apply: "none" });
           continue;
         }
@@ -83,11 +86,20 @@ export async function planRoute(route: RouteSpec, state: StateStore, options: Pl
           expectTargetVersion: tgt ? tgt.version : null,
         };
         actions.push(action);
-        if (r.action === "noop" && source && tgt && (!record || record.sourceDigest !== action.sourceDigest || record.targetVersion !== tgt.version)) {
-          stateRefresh.push(action);
-        }
       }
     }
   }
-  return { actions, summary: summarize(actions), stateRefresh };
+  return { actions, summary: summarize(actions), stateRefresh, live };
+}
+
+/**
+ * Target secrets whose current version an authenticated record of this route vouches for. A one-name
+ * plan (push on write) has one head: it counts the authenticated records instead (a forged record never
+ * counts; listing the whole target on every push would cost a read per secret on Vault).
+ */
+function liveCount(only: Set<string> | undefined, targetHeads: Map<string, SecretHead>, records: Map<string, SyncRecord>): number {
+  if (only) return records.size;
+  let n = 0;
+  for (const [name, r] of records) if (targetHeads.get(name)?.version === r.targetVersion) n++;
+  return n;
 }

@@ -44,6 +44,15 @@ CREATE INDEX pv_runs_finished ON pv_runs (finished_at);
 CREATE TABLE pv_leases (name text PRIMARY KEY, owner text NOT NULL, holder integer NOT NULL, expires_at timestamptz NOT NULL);
 `,
   },
+  {
+    version: 2,
+    description: "record MACs (rows before this have none and are ignored until re-verified), lease start times, journal by route and time",
+    sql: `
+ALTER TABLE pv_records ADD COLUMN mac text;
+ALTER TABLE pv_leases ADD COLUMN taken_at timestamptz;
+CREATE INDEX pv_journal_route_at ON pv_journal (route, target, tenant, at);
+`,
+  },
 ];
 
 /** Applies every migration not yet recorded; returns the versions it applied. */

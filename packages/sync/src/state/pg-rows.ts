@@ -12,6 +12,7 @@ export function rowToRecord(r: QueryResultRow): SyncRecord {
     sourceRevision: Number(r.source_revision),
     targetVersion: r.target_version as string,
     syncedAt: r.synced_at as Date,
+    mac: (r.mac as string | null) ?? undefined,
   };
 }
 

@@ -9,7 +9,8 @@ import { Pool, type PoolConfig, type QueryResultRow } from "pg";
 import { type KeepaliveOptions, PgLiveness, holderAliveSql } from "./pg-liveness.js";
 import { migrate } from "./pg-migrations.js";
 import { rowToJournal, rowToRecord, rowToRun } from "./pg-rows.js";
-import type { JournalEntry, RunSummary, StateStore, SyncRecord } from "./types.js";
+import { checkLeaseTtl } from "./lease-ttl.js";
+import { type JournalAction, type JournalEntry, type LeaseInfo, MAX_LEASE_MS, type RunSummary, type StateStore, type SyncRecord } from "./types.js";
 
 export interface PgStateStoreOptions {
   /** Pool size (default 10). */
@@ -35,10 +36,8 @@ export function redactUrl(url: string): string {
 /** Expiry from the database clock; `param` is the placeholder that carries the TTL in milliseconds. */
 const expiry = (param: string) => `clock_timestamp() + (${param}::double precision * interval '1 millisecond')`;
 
-function checkTtl(ttlMs: number): number {
-  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new InvalidInputError(`a lease TTL must be a positive number of milliseconds, got ${ttlMs}`);
-  return ttlMs;
-}
+/** A row that claims to run longer than MAX_LEASE_MS was not written by Polyvault: it holds nothing. */
+const believable = (alias: string) => `${alias}.expires_at <= clock_timestamp() + (${MAX_LEASE_MS} * interval '1 millisecond')`;
 
 export class PgStateStore implements StateStore {
   private constructor(
@@ -96,10 +95,10 @@ export class PgStateStore implements StateStore {
 
   async upsert(r: SyncRecord): Promise<void> {
     await this.#q(
-      `INSERT INTO pv_records (route, target, tenant, name, source_digest, source_revision, target_version, synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO pv_records (route, target, tenant, name, source_digest, source_revision, target_version, synced_at, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (route, target, tenant, name) DO UPDATE SET source_digest = excluded.source_digest, source_revision = excluded.source_revision,
-       target_version = excluded.target_version, synced_at = excluded.synced_at`,
-      [r.route, r.target, r.tenant, r.name, r.sourceDigest, r.sourceRevision, r.targetVersion, r.syncedAt],
+       target_version = excluded.target_version, synced_at = excluded.synced_at, mac = excluded.mac`,
+      [r.route, r.target, r.tenant, r.name, r.sourceDigest, r.sourceRevision, r.targetVersion, r.syncedAt, r.mac ?? null],
     );
   }
 
@@ -107,9 +106,26 @@ export class PgStateStore implements StateStore {
     await this.#q("DELETE FROM pv_records WHERE route = $1 AND target = $2 AND tenant = $3 AND name = $4", [route, target, tenant, name]);
   }
 
-  async lastSynced(target: string, tenant: string): Promise<Date | undefined> {
-    const [row] = await this.#q<{ t: Date | null }>("SELECT max(synced_at) AS t FROM pv_records WHERE target = $1 AND tenant = $2", [target, tenant]);
-    return row?.t ?? undefined;
+  async recordsOf(target: string, tenant: string, name?: string): Promise<SyncRecord[]> {
+    const rows =
+      name === undefined
+        ? await this.#q("SELECT * FROM pv_records WHERE target = $1 AND tenant = $2", [target, tenant])
+        : await this.#q("SELECT * FROM pv_records WHERE target = $1 AND tenant = $2 AND name = $3", [target, tenant, name]);
+    return rows.map(rowToRecord);
+  }
+
+  /** Unverified: a signed store (signed.ts) answers from authenticated records only. */
+  async lastSynced(target: string, tenant: string, name?: string): Promise<Date | undefined> {
+    const times = (await this.recordsOf(target, tenant, name)).map((r) => r.syncedAt.getTime());
+    return times.length ? new Date(Math.max(...times)) : undefined;
+  }
+
+  async journalNames(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<Set<string>> {
+    const rows = await this.#q<{ name: string }>(
+      "SELECT DISTINCT name FROM pv_journal WHERE route = $1 AND target = $2 AND tenant = $3 AND at >= $4 AND state = 'done' AND action = ANY($5)",
+      [route, target, tenant, since, [...actions]],
+    );
+    return new Set(rows.map((r) => r.name));
   }
 
   async journalBegin(e: Omit<JournalEntry, "id" | "state" | "at">): Promise<number> {
@@ -151,12 +167,13 @@ export class PgStateStore implements StateStore {
 
   /** One statement: insert, or take over a row that is ours, expired, or held by a dead process. */
   async tryLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    checkTtl(ttlMs);
+    checkLeaseTtl(ttlMs);
     const holder = await this.#holder();
     const rows = await this.#q(
-      `INSERT INTO pv_leases AS l (name, owner, holder, expires_at) VALUES ($1, $2, $3, ${expiry("$4")})
-       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, holder = excluded.holder, expires_at = excluded.expires_at
-       WHERE l.owner = excluded.owner OR l.expires_at <= clock_timestamp() OR NOT ${holderAliveSql("l.holder")}
+      `INSERT INTO pv_leases AS l (name, owner, holder, expires_at, taken_at) VALUES ($1, $2, $3, ${expiry("$4")}, clock_timestamp())
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, holder = excluded.holder, expires_at = excluded.expires_at,
+         taken_at = CASE WHEN l.owner = excluded.owner THEN coalesce(l.taken_at, excluded.taken_at) ELSE excluded.taken_at END
+       WHERE l.owner = excluded.owner OR l.expires_at <= clock_timestamp() OR NOT ${believable("l")} OR NOT ${holderAliveSql("l.holder")}
        RETURNING 1`,
       [name, owner, holder, ttlMs],
     );
@@ -168,23 +185,24 @@ export class PgStateStore implements StateStore {
   }
 
   async leaseHolder(name: string): Promise<string | undefined> {
-    const [row] = await this.#q<{ owner: string }>(
-      `SELECT owner FROM pv_leases l WHERE name = $1 AND expires_at > clock_timestamp() AND ${holderAliveSql("l.holder")}`,
+    return (await this.leaseInfo(name))?.holder;
+  }
+
+  async leaseInfo(name: string): Promise<LeaseInfo | undefined> {
+    const [row] = await this.#q<{ owner: string; taken_at: Date | null; expires_at: Date }>(
+      `SELECT owner, taken_at, expires_at FROM pv_leases l WHERE name = $1 AND expires_at > clock_timestamp() AND ${believable("l")} AND ${holderAliveSql("l.holder")}`,
       [name],
     );
-    return row?.owner;
+    return row ? { holder: row.owner, since: row.taken_at ?? undefined, expiresAt: row.expires_at } : undefined;
   }
 
   async takeOverLease(name: string, from: string, owner: string, ttlMs: number): Promise<boolean> {
-    checkTtl(ttlMs);
+    checkLeaseTtl(ttlMs);
     const holder = await this.#holder();
-    const rows = await this.#q(`UPDATE pv_leases SET owner = $3, holder = $4, expires_at = ${expiry("$5")} WHERE name = $1 AND owner = $2 RETURNING 1`, [
-      name,
-      from,
-      owner,
-      holder,
-      ttlMs,
-    ]);
+    const rows = await this.#q(
+      `UPDATE pv_leases SET owner = $3, holder = $4, expires_at = ${expiry("$5")}, taken_at = clock_timestamp() WHERE name = $1 AND owner = $2 RETURNING 1`,
+      [name, from, owner, holder, ttlMs],
+    );
     return rows.length === 1;
   }
 

@@ -3,8 +3,10 @@
  * across processes: SQLite's own file locking, a busy timeout, and leases in a table.
  */
 import { closeSync, openSync } from "node:fs";
+import { InvalidInputError } from "@polyvault/core";
 import Database from "better-sqlite3";
-import type { JournalEntry, RunSummary, StateStore, SyncRecord } from "./types.js";
+import { checkLeaseTtl } from "./lease-ttl.js";
+import { type JournalAction, type JournalEntry, type LeaseInfo, MAX_LEASE_MS, type RunSummary, type StateStore, type SyncRecord } from "./types.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -25,6 +27,16 @@ CREATE INDEX IF NOT EXISTS runs_route ON runs (route, finished_at);
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL);
 `;
 
+/**
+ * Schema 2: records carry a MAC (signed.ts; rows from schema 1 have none and are ignored until the
+ * planner re-verifies them against the providers), leases say since when their holder has held them.
+ */
+const MIGRATE_2 = `
+ALTER TABLE records ADD COLUMN mac TEXT;
+ALTER TABLE leases ADD COLUMN taken_at INTEGER;
+CREATE INDEX IF NOT EXISTS journal_route_at ON journal (route, target, tenant, at);
+`;
+
 interface RecordRow {
   route: string;
   target: string;
@@ -34,6 +46,7 @@ interface RecordRow {
   source_revision: number;
   target_version: string;
   synced_at: number;
+  mac: string | null;
 }
 
 export class SqliteStateStore implements StateStore {
@@ -51,7 +64,17 @@ export class SqliteStateStore implements StateStore {
     this.#db.pragma("synchronous = NORMAL");
     this.#db.pragma("busy_timeout = 10000");
     this.#db.exec(SCHEMA);
-    this.#db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1')").run();
+    this.#db
+      .transaction(() => {
+        this.#db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '1')").run();
+        const version = Number((this.#db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string }).value);
+        if (version > 2) throw new InvalidInputError(`${path} has state schema version ${version}, newer than this Polyvault knows (2): upgrade Polyvault`);
+        if (version < 2) {
+          this.#db.exec(MIGRATE_2);
+          this.#db.prepare("UPDATE meta SET value = '2' WHERE key = 'schema'").run();
+        }
+      })
+      .immediate();
   }
 
   async records(route: string, target: string, tenant: string): Promise<Map<string, SyncRecord>> {
@@ -62,20 +85,40 @@ export class SqliteStateStore implements StateStore {
   async upsert(r: SyncRecord): Promise<void> {
     this.#db
       .prepare(
-        `INSERT INTO records (route, target, tenant, name, source_digest, source_revision, target_version, synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO records (route, target, tenant, name, source_digest, source_revision, target_version, synced_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (route, target, tenant, name) DO UPDATE SET source_digest = excluded.source_digest, source_revision = excluded.source_revision,
-         target_version = excluded.target_version, synced_at = excluded.synced_at`,
+         target_version = excluded.target_version, synced_at = excluded.synced_at, mac = excluded.mac`,
       )
-      .run(r.route, r.target, r.tenant, r.name, r.sourceDigest, r.sourceRevision, r.targetVersion, r.syncedAt.getTime());
+      .run(r.route, r.target, r.tenant, r.name, r.sourceDigest, r.sourceRevision, r.targetVersion, r.syncedAt.getTime(), r.mac ?? null);
   }
 
   async remove(route: string, target: string, tenant: string, name: string): Promise<void> {
     this.#db.prepare("DELETE FROM records WHERE route = ? AND target = ? AND tenant = ? AND name = ?").run(route, target, tenant, name);
   }
 
-  async lastSynced(target: string, tenant: string): Promise<Date | undefined> {
-    const row = this.#db.prepare("SELECT MAX(synced_at) AS t FROM records WHERE target = ? AND tenant = ?").get(target, tenant) as { t: number | null };
-    return row.t === null ? undefined : new Date(row.t);
+  async recordsOf(target: string, tenant: string, name?: string): Promise<SyncRecord[]> {
+    const rows = (
+      name === undefined
+        ? this.#db.prepare("SELECT * FROM records WHERE target = ? AND tenant = ?").all(target, tenant)
+        : this.#db.prepare("SELECT * FROM records WHERE target = ? AND tenant = ? AND name = ?").all(target, tenant, name)
+    ) as RecordRow[];
+    return rows.map(toRecord);
+  }
+
+  /** Unverified: a signed store (signed.ts) answers from authenticated records only. */
+  async lastSynced(target: string, tenant: string, name?: string): Promise<Date | undefined> {
+    const times = (await this.recordsOf(target, tenant, name)).map((r) => r.syncedAt.getTime());
+    return times.length ? new Date(Math.max(...times)) : undefined;
+  }
+
+  async journalNames(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<Set<string>> {
+    if (!actions.length) return new Set();
+    const rows = this.#db
+      .prepare(
+        `SELECT DISTINCT name FROM journal WHERE route = ? AND target = ? AND tenant = ? AND at >= ? AND state = 'done' AND action IN (${actions.map(() => "?").join(", ")})`,
+      )
+      .all(route, target, tenant, since.getTime(), ...actions) as Array<{ name: string }>;
+    return new Set(rows.map((r) => r.name));
   }
 
   async journalBegin(e: Omit<JournalEntry, "id" | "state" | "at">): Promise<number> {
@@ -90,9 +133,11 @@ export class SqliteStateStore implements StateStore {
   }
 
   async pendingJournal(route?: string): Promise<JournalEntry[]> {
-    const rows = (route === undefined
-      ? this.#db.prepare("SELECT * FROM journal WHERE state = 'begun' ORDER BY id").all()
-      : this.#db.prepare("SELECT * FROM journal WHERE state = 'begun' AND route = ? ORDER BY id").all(route)) as Array<Record<string, unknown>>;
+    const rows = (
+      route === undefined
+        ? this.#db.prepare("SELECT * FROM journal WHERE state = 'begun' ORDER BY id").all()
+        : this.#db.prepare("SELECT * FROM journal WHERE state = 'begun' AND route = ? ORDER BY id").all(route)
+    ) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       id: r.id as number,
       runId: r.run_id as string,
@@ -123,11 +168,18 @@ export class SqliteStateStore implements StateStore {
   }
 
   async tryLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    checkLeaseTtl(ttlMs);
     const now = Date.now();
     const take = this.#db.transaction(() => {
       const row = this.#db.prepare("SELECT owner, expires_at FROM leases WHERE name = ?").get(name) as { owner: string; expires_at: number } | undefined;
-      if (row && row.owner !== owner && row.expires_at > now) return false;
-      this.#db.prepare("INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at").run(name, owner, now + ttlMs);
+      if (row && row.owner !== owner && row.expires_at > now && row.expires_at <= now + MAX_LEASE_MS) return false;
+      this.#db
+        .prepare(
+          `INSERT INTO leases (name, owner, expires_at, taken_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET
+           taken_at = CASE WHEN leases.owner = excluded.owner THEN coalesce(leases.taken_at, excluded.taken_at) ELSE excluded.taken_at END,
+           owner = excluded.owner, expires_at = excluded.expires_at`,
+        )
+        .run(name, owner, now + ttlMs, now);
       return true;
     });
     return take.immediate();
@@ -138,12 +190,23 @@ export class SqliteStateStore implements StateStore {
   }
 
   async leaseHolder(name: string): Promise<string | undefined> {
-    const row = this.#db.prepare("SELECT owner FROM leases WHERE name = ? AND expires_at > ?").get(name, Date.now()) as { owner: string } | undefined;
-    return row?.owner;
+    return (await this.leaseInfo(name))?.holder;
+  }
+
+  async leaseInfo(name: string): Promise<LeaseInfo | undefined> {
+    const now = Date.now();
+    const row = this.#db
+      .prepare("SELECT owner, expires_at, taken_at FROM leases WHERE name = ? AND expires_at > ? AND expires_at <= ?")
+      .get(name, now, now + MAX_LEASE_MS) as { owner: string; expires_at: number; taken_at: number | null } | undefined;
+    return row ? { holder: row.owner, since: row.taken_at === null ? undefined : new Date(row.taken_at), expiresAt: new Date(row.expires_at) } : undefined;
   }
 
   async takeOverLease(name: string, from: string, owner: string, ttlMs: number): Promise<boolean> {
-    const r = this.#db.prepare("UPDATE leases SET owner = ?, expires_at = ? WHERE name = ? AND owner = ?").run(owner, Date.now() + ttlMs, name, from);
+    checkLeaseTtl(ttlMs);
+    const now = Date.now();
+    const r = this.#db
+      .prepare("UPDATE leases SET owner = ?, expires_at = ?, taken_at = ? WHERE name = ? AND owner = ?")
+      .run(owner, now + ttlMs, now, name, from);
     return r.changes === 1;
   }
 
@@ -162,6 +225,7 @@ function toRecord(r: RecordRow): SyncRecord {
     sourceRevision: r.source_revision,
     targetVersion: r.target_version,
     syncedAt: new Date(r.synced_at),
+    mac: r.mac ?? undefined,
   };
 }
 

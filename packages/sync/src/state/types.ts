@@ -14,7 +14,19 @@ export interface SyncRecord {
   /** The target's version id after the last sync: a different one later means it changed out of band. */
   readonly targetVersion: string;
   readonly syncedAt: Date;
+  /** HMAC of every field above under the state key (signed.ts); absent on records written before it existed. */
+  readonly mac?: string | undefined;
 }
+
+/** Who holds a lease, since when (undefined for a row this version did not write) and until when. */
+export interface LeaseInfo {
+  readonly holder: string;
+  readonly since: Date | undefined;
+  readonly expiresAt: Date;
+}
+
+/** The longest a lease may run without renewal: a row claiming longer was not written by Polyvault and is ignored. */
+export const MAX_LEASE_MS = 15 * 60_000;
 
 export type JournalAction = "create" | "update" | "delete";
 
@@ -46,23 +58,38 @@ export interface StateStore {
   records(route: string, target: string, tenant: string): Promise<Map<string, SyncRecord>>;
   upsert(record: SyncRecord): Promise<void>;
   remove(route: string, target: string, tenant: string, name: string): Promise<void>;
-  /** Most recent syncedAt of any record for (target provider, tenant): how fresh a mirror is. */
-  lastSynced(target: string, tenant: string): Promise<Date | undefined>;
+  /** Every route's record of one secret (or, without a name, of every secret) of a tenant in one target. */
+  recordsOf(target: string, tenant: string, name?: string): Promise<SyncRecord[]>;
+  /**
+   * When that secret was last synced to that target by any route: how fresh a mirror's copy is (a failover
+   * read's mirrorSyncedAt). Without a name, the newest sync of any of the tenant's secrets (the status page).
+   */
+  lastSynced(target: string, tenant: string, name?: string): Promise<Date | undefined>;
+  /** Records of (route, target, tenant) whose MAC does not verify: ignored, kept as evidence (signed stores only). */
+  unauthenticated?(route: string, target: string, tenant: string): Promise<number>;
 
   journalBegin(entry: Omit<JournalEntry, "id" | "state" | "at">): Promise<number>;
   journalEnd(id: number, state: "done" | "failed", detail?: string): Promise<void>;
   /** Entries begun and never ended (a crash hit between the two). */
   pendingJournal(route?: string): Promise<JournalEntry[]>;
 
+  /** Names with journal entries of a route that finished `done` since `since` (the guard's window). */
+  journalNames(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<Set<string>>;
+
   recordRun(run: RunSummary): Promise<void>;
   lastRuns(limit?: number): Promise<RunSummary[]>;
   lastRun(route: string): Promise<RunSummary | undefined>;
 
-  /** Take or renew the lease on `name` for `owner` until now + ttlMs; false if someone else holds it. */
+  /**
+   * Take or renew the lease on `name` for `owner` until now + ttlMs (at most MAX_LEASE_MS); false if
+   * someone else holds it. A row expiring later than MAX_LEASE_MS from now is treated as expired.
+   */
   tryLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, owner: string): Promise<void>;
   /** Who holds the lease now (undefined when free or expired). */
   leaseHolder(name: string): Promise<string | undefined>;
+  /** The lease's holder, since and expiry (undefined when free or expired). */
+  leaseInfo(name: string): Promise<LeaseInfo | undefined>;
   /** Take the lease from `from` (a holder known to be dead), atomically: false if the holder changed. */
   takeOverLease(name: string, from: string, owner: string, ttlMs: number): Promise<boolean>;
 
