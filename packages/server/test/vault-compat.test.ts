@@ -212,6 +212,19 @@ describe("Vault KV v2 reads on their own listener (access configured)", () => {
     expect(rest.statusCode).toBe(403);
   });
 
+  it("serves a read from the mirror when the primary is down, with a warning and the served-by headers", async () => {
+    await b.app.gateway.scopes.flushPushes();
+    b.breakPrimary();
+    const r = await get("/v1/acme/data/db/url", TOKENS.admin);
+    expect(r.statusCode).toBe(200);
+    expect(r.json().data.data).toEqual({ value: CANARY });
+    expect(r.json().warnings).toEqual(["served by mirror mirror because the tenant's primary is unavailable: it may be stale"]);
+    expect([r.headers["x-polyvault-served-by"], r.headers["x-polyvault-stale"]]).toEqual(["mirror", "true"]);
+    // A list needs the primary: 503 in Vault's shape.
+    const list = await get("/v1/acme/metadata?list=true", TOKENS.admin);
+    expect([list.statusCode, Array.isArray(list.json().errors)]).toEqual([503, true]);
+  });
+
   it("writes no value in its log lines or error bodies", () => {
     const text = [...logs, ...errorBodies].join("\n");
     expect(logs.length).toBeGreaterThan(10);
