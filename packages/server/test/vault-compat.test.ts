@@ -256,6 +256,25 @@ describe("Vault listener without `access`: the REST listener's local-token rule"
   });
 });
 
+describe("Vault listener rate limit", () => {
+  it("limits per token (an unknown token per client address) and answers 429 in Vault's shape", async () => {
+    const b = await bed();
+    const vault = await createVaultServer(b.app.gateway, { logger: false, rateLimitPerMinute: 2 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await vault.inject({ method: "GET", url: "/v1/acme/data/none", headers: vt(TOKENS.admin) })).statusCode);
+      expect(statuses).toEqual([404, 404, 429]);
+      const limited = await vault.inject({ method: "GET", url: "/v1/acme/data/none", headers: vt(TOKENS.admin) });
+      expect(limited.json()).toEqual({ errors: [expect.stringMatching(/^rate limit of 2 requests per minute exceeded/)] });
+      // Another principal has its own budget.
+      expect((await vault.inject({ method: "GET", url: "/v1/acme/data/none", headers: vt(TOKENS.writer) })).statusCode).toBe(404);
+    } finally {
+      await vault.close();
+      await b.close();
+    }
+  });
+});
+
 describe("the LIST method's head, replayed as GET ?list=true", () => {
   const head = (s: string) => parseListHead(Buffer.from(s, "latin1"));
   it("takes a complete LIST head with no body", () => {
