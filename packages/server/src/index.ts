@@ -6,3 +6,4 @@ export { GatewayMetrics } from "./metrics/registry.js";
 export { openApiDocument } from "./openapi.js";
 export type { ServerOptions } from "./options.js";
 export { DEFAULT_PORT, type RunningGateway, type ServeOptions, serve } from "./serve.js";
+export { type VaultServerOptions, createVaultServer } from "./vault-compat/index.js";

@@ -13,12 +13,15 @@ import { createServer } from "./app.js";
 import { ensureLocalToken } from "./local-token.js";
 import { hostnameOf } from "./request-guard.js";
 import type { ServerOptions } from "./options.js";
+import { createVaultServer } from "./vault-compat/index.js";
 
 export interface ServeOptions extends Omit<ServerOptions, "localToken" | "listenHost"> {
   /** Default 127.0.0.1. */
   readonly host?: string | undefined;
   /** Default 8700; 0 picks a free port. */
   readonly port?: number | undefined;
+  /** Also answer Vault KV v2 reads on this port, same host (docs/gateway.md, "Vault-compatible reads"); 0 picks a free port. */
+  readonly vaultPort?: number | undefined;
   /** Run scheduled routes in this process (default true). */
   readonly scheduler?: boolean | undefined;
   /** How often the rotation-status gauge is recounted (default 5 min). */
@@ -39,6 +42,8 @@ export interface RunningGateway {
   readonly url: string;
   /** Without `access`: the file holding the local token `/v1/…` requests must bear. */
   readonly tokenFile?: string | undefined;
+  /** With `vaultPort`: the Vault-compatible listener and its address (VAULT_ADDR). */
+  readonly vault?: { readonly app: FastifyInstance; readonly url: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -67,6 +72,16 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
   for (const warning of [...runtime.warnings, ...scopes.security.alerts.warnings]) app.log.warn({ warning }, "configuration warning");
   if (local) app.log.info({ tokenFile: local.file }, "no `access` configured: /v1 requests need the local token (Authorization: Bearer <token in this file>)");
   const address = await app.listen({ host, port: options.port ?? DEFAULT_PORT });
+  let vault: { app: FastifyInstance; url: string } | undefined;
+  if (options.vaultPort !== undefined) {
+    const vaultApp = await createVaultServer(app.gateway, { ...options, listenHost: host, localToken: local });
+    try {
+      vault = { app: vaultApp, url: await vaultApp.listen({ host, port: options.vaultPort }) };
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
+  }
 
   let stopScheduler: (() => void) | undefined;
   const scheduled = Object.values(runtime.config.routes ?? {}).some((r) => r.schedule);
@@ -93,10 +108,12 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
     app,
     url: address,
     ...(local ? { tokenFile: local.file } : {}),
+    ...(vault ? { vault } : {}),
     close: () =>
       (closing ??= (async () => {
         stopScheduler?.();
         clearInterval(timer);
+        await vault?.app.close();
         await app.close();
         await scopes.flushPushes();
         // Seal what this gateway wrote with a signed checkpoint (the runtime stays usable; closing it, or

@@ -27,6 +27,7 @@ export function registerServe(program: Command, run: Runner): void {
     .description("HTTP gateway: REST API with bearer tokens, /health, /health/secrets, /metrics, /openapi.json, a status page, and the sync scheduler")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", `port to listen on (0: any free port)`, String(DEFAULT_PORT))
+    .option("--vault-port <port>", "also answer Vault KV v2 reads (vault kv get/list/metadata get, node-vault…) on this port, same host; a tenant is the mount")
     .option("--tls-cert <file>", "PEM certificate: serve HTTPS (with --tls-key)")
     .option("--tls-key <file>", "PEM private key for --tls-cert")
     .option("--no-scheduler", "do not run scheduled routes in this process (push-on-write still runs)")
@@ -47,6 +48,7 @@ export function registerServe(program: Command, run: Runner): void {
           opts: {
             host: string;
             port: string;
+            vaultPort?: string;
             tlsCert?: string;
             tlsKey?: string;
             scheduler: boolean;
@@ -58,6 +60,8 @@ export function registerServe(program: Command, run: Runner): void {
           },
         ) => {
           const port = wholeNumber("--port", opts.port, 65535);
+          const vaultPort = opts.vaultPort === undefined ? undefined : wholeNumber("--vault-port", opts.vaultPort, 65535);
+          if (vaultPort !== undefined && vaultPort !== 0 && vaultPort === port) throw new InvalidInputError("--vault-port must differ from --port");
           const rateLimitPerMinute = wholeNumber("--rate-limit", opts.rateLimit, 1_000_000_000);
           if (!LEVELS.includes(opts.logLevel))
             throw new InvalidInputError(`--log-level must be one of ${LEVELS.join(", ")} (got ${JSON.stringify(opts.logLevel)})`);
@@ -69,6 +73,7 @@ export function registerServe(program: Command, run: Runner): void {
           const gateway = await serve(rt, {
             host: opts.host,
             port,
+            vaultPort,
             tls,
             scheduler: opts.scheduler,
             rateLimitPerMinute,
@@ -78,9 +83,16 @@ export function registerServe(program: Command, run: Runner): void {
             logger: { level: opts.logLevel, stream: process.stderr },
           });
           ctx.out.result(
-            { listening: gateway.url, scheduler: opts.scheduler, tls: Boolean(tls), ...(gateway.tokenFile ? { tokenFile: gateway.tokenFile } : {}) },
+            {
+              listening: gateway.url,
+              ...(gateway.vault ? { vaultListening: gateway.vault.url } : {}),
+              scheduler: opts.scheduler,
+              tls: Boolean(tls),
+              ...(gateway.tokenFile ? { tokenFile: gateway.tokenFile } : {}),
+            },
             () => [
               `polyvault: gateway listening on ${gateway.url}`,
+              ...(gateway.vault ? [`polyvault: vault-compatible reads listening on ${gateway.vault.url} (VAULT_ADDR; a tenant is the mount)`] : []),
               ...(gateway.tokenFile
                 ? [`polyvault: no \`access\` configured: send 'Authorization: Bearer <token>' with the token in ${gateway.tokenFile}`]
                 : []),
