@@ -6,7 +6,6 @@
  * in the primary differs is refused (exit 1) unless --replace-primary (runtime's operations/adopt.ts).
  */
 import type { Command } from "commander";
-import { EXIT_CODES } from "@polyvault/core";
 import { adoptSecrets } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
