@@ -3,6 +3,7 @@
  * who can write one provider (the Vault mirror, or the AWS source) or the state database, but holds no
  * Polyvault key. Each test plants what the review planted and checks what the fix promises.
  */
+import type { TenantId } from "@polyvault/core";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -18,7 +19,8 @@ const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/polyvault.js");
 const run = Date.now().toString(36);
 const prefix = `atk${run}`;
 const noAzure = unavailable("azure");
-const T = Object.fromEntries(["mirror", "cutover", "guard", "state", "adopt", "warn", "az", "native"].map((k) => [k, `${k}-${run}`])) as Record<string, string>;
+const KEYS = ["mirror", "cutover", "guard", "state", "adopt", "warn", "az", "native"] as const;
+const T = Object.fromEntries(KEYS.map((k) => [k, `${k}-${run}`])) as Record<(typeof KEYS)[number], TenantId>;
 
 const cwd = mkdtempSync(join(tmpdir(), "pv-e2e-attacks-"));
 const dataDir = join(cwd, "data");
@@ -34,11 +36,11 @@ providers:
   vault: ${vaultYaml(vault.address, `, prefix: "${prefix}"`)}
 ${noAzure ? "" : `  azure: ${azureYaml(undefined, `, prefix: "${prefix}"`)}\n`}tenants:
   # every tenant: aws primary, vault mirror
-${["mirror", "cutover", "guard", "state", "adopt"].map((k) => `  ${T[k]}: { primary: aws, mirrors: [vault] }`).join("\n")}
+${(["mirror", "cutover", "guard", "state", "adopt"] as const).map((k) => `  ${T[k]}: { primary: aws, mirrors: [vault] }`).join("\n")}
   ${T.warn}: { primary: local }
   ${T.native}: { primary: aws, mirrors: [vault] }
 ${noAzure ? "" : `  ${T.az}: { primary: aws, mirrors: [azure] }\n`}routes:
-${["mirror", "cutover", "guard", "state", "adopt"].map((k) => `  r-${k}: { source: aws, targets: [vault], tenants: [${T[k]}], prune: true }   # ${k}`).join("\n")}
+${(["mirror", "cutover", "guard", "state", "adopt"] as const).map((k) => `  r-${k}: { source: aws, targets: [vault], tenants: [${T[k]}], prune: true }   # ${k}`).join("\n")}
   r-warn: { source: local, targets: [aws], tenants: [${T.warn}] }
   r-native: { source: aws, targets: [{ provider: vault, encryption: native }], tenants: [${T.native}], nativeWaiver: "e2e" }
 ${noAzure ? "" : `  r-az: { source: aws, targets: [azure], tenants: [${T.az}] }\n`}`;

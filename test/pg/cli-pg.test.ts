@@ -88,7 +88,9 @@ describe("CLI with the state on PostgreSQL", () => {
     const r = cli(sb, ["sync", "plan"]);
     expect(r.code).toBe(2);
     // Refused when the configuration loads, naming the key; the URL (it may hold a password) is not echoed.
-    expect(r.stderr).toMatch(/^polyvault: INVALID_INPUT: .*polyvault\.yaml is not a valid configuration:\n {2}state: state must be "sqlite" or a postgres:\/\/ or postgresql:\/\/ URL\n$/);
+    expect(r.stderr).toMatch(
+      /^polyvault: INVALID_INPUT: .*polyvault\.yaml is not a valid configuration:\n {2}state: state must be "sqlite" or a postgres:\/\/ or postgresql:\/\/ URL\n$/,
+    );
     expect(r.stderr).not.toContain("root@");
     expect(existsSync(join(sb.home, "state.db"))).toBe(false);
   });

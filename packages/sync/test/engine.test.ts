@@ -1,4 +1,4 @@
-import { CheckFailedError, ConflictError, IntegrityError, SecretManager, parseTenantId } from "@polyvault/core";
+import { ConflictError, IntegrityError, SecretManager, parseTenantId } from "@polyvault/core";
 import { createFileProvider, encodeVersion } from "@polyvault/provider-file";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
