@@ -86,11 +86,10 @@ describe("aws provider retry policy and error mapping", () => {
 
   it("gives up at Retry-After beyond the deadline instead of ignoring it", async () => {
     const { seen, provider } = await serve([{ status: 400, type: "ThrottlingException", headers: { "retry-after": "60" } }]);
-    const start = performance.now();
     const err = await failure(provider.list(tenant));
     expect(err).toBeInstanceOf(ThrottledError);
     expect((err as ThrottledError).retryAfterMs).toBe(60_000);
-    expect(performance.now() - start).toBeLessThan(1_000);
+    // One request, no wait: waiting out the 60 s would run past this test's timeout.
     expect(seen.requests).toBe(1);
   });
 });

@@ -50,9 +50,11 @@ describe("AuditLog writing", () => {
     await log.append(record(1));
     await log.append(record(2));
     expect(types(dir)).toBe("rr");
-    await new Promise((r) => setTimeout(r, 1300));
-    expect(types(dir)).toBe("rrc");
-    await new Promise((r) => setTimeout(r, 1100));
+    // Wait for the event (the timer's checkpoint), not for a guessed time: the test's timeout bounds it.
+    while (types(dir) !== "rrc") await new Promise((r) => setTimeout(r, 50));
+    // Then until that checkpoint is over 1 s old, by its own signed time.
+    const sealedAt = Date.parse((JSON.parse(lines(dir).at(-1) as string) as { time: string }).time);
+    while (Date.now() - sealedAt <= 1_000) await new Promise((r) => setTimeout(r, 50));
     await log.append(record(3)); // the last checkpoint is over 1 s old: this append is sealed at once
     expect(types(dir)).toBe("rrcrc");
     expect(verifyAuditLog(dir).ok).toBe(true);
