@@ -4,7 +4,7 @@
  * the OpenAPI document, so the document cannot drift from what the server accepts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { z } from "zod";
+import type { z } from "zod";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -98,19 +98,26 @@ function registerNotAllowed(app: FastifyInstance, defs: readonly RouteDef[]): vo
   }
 }
 
+/**
+ * An optional body left out is `{}`. Only a body that is not there: fastify's validator sees `null` for
+ * both, and a JSON `null` is a body that is not an object (as the document says).
+ */
+async function noBodyIsEmpty(req: FastifyRequest): Promise<void> {
+  if (req.body === undefined) req.body = {};
+}
+
 export function register(app: FastifyInstance, defs: readonly RouteDef[], hooks: RouteHooks): void {
   registerNotAllowed(app, defs);
   for (const def of defs) {
-    const body = def.body && def.bodyOptional ? z.preprocess((v) => v ?? {}, def.body) : def.body;
     app.route({
       method: def.method,
       url: def.url,
       schema: {
         ...(def.params ? { params: def.params } : {}),
         ...(def.querystring ? { querystring: def.querystring } : {}),
-        ...(body ? { body } : {}),
+        ...(def.body ? { body: def.body } : {}),
       },
-      ...(def.auth ? { preValidation: hooks.authenticate } : {}),
+      preValidation: [...(def.auth ? [hooks.authenticate] : []), ...(def.body && def.bodyOptional ? [noBodyIsEmpty] : [])],
       config: { bodyOptional: def.bodyOptional === true || def.body === undefined },
       handler: (req, reply) => {
         const run = () => def.handler({ params: req.params, query: req.query, body: req.body }, req, reply);
