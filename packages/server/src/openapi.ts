@@ -120,7 +120,7 @@ export function openApiDocument(defs: readonly RouteDef[], version: string, secu
       title: "Polyvault gateway",
       version,
       description:
-        'Multi-tenant secrets gateway. Errors are {"error":{"code","message"}}; a \'/\' in a secret name is sent as %2F. Responses never contain a value except GET of a secret. POST, PUT, PATCH and DELETE must be sent with Content-Type: application/json, with or without a body (415 otherwise). A method a path does not have is answered 405 with an Allow header.',
+        'Multi-tenant secrets gateway. Errors are {"error":{"code","message"}}; a \'/\' in a secret name is sent as %2F. Responses never contain a value except GET of a secret. POST, PUT, PATCH and DELETE must be sent with Content-Type: application/json, with or without a body (415 otherwise). A method a path does not have is answered 405 with an Allow header. An operation with query parameters refuses any other (400); the others ignore the query string.',
     },
     components: { ...(secured ? { securitySchemes: { bearer: SCHEME[security] } } : {}), schemas: { Error: schemaOf(ErrorBody) } },
     security: secured ? [{ bearer: [] }] : [],

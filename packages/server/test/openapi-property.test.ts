@@ -56,6 +56,8 @@ interface Case {
   params: Record<string, string | undefined>;
   body: Body;
   auth: "good" | "other" | "none";
+  /** An undocumented query parameter is added. */
+  extraQuery: boolean;
   /** The Content-Type of a state-changing request. */
   type: string | undefined;
 }
@@ -72,6 +74,7 @@ function caseArb(doc: Doc): fc.Arbitrary<Case> {
       params: fc.record(Object.fromEntries(op.parameters.map((p) => [p.name, paramArb(p)]))),
       body: op.requestBody ? bodyArb(op.requestBody.content["application/json"]?.schema) : fc.constant<Body>({ kind: "none" }),
       auth: fc.constantFrom<Case["auth"]>("good", "good", "good", "good", "other", "none"),
+      extraQuery: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
       type: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...JSON_TYPES) }, fc.constantFrom(undefined, "text/plain", "application/x-www-form-urlencoded")),
     }),
   );
@@ -80,6 +83,8 @@ function caseArb(doc: Doc): fc.Arbitrary<Case> {
 /** Whether the request is what the document describes. */
 function schemaValid(c: Case): boolean {
   if (STATE_CHANGING.has(c.method) && !JSON_TYPES.includes(c.type as string)) return false;
+  // The document's rule: an operation with query parameters refuses others; the rest ignore the query.
+  if (c.extraQuery && c.op.parameters.some((p) => p.in === "query")) return false;
   for (const p of c.op.parameters) {
     const v = c.params[p.name];
     if (v === undefined ? p.required : !valid(p.schema, v)) return false;
@@ -93,7 +98,9 @@ function schemaValid(c: Case): boolean {
 function urlOf(path: string, c: Case): string {
   let url = path.replace(/\{(\w+)\}/g, (_m, n: string) => seg(c.params[n] ?? ""));
   const query = c.op.parameters.filter((p) => p.in === "query" && c.params[p.name] !== undefined);
-  if (query.length) url += `?${query.map((p) => `${p.name}=${encodeURIComponent(c.params[p.name] as string)}`).join("&")}`;
+  const pairs = query.map((p) => `${p.name}=${encodeURIComponent(c.params[p.name] as string)}`);
+  if (c.extraQuery) pairs.push("unlisted=1");
+  if (pairs.length) url += `?${pairs.join("&")}`;
   return url;
 }
 
