@@ -32,3 +32,36 @@ describe("the gateway does what its document says", () => {
     expect(res.json().version).toBe(2);
   });
 });
+
+describe("the document's security follows the configuration", () => {
+  const schemes = async (options: Parameters<typeof bed>[0]) => {
+    const b = await bed(options);
+    try {
+      const doc = (await b.app.inject({ method: "GET", url: "/openapi.json" })).json();
+      const get = doc.paths["/v1/tenants/{tenant}/secrets/{name}"].get;
+      // what the server does without a token: 401 where the document asks for one
+      const unauth = (await b.app.inject({ method: "GET", url: "/v1/tenants/acme/secrets" })).statusCode;
+      return { scheme: doc.components.securitySchemes?.bearer, security: get.security, has401: "401" in get.responses, top: doc.security, unauth };
+    } finally {
+      await b.close();
+    }
+  };
+
+  it("with access: a principal's bearer token", async () => {
+    const s = await schemes({});
+    expect(s.scheme).toMatchObject({ type: "http", scheme: "bearer", description: expect.stringMatching(/^A principal's token/) });
+    expect(s).toMatchObject({ security: [{ bearer: [] }], has401: true, top: [{ bearer: [] }], unauth: 401 });
+  });
+
+  it("without access, with the local token: that token, and not the file's path", async () => {
+    const s = await schemes({ access: false, server: { localToken: { token: "L".repeat(43), file: "/secret/place/gateway.token" } } });
+    expect(s.scheme).toMatchObject({ type: "http", scheme: "bearer", description: expect.stringMatching(/local token, kept in gateway.token/) });
+    expect(JSON.stringify(s.scheme)).not.toContain("/secret/place");
+    expect(s).toMatchObject({ security: [{ bearer: [] }], has401: true, unauth: 401 });
+  });
+
+  it("without access or a local token (embedded): nothing asked, no 401", async () => {
+    const s = await schemes({ access: false });
+    expect(s).toEqual({ scheme: undefined, security: [], has401: false, top: [], unauth: 200 });
+  });
+});
