@@ -72,10 +72,12 @@ export const DeleteSecretQuery = z.strictObject({
 });
 
 export const SyncBody = z.strictObject({
-  route: z.string().min(1).max(63).optional(),
-  tenant: TenantIdSchema.optional(),
+  route: z.string().min(1).max(63).optional().meta({ description: "One route (default: every route); an unknown one is 400." }),
+  tenant: TenantIdSchema.optional().meta({ description: "One tenant (default: every tenant the routes cover)." }),
 });
-export const ApplyBody = SyncBody.extend({ confirm: z.boolean().optional() });
+export const ApplyBody = SyncBody.extend({
+  confirm: z.boolean().optional().meta({ description: "Allow deleting more than a route's maxDeleteFraction of a target in one apply." }),
+});
 
 // --- responses (documentation only: fastify does not serialize through them) ----------------------
 
