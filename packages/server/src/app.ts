@@ -140,7 +140,13 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
   }
 
   const routes: RouteDef[] = [];
-  const document = () => openApiDocument(routes, VERSION);
+  // Built once, on first request (the routes are all declared by then); what `auth` asks for follows the configuration.
+  let doc: unknown;
+  const security = scopes.security.enforcing ? "principals" : options.localToken ? "local-token" : "none";
+  const document = () => {
+    doc ??= openApiDocument(routes, VERSION, security);
+    return doc;
+  };
   routes.push(...secretRoutes(runtime, scopes, metrics), ...syncRoutes(runtime, scopes, metrics, activity), ...opsRoutes(health, metrics, VERSION, document));
   if (options.statusPage !== false) routes.push(...statusRoutes(runtime, health, activity, VERSION));
   register(app, routes, {

@@ -4,7 +4,7 @@
  * the OpenAPI document, so the document cannot drift from what the server accepts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { z } from "zod";
+import type { z } from "zod";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -68,14 +68,56 @@ export interface RouteHooks {
   readonly inScope: <T>(req: FastifyRequest, fn: () => Promise<T>) => Promise<T>;
 }
 
+/** The methods fastify answers; those a path does not declare get 405 (HEAD comes with GET). */
+const METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"] as const;
+
+/** A 405 with `Allow` for each method a declared path does not have, in the one error shape. */
+function registerNotAllowed(app: FastifyInstance, defs: readonly RouteDef[]): void {
+  const byUrl = new Map<string, Set<string>>();
+  for (const d of defs) {
+    const set = byUrl.get(d.url) ?? new Set<string>();
+    set.add(d.method);
+    if (d.method === "GET") set.add("HEAD");
+    byUrl.set(d.url, set);
+  }
+  for (const [url, allowed] of byUrl) {
+    const others = METHODS.filter((m) => !allowed.has(m));
+    const allow = [...allowed].sort().join(", ");
+    if (others.length === 0) continue;
+    app.route({
+      method: [...others],
+      url,
+      config: { bodyOptional: true },
+      handler: async (req, reply) => {
+        reply
+          .code(405)
+          .header("allow", allow)
+          .send({ error: { code: "INVALID_INPUT", message: `method ${req.method} is not allowed on this path; allowed: ${allow}` } });
+      },
+    });
+  }
+}
+
+/**
+ * An optional body left out is `{}`. Only a body that is not there: fastify's validator sees `null` for
+ * both, and a JSON `null` is a body that is not an object (as the document says).
+ */
+async function noBodyIsEmpty(req: FastifyRequest): Promise<void> {
+  if (req.body === undefined) req.body = {};
+}
+
 export function register(app: FastifyInstance, defs: readonly RouteDef[], hooks: RouteHooks): void {
+  registerNotAllowed(app, defs);
   for (const def of defs) {
-    const body = def.body && def.bodyOptional ? z.preprocess((v) => v ?? {}, def.body) : def.body;
     app.route({
       method: def.method,
       url: def.url,
-      schema: { ...(def.params ? { params: def.params } : {}), ...(def.querystring ? { querystring: def.querystring } : {}), ...(body ? { body } : {}) },
-      ...(def.auth ? { preValidation: hooks.authenticate } : {}),
+      schema: {
+        ...(def.params ? { params: def.params } : {}),
+        ...(def.querystring ? { querystring: def.querystring } : {}),
+        ...(def.body ? { body: def.body } : {}),
+      },
+      preValidation: [...(def.auth ? [hooks.authenticate] : []), ...(def.body && def.bodyOptional ? [noBodyIsEmpty] : [])],
       config: { bodyOptional: def.bodyOptional === true || def.body === undefined },
       handler: (req, reply) => {
         const run = () => def.handler({ params: req.params, query: req.query, body: req.body }, req, reply);

@@ -12,21 +12,32 @@ const Labels = z
     z.string().max(256, { error: "label values are at most 256 characters" }),
   )
   .refine((l) => Object.keys(l).length <= 32, { error: "at most 32 labels" })
-  .meta({ description: "Descriptive labels (never secret)." });
+  .meta({ description: "Descriptive labels (never secret).", maxProperties: 32 });
+
+/**
+ * JSON Schema for what the zod refinements check (zod's `.meta()` is merged into its JSON Schema output):
+ * `has(k)` is "k is present", `none(...)` "none of these is present".
+ */
+const has = (k: string) => ({ required: [k] });
+const none = (...ks: string[]) => ({ not: { anyOf: ks.map(has) } });
+
+/** Core's secret-name rules as one ECMAScript pattern: no leading, trailing or doubled '/', no '.' or '..' segment. */
+const SEGMENT = String.raw`(?!\.\.?(?:/|$))[A-Za-z0-9_.-]+`;
+const NAME_PATTERN = `^${SEGMENT}(?:/${SEGMENT})*$`;
 
 const Base64 = z.base64({ error: "valueBase64 must be standard base64" });
 
 export const TenantParams = z.strictObject({ tenant: TenantIdSchema });
 export const SecretParams = z.strictObject({
   tenant: TenantIdSchema,
-  name: SecretNameSchema.meta({ description: "The secret's name; a '/' in it is sent as %2F." }),
+  name: SecretNameSchema.meta({ description: "The secret's name; a '/' in it is sent as %2F.", pattern: NAME_PATTERN }),
 });
 
 /** PUT body: exactly one of `value` (UTF-8 text) and `valueBase64` (any bytes). */
 export const PutSecretBody = z
   .strictObject({ value: z.string().optional(), valueBase64: Base64.optional(), labels: Labels.optional() })
   .refine((b) => (b.value === undefined) !== (b.valueBase64 === undefined), { error: "give exactly one of value and valueBase64" })
-  .meta({ description: "Exactly one of value and valueBase64." });
+  .meta({ description: "Exactly one of value and valueBase64.", oneOf: [has("value"), has("valueBase64")] });
 
 export const RotateBody = z
   .strictObject({
@@ -39,7 +50,14 @@ export const RotateBody = z
   .refine((b) => (b.value === undefined && b.valueBase64 === undefined) || (b.length === undefined && b.alphabet === undefined), {
     error: "length and alphabet apply to a generated value only",
   })
-  .meta({ description: "A new value (value or valueBase64), or nothing to generate one." });
+  .meta({
+    description: "A new value (value or valueBase64), or nothing to generate one; length and alphabet apply to a generated value only.",
+    oneOf: [
+      { ...has("value"), ...none("valueBase64", "length", "alphabet") },
+      { ...has("valueBase64"), ...none("value", "length", "alphabet") },
+      none("value", "valueBase64"),
+    ],
+  });
 
 export const GetSecretQuery = z.strictObject({
   version: z
@@ -54,10 +72,12 @@ export const DeleteSecretQuery = z.strictObject({
 });
 
 export const SyncBody = z.strictObject({
-  route: z.string().min(1).max(63).optional(),
-  tenant: TenantIdSchema.optional(),
+  route: z.string().min(1).max(63).optional().meta({ description: "One route (default: every route); an unknown one is 400." }),
+  tenant: TenantIdSchema.optional().meta({ description: "One tenant (default: every tenant the routes cover)." }),
 });
-export const ApplyBody = SyncBody.extend({ confirm: z.boolean().optional() });
+export const ApplyBody = SyncBody.extend({
+  confirm: z.boolean().optional().meta({ description: "Allow deleting more than a route's maxDeleteFraction of a target in one apply." }),
+});
 
 // --- responses (documentation only: fastify does not serialize through them) ----------------------
 

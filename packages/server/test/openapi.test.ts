@@ -25,7 +25,7 @@ describe("OpenAPI document", () => {
 
   it("is OpenAPI 3.1 with bearer auth and lists exactly the routes the server answers", () => {
     expect(doc.openapi).toBe("3.1.0");
-    expect(doc.components.securitySchemes.bearer).toEqual({ type: "http", scheme: "bearer" });
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer", description: expect.stringMatching(/principal's token/) });
     const documented = Object.entries(doc.paths)
       .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
       .sort();
@@ -60,13 +60,15 @@ describe("OpenAPI document", () => {
     const tenant = get.parameters.find((p) => p.name === "tenant");
     expect(tenant).toMatchObject({ in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9_-]{0,62}$", maxLength: 63 } });
     expect(get.parameters.find((p) => p.name === "version")).toMatchObject({ in: "query", required: false, schema: { pattern: "^[1-9][0-9]{0,8}$" } });
-    expect(Object.keys(get.responses).sort()).toEqual(["200", "400", "401", "403", "404", "429", "500", "503"]);
+    expect(Object.keys(get.responses).sort()).toEqual(["200", "400", "401", "403", "404", "414", "429", "500", "503"]);
     const put = doc.paths["/v1/tenants/{tenant}/secrets/{name}"]?.put as Operation;
     const body = put.requestBody?.content["application/json"]?.schema as { properties: Record<string, unknown>; additionalProperties: boolean };
     expect(put.requestBody?.required).toBe(true);
     expect(Object.keys(body.properties).sort()).toEqual(["labels", "value", "valueBase64"]);
     expect(body.additionalProperties).toBe(false);
-    expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(["200", "409", "413"]));
+    expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(["200", "409", "413", "415"]));
+    // exactly one of value and valueBase64, in JSON Schema
+    expect(body).toMatchObject({ oneOf: [{ required: ["value"] }, { required: ["valueBase64"] }] });
     const rotate = doc.paths["/v1/tenants/{tenant}/secrets/{name}/rotate"]?.post as Operation;
     expect(rotate.requestBody?.required).toBe(false);
     const health = doc.paths["/health/secrets"]?.get as Operation;
