@@ -61,7 +61,7 @@ describe("audit rollback and erasure (CLI)", () => {
     expect(cli(sb, ["audit", "verify"]).code).toBe(0);
     const first = JSON.parse(readFileSync(join(sb.home, "audit.log"), "utf8").split("\n")[0] as string);
     expect(first).toMatchObject({ seq: 1, action: "audit.new-chain", reason: "log lost in incident 7" });
-    expect(cli(sb, ["audit", "verify", "--json"]).out).toMatch(/"witness": ".*witness\.json"/);
+    expect(cli(sb, ["audit", "verify", "--json"]).out).toMatch(/"witness":".*witness\.json"/);
   });
 
   it("erasure without a witness is still caught while the signing key remains", () => {
