@@ -62,6 +62,21 @@ describe("cutover rewrite (issues 16.2 and 17.8)", () => {
     expect(r.routes.map((x) => x.route)).toEqual(["acme-mirror", "solo"]);
   });
 
+  it("a one-tenant route with several targets (the README's acme-mirror) is reversed in place, keeping its other targets", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pv-rewrite-"));
+    const path = join(dir, "polyvault.yaml");
+    writeFileSync(
+      path,
+      "providers:\n  local: { type: file }\n  aws: { type: file, dir: ./a }\n  vault: { type: file, dir: ./v }\ntenants:\n  acme: { primary: local, mirrors: [aws, vault] }\nroutes:\n  acme-mirror: { source: local, targets: [aws, vault], tenants: [acme], prune: true }\n",
+    );
+    const r = rewriteCutover(path, "acme", "local", "vault", {});
+    const config = parseConfig(readFileSync(path, "utf8"), path, {});
+    expect(config.tenants?.acme).toEqual({ primary: "vault", mirrors: ["local", "aws"] });
+    expect(config.routes?.["acme-mirror"]).toMatchObject({ source: "vault", targets: ["local", "aws"], tenants: ["acme"], prune: true });
+    expect(Object.keys(config.routes ?? {})).toEqual(["acme-mirror"]);
+    expect(r.routes.map((x) => x.route)).toEqual(["acme-mirror"]);
+  });
+
   it("refuses, before writing, a cutover around a route that carries every tenant", () => {
     const dir = mkdtempSync(join(tmpdir(), "pv-rewrite-"));
     const path = join(dir, "polyvault.yaml");

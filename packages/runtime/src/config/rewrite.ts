@@ -6,7 +6,7 @@
  * A cutover of tenant T from F to P also turns around every route that fed P from F for T: left as it
  * was, that route would write the old primary's values over the new primary's, and with prune delete
  * from it what F no longer holds. Such a route becomes P → F (plus its other targets) for T — in place
- * when T is its only tenant and P its only target, else T moves to a new route `<route>-<T>`. A route
+ * when T is its only tenant, else T moves to a new route `<route>-<T>`. A route
  * that carries every tenant ("*") cannot be split by listing: the cutover is refused before any write.
  */
 import { closeSync, copyFileSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -45,7 +45,9 @@ export function reverseRouteEdits(
       );
     if (!rc.tenants.includes(tenant)) continue;
     const targets = [from, ...rc.targets.filter((t) => targetName(t) !== to && targetName(t) !== from)];
-    if (rc.tenants.length === 1 && rc.targets.length === 1) {
+    // A route of this tenant alone is turned around in place (its other targets kept); splitting it would
+    // leave the old route with no tenant, which does not load.
+    if (rc.tenants.length === 1) {
       edits.push({ path: ["routes", name, "source"], value: to }, { path: ["routes", name, "targets"], value: targets });
       routes.push({ route: name, change: `reversed: now ${to} → ${targets.map(targetName).join(", ")}` });
       continue;
