@@ -27,7 +27,7 @@ export function lifecycleTests(sandbox: () => CliSandbox, t: Target): void {
     expect(set1.out).toBe(`${t.tenant}/db/url: version 1 stored (${v1.length} bytes)\n`);
     const v2 = sb.canary();
     const set2 = await sb.run(["secrets", "set", "db/url", ...T, "--value-stdin", "--json"], { input: v2 });
-    expect(JSON.parse(set2.out)).toEqual({ tenant: t.tenant, name: "db/url", version: 2, bytes: v2.length, generated: false });
+    expect(JSON.parse(set2.out)).toEqual({ tenant: t.tenant, name: "db/url", version: 2, bytes: v2.length, generated: false, unchanged: false });
 
     const raw = await sb.run(["secrets", "get", "db/url", ...T], { allow: v2 });
     expect([raw.code, raw.stderr]).toEqual([0, ""]);
@@ -46,7 +46,7 @@ export function lifecycleTests(sandbox: () => CliSandbox, t: Target): void {
     const list = JSON.parse((await sb.run(["secrets", "list", ...T, "--json"])).out);
     expect(list.secrets).toEqual([expect.objectContaining({ name: "db/url", version: 2, managed: true, labels: {} })]);
     const human = await sb.run(["secrets", "list", ...T]);
-    expect(human.out).toMatch(/^NAME +VERSION +UPDATED +KEY +MANAGED\ndb\/url +2 +\S+ +1 +yes\n$/);
+    expect(human.out).toMatch(/^NAME +VERSION +UPDATED +KEY +MANAGED +LABELS\ndb\/url +2 +\S+ +1 +yes *\n$/);
   });
 
   it("keeps the labels given with --label, and shows them in get --json and list --json", SLOW, async () => {
