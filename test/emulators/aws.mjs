@@ -2,7 +2,8 @@
 // a Python venv under the emulator cache and started on loopback. If POLYVAULT_TEST_AWS_ENDPOINT is set,
 // a server is already provided there: install/start only check that it answers, stop leaves it alone.
 import { existsSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { MissingToolError, cacheDir, probe, run, startDetached, stopDetached, waitFor, which } from "./lib.mjs";
 
 export const name = "aws";
@@ -57,7 +58,9 @@ export async function start() {
   if (await reachable()) return { endpoint: endpoint() };
   if (!existsSync(marker())) await install();
   const url = new URL(endpoint());
-  const { log } = startDetached(name, join(venvDir(), "bin", "moto_server"), ["-H", url.hostname, "-p", url.port]);
+  // moto's backends, one request at a time (moto-serial.py says why); the same app moto_server runs.
+  const launcher = join(dirname(fileURLToPath(import.meta.url)), "moto-serial.py");
+  const { log } = startDetached(name, join(venvDir(), "bin", "python"), [launcher, url.hostname, url.port]);
   await waitFor("moto server", reachable, 60_000, log);
   return { endpoint: endpoint() };
 }

@@ -144,12 +144,27 @@ describe.each(["aws", "vault", "azure"] as const)("a 503 storm at the %s provide
     const data = join(dir, `failover-${kind}`);
     (await initMasterKey(data)).key.fill(0);
     const local = { type: "file" as const };
-    const writer = await Runtime.open({ dataDir: data, config: { providers: { local } }, env: {}, pushOnWrite: false });
+    const seed = { type: "file" as const, dir: join(data, "seed") };
+    // The mirror's copy must be vouched for by a sync record (a failover read never trusts a copy no
+    // route wrote): a route from a seed store fills the mirror first.
+    const routes = { fill: { source: "seed", targets: ["local"], tenants: ["storm"] } };
+    const writer = await Runtime.open({
+      dataDir: data,
+      config: { providers: { local, seed }, tenants: { storm: { primary: "seed", mirrors: ["local"] } }, routes },
+      env: {},
+      pushOnWrite: false,
+    });
     await writer.manager(tenant).set("db/url", "postgres://mirror");
+    const [filled] = await (await writer.sync()).apply({ route: "fill" });
+    expect(filled?.result?.counts.created).toBe(1);
     await writer.close();
     const rt = await Runtime.open({
       dataDir: data,
-      config: { providers: { local, primary: config(kind, s.url, 2) as never }, tenants: { storm: { primary: "primary", mirrors: ["local"] } } },
+      config: {
+        providers: { local, seed, primary: config(kind, s.url, 2) as never },
+        tenants: { storm: { primary: "primary", mirrors: ["local"] } },
+        routes,
+      },
       env: {},
       pushOnWrite: false,
     });
