@@ -72,22 +72,10 @@ const notRun = unavailable("vault");
       [1, 0, 2],
       [2, 4, 0],
     ]);
-    // The re-sealed copies are Vault versions no sync wrote: the next plan reads them back (apply
-    // "verify", never a write) and the apply records them, after which the plan is clean (docs/sync.md).
+    // The re-sealed copies are new Vault versions, written by Polyvault itself: rewrap moves the sync
+    // records to them, so the next plan has nothing to do (no "drift", no read-back).
     const plan = JSON.parse((await sb.run(["sync", "plan", "--json"])).out);
-    expect(
-      plan.actions
-        .filter((a: { action: string }) => a.action !== "noop")
-        .map((a: { name: string; apply: string }) => [a.name, a.apply])
-        .sort(),
-    ).toEqual([
-      ["api/key", "verify"],
-      ["db/url", "verify"],
-    ]);
-    const applied = await sb.run(["sync", "apply", "--json"]);
-    expect(applied.code, applied.stderr).toBe(0);
-    const clean = JSON.parse((await sb.run(["sync", "plan", "--json"])).out);
-    expect(clean.actions.filter((a: { action: string }) => a.action !== "noop")).toEqual([]);
+    expect(plan.actions.filter((a: { action: string }) => a.action !== "noop")).toEqual([]);
 
     const retire = await sb.run(["keys", "retire", "1", "--json"]);
     expect(retire.code, retire.stderr).toBe(0);

@@ -38,6 +38,12 @@ export async function rewrapTenant(options: {
   keyring: Keyring;
   provider: Provider;
   onProgress?: ((p: RewrapProgress) => void) | undefined;
+  /**
+   * Called when re-sealing wrote a new version (providers whose versions are immutable): whoever keeps
+   * records of the old version id (the sync state) moves them to the new one, so that Polyvault's own
+   * rewrap is not later taken for a change made out of band.
+   */
+  onNewVersion?: ((name: string, oldVersion: string, newVersion: string) => Promise<void>) | undefined;
 }): Promise<RewrapResult> {
   const { tenant, keyring, provider } = options;
   const target = keyring.current;
@@ -85,7 +91,10 @@ export async function rewrapTenant(options: {
         opened.plaintext.fill(0);
         const metadata = { ...stored.metadata, [META.keyVersion]: String(target) };
         if (provider.rewriteVersion) await provider.rewriteVersion(tenant, name, v.version, resealed, { metadata });
-        else await provider.put(tenant, name, resealed, { metadata, ifVersion: v.version });
+        else {
+          const head = await provider.put(tenant, name, resealed, { metadata, ifVersion: v.version });
+          await options.onNewVersion?.(name, v.version, head.version);
+        }
         rewrapped++;
       } catch (err) {
         skip(err, name, v.version, stored.value);

@@ -62,6 +62,13 @@ export function keysRewrap(rt: Runtime, options: RewrapOptions = {}): Promise<Re
               keyring: rt.keyring,
               provider: store.provider,
               onProgress: (p) => bar.update(p.secretsDone, p.secretsTotal),
+              // A re-sealed copy in a sync target is a new version that Polyvault itself wrote: the
+              // records that named the old version now name the new one (signed like every record).
+              onNewVersion: async (name, oldVersion, newVersion) => {
+                const state = await rt.state();
+                for (const r of await state.recordsOf(store.provider.name, tenant, name))
+                  if (r.targetVersion === oldVersion) await state.upsert({ ...r, targetVersion: newVersion, mac: undefined });
+              },
             }),
           ),
         );
