@@ -48,7 +48,7 @@ const UNITS: ReadonlyArray<[Intl.RelativeTimeFormatUnit, number]> = [
 /** The largest whole unit of a duration: [5, "minute"]. */
 function largestUnit(ms: number): [number, Intl.RelativeTimeFormatUnit] {
   for (const [unit, size] of UNITS) if (Math.abs(ms) >= size) return [Math.round(ms / size), unit];
-  return [0, "second"];
+  return [ms <= 0 ? -0 : 0, "second"]; // -0: Intl says "0 seconds ago", not "in 0 seconds"
 }
 const relative = new Intl.RelativeTimeFormat("en", { numeric: "always" });
 const duration = (ms: number) => {
@@ -61,7 +61,8 @@ function ago(t: Date | string | undefined, now: Date, never = "never"): Html | s
   if (t === undefined) return never;
   const d = typeof t === "string" ? new Date(t) : t;
   if (Number.isNaN(d.getTime())) return String(t);
-  const [n, unit] = largestUnit(d.getTime() - now.getTime());
+  // A time recorded here is in the past; a few milliseconds "ahead" (the clock read first) is "0 seconds ago".
+  const [n, unit] = largestUnit(Math.min(d.getTime() - now.getTime(), 0));
   const iso = d.toISOString();
   return { html: `<time datetime="${esc(iso)}" title="${esc(iso)}">${esc(relative.format(n, unit))}</time>` };
 }
