@@ -112,7 +112,6 @@ interface Round {
 /** One `sync apply --route` in a fresh runtime (as one CLI process would run it), timed. */
 async function applyOnce(t: ServerType, s: Scenario): Promise<Round> {
   const route = `${s.via === "t" ? "tox" : "burst"}-${t}`;
-  const timeoutMs = s.via === "t" ? TIMEOUT_MS : BURST_TIMEOUT_MS;
   return withRuntime(bench.sb, async (rt) => {
     const t0 = performance.now();
     let failed = 0;
