@@ -21,6 +21,7 @@ routes:
 type Status = { versions: Array<{ version: number; protects: number; shreddable: number; stores: Array<{ provider: string; needed: number }> }> };
 
 const notRun = unavailable("vault");
+// Skipped only when the Vault server could not be started (reason in the title); `npm test` starts it.
 (notRun ? describe.skip : describe)(`keys over a Vault mirror${notRun ? ` — NOT RUN: ${notRun}` : ""}`, () => {
   const sb = new CliSandbox(cliEnv());
   const values = new Map<string, Buffer>();

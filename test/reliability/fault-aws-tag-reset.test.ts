@@ -38,6 +38,7 @@ const tenant = parseTenantId("tagreset");
 const tally = new Tally("fault-aws-tag-reset");
 const skip = notRun("aws");
 
+// Skipped only when the moto server could not be started (run-tests.mjs sets the reason); `npm test` starts it.
 describe.skipIf(skip !== undefined)(`aws updates under connection resets (${TRIALS} trials)`, () => {
   let rt: Runtime;
   let proxy: string;
