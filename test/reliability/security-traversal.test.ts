@@ -43,8 +43,17 @@ let gateway: Gateway | undefined;
 function snapshot(): Record<string, number> {
   const out: Record<string, number> = {};
   const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      // A lock directory (audit.lock, state.lock) comes and goes with the writer holding it.
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw err;
+    }
+    for (const e of entries) {
       const p = join(dir, e.name);
+      if (e.isDirectory() && /\.lock$/.test(e.name)) continue;
       if (e.isDirectory()) walk(p);
       else if (!/audit\.(log|head|config)$|state\.db|access-state|\.lock/.test(p)) out[p.slice(sb.cwd.length)] = statSync(p).size;
     }
