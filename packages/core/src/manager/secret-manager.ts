@@ -1,29 +1,25 @@
 /**
  * SecretManager: one tenant's secrets. Validates input, runs the operation steps (access, audit),
  * encrypts before a provider sees a value and decrypts after, keeps revisions monotonic with
- * check-and-set, and fails reads over to mirrors when the primary is unavailable.
+ * check-and-set. Reads, with their failover to mirrors when the primary is unavailable, are in
+ * failover-read.ts.
  */
-import { ENVELOPE_OVERHEAD, type Keyring, digest, parseHeader, seal } from "../crypto/index.js";
-import { AccessDeniedError, ConflictError, NotFoundError, TooLargeError, UnauthorizedError, isPolyvaultError } from "../errors.js";
+import { ENVELOPE_OVERHEAD, type Keyring, digest, seal } from "../crypto/index.js";
+import { AccessDeniedError, ConflictError, NotFoundError, TooLargeError, UnauthorizedError } from "../errors.js";
 import { parseSecretName, type TenantId } from "../names.js";
-import { type Provider, type SecretHead, type StoredSecret, listAll } from "../provider.js";
+import { type Provider, type SecretHead, listAll } from "../provider.js";
+import { type MirrorStore, type ReadPath, readSecret, versionsOf } from "./failover-read.js";
 import { type GenerateOptions, generateSecret } from "./generate.js";
-import { type EncryptionMode, META, encodeLabels, labelsOf, revisionOf } from "./metadata.js";
+import { META, encodeLabels, labelsOf, revisionOf } from "./metadata.js";
 import { type SecurityMetrics, emptyMetrics } from "./metrics.js";
-import { type MirrorRecordLookup, checkedMirrorValue } from "./mirror-check.js";
-import { SecretValue } from "./secret-value.js";
+import type { MirrorRecordLookup } from "./mirror-check.js";
+import type { SecretValue } from "./secret-value.js";
 import { isUnchanged } from "./unchanged.js";
 import { type Action, type Operation, type OperationStep, runSteps } from "./steps.js";
-import { openStored } from "./stored.js";
 import { type ChangeEvent, type SecretListing, type SetOptions, type VersionListing, listing } from "./types.js";
 
 export type { ChangeEvent, SecretListing, SetOptions, VersionListing } from "./types.js";
-
-/** A mirror and how configuration says it stores values (a bare Provider is an `envelope` mirror). */
-export interface MirrorStore {
-  readonly provider: Provider;
-  readonly encryption: EncryptionMode;
-}
+export type { MirrorStore } from "./failover-read.js";
 
 export interface SecretManagerOptions {
   readonly tenant: TenantId;
@@ -62,9 +58,7 @@ export class SecretManager {
   readonly metrics: SecurityMetrics = emptyMetrics();
   readonly #keyring: Keyring;
   readonly #primary: Provider;
-  readonly #readPrimary: Provider;
-  readonly #mirrors: readonly MirrorStore[];
-  readonly #mirrorRecord: MirrorRecordLookup | undefined;
+  readonly #readPath: ReadPath;
   readonly #steps: readonly OperationStep[];
   readonly #actor: string | undefined;
   readonly #requestId: string | undefined;
@@ -74,9 +68,15 @@ export class SecretManager {
     this.tenant = options.tenant;
     this.#keyring = options.keyring;
     this.#primary = options.primary;
-    this.#readPrimary = options.mirrors?.length ? (options.readPrimary ?? options.primary) : options.primary;
-    this.#mirrors = (options.mirrors ?? []).map((m) => ("provider" in m && "encryption" in m ? m : { provider: m, encryption: "envelope" as const }));
-    this.#mirrorRecord = options.mirrorRecord;
+    this.#readPath = {
+      tenant: options.tenant,
+      keyring: options.keyring,
+      primaryName: options.primary.name,
+      readPrimary: options.mirrors?.length ? (options.readPrimary ?? options.primary) : options.primary,
+      mirrors: (options.mirrors ?? []).map((m) => ("provider" in m && "encryption" in m ? m : { provider: m, encryption: "envelope" as const })),
+      mirrorRecord: options.mirrorRecord,
+      metrics: this.metrics,
+    };
     this.#steps = options.steps ?? [];
     this.#actor = options.actor;
     this.#requestId = options.requestId;
@@ -98,26 +98,11 @@ export class SecretManager {
 
   async get(name: string, options: { version?: number | undefined } = {}): Promise<SecretValue> {
     const secretName = parseSecretName(name);
-    return this.#run("read", secretName, async (op) => {
+    return this.#run("read", secretName, (op) => {
       this.metrics.secretAccessCount++;
-      const { stored, servedBy, stale, encryption, checked } = await this.#readWithFailover(secretName, options.version);
-      op.provider = servedBy;
-      if (stale) this.metrics.failoverReads++;
-      if (checked) {
-        const meta = {
-          tenant: this.tenant,
-          name: secretName,
-          version: checked.revision,
-          servedBy,
-          stale,
-          updatedAt: stored.updatedAt,
-          labels: labelsOf(stored.metadata),
-          keyVersion: checked.keyVersion,
-        };
-        stored.value.fill(0);
-        return new SecretValue(meta, checked.plaintext);
-      }
-      return this.#decrypt(secretName, stored, { servedBy, stale, encryption }, options.version);
+      return readSecret(this.#readPath, secretName, options.version, (by) => {
+        op.provider = by;
+      });
     });
   }
 
@@ -169,7 +154,7 @@ export class SecretManager {
 
   async versions(name: string): Promise<VersionListing[]> {
     const secretName = parseSecretName(name);
-    return this.#run("versions", secretName, () => this.#versions(secretName));
+    return this.#run("versions", secretName, () => versionsOf(this.#primary, this.tenant, secretName));
   }
 
   // --- internals -------------------------------------------------------------------------------
@@ -228,84 +213,5 @@ export class SecretManager {
         if (!(err instanceof ConflictError) || attempt >= 4) throw err;
       }
     }
-  }
-
-  async #readWithFailover(
-    name: string,
-    version: number | undefined,
-  ): Promise<{ stored: StoredSecret; servedBy: string; stale: boolean; encryption: EncryptionMode; checked?: ReturnType<typeof checkedMirrorValue> }> {
-    try {
-      // The primary always holds envelopes: SecretManager writes nothing else.
-      return { stored: await this.#readFrom(this.#readPrimary, name, version), servedBy: this.#primary.name, stale: false, encryption: "envelope" };
-    } catch (err) {
-      // NotFound at a reachable primary is NotFound: only an unreachable primary fails over.
-      if (!isPolyvaultError(err) || !err.retryable || this.#mirrors.length === 0) throw err;
-      let last: unknown = err;
-      // A given version is found through ciphertext headers: only envelope mirrors can serve it.
-      for (const mirror of this.#mirrors.filter((m) => version === undefined || m.encryption === "envelope")) {
-        try {
-          const stored = await this.#readFrom(mirror.provider, name, version);
-          const served = { stored, servedBy: mirror.provider.name, stale: true, encryption: mirror.encryption };
-          if (!this.#mirrorRecord) return served;
-          try {
-            const ctx = { tenant: this.tenant, name, mirror: mirror.provider.name, wanted: version };
-            return { ...served, checked: checkedMirrorValue(this.#keyring, ctx, stored, await this.#mirrorRecord(mirror.provider.name, name)) };
-          } catch (e) {
-            stored.value.fill(0);
-            throw e;
-          }
-        } catch (e) {
-          last = e;
-        }
-      }
-      throw last;
-    }
-  }
-
-  async #readFrom(provider: Provider, name: string, version: number | undefined): Promise<StoredSecret> {
-    if (version === undefined) return provider.get(this.tenant, name);
-    const match = (await this.#versionsOf(provider, name)).find((v) => v.version === version);
-    if (!match) throw new NotFoundError(`version ${version} of secret ${JSON.stringify(name)} not found in tenant ${this.tenant}`);
-    return provider.get(this.tenant, name, { version: match.providerVersion });
-  }
-
-  #decrypt(
-    name: string,
-    stored: StoredSecret,
-    from: { servedBy: string; stale: boolean; encryption: EncryptionMode },
-    wanted: number | undefined,
-  ): SecretValue {
-    try {
-      const { plaintext, keyVersion, revision } = openStored(
-        this.#keyring,
-        { tenant: this.tenant, name, encryption: from.encryption, expectedRevision: wanted },
-        stored,
-      );
-      if (from.encryption === "envelope") this.metrics.decryptionOperations++;
-      const info = { tenant: this.tenant, name, version: revision, servedBy: from.servedBy, stale: from.stale, updatedAt: stored.updatedAt };
-      return new SecretValue({ ...info, labels: labelsOf(stored.metadata), keyVersion }, plaintext);
-    } finally {
-      stored.value.fill(0);
-    }
-  }
-
-  async #versions(name: string): Promise<VersionListing[]> {
-    return this.#versionsOf(this.#primary, name);
-  }
-
-  /** Provider versions with their Polyvault revisions (read from each ciphertext header: no decryption). */
-  async #versionsOf(provider: Provider, name: string): Promise<VersionListing[]> {
-    const out: VersionListing[] = [];
-    const seen = new Set<number>();
-    for (const v of await provider.versions(this.tenant, name)) {
-      const stored = await provider.get(this.tenant, name, { version: v.version });
-      const header = parseHeader(stored.value);
-      stored.value.fill(0);
-      // A rewrap on an immutable-version provider leaves two versions with one revision: keep the newest.
-      if (seen.has(header.revision)) continue;
-      seen.add(header.revision);
-      out.push({ version: header.revision, providerVersion: v.version, createdAt: v.createdAt, current: v.current, keyVersion: header.keyVersion });
-    }
-    return out;
   }
 }

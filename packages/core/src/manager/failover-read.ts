@@ -1,0 +1,119 @@
+/**
+ * The read path of SecretManager: the primary first, then — only when the primary is unavailable — the
+ * mirrors in order. A mirror's copy is served only as its authenticated sync record vouches for it
+ * (mirror-check.ts), and every value is opened here, so nothing a provider controls decides what a read
+ * returns. A given version is found through ciphertext headers, without decrypting.
+ */
+import { type Keyring, parseHeader } from "../crypto/index.js";
+import { NotFoundError, isPolyvaultError } from "../errors.js";
+import type { TenantId } from "../names.js";
+import type { Provider, StoredSecret } from "../provider.js";
+import { type EncryptionMode, labelsOf } from "./metadata.js";
+import type { SecurityMetrics } from "./metrics.js";
+import { type MirrorRecordLookup, checkedMirrorValue } from "./mirror-check.js";
+import { SecretValue } from "./secret-value.js";
+import { openStored } from "./stored.js";
+import type { VersionListing } from "./types.js";
+
+/** A mirror and how configuration says it stores values (a bare Provider is an `envelope` mirror). */
+export interface MirrorStore {
+  readonly provider: Provider;
+  readonly encryption: EncryptionMode;
+}
+
+/** What a read needs from its manager. */
+export interface ReadPath {
+  readonly tenant: TenantId;
+  readonly keyring: Keyring;
+  /** The name reads from the primary are served by. */
+  readonly primaryName: string;
+  /** The primary as used for reads that can fail over (see SecretManagerOptions.readPrimary). */
+  readonly readPrimary: Provider;
+  readonly mirrors: readonly MirrorStore[];
+  readonly mirrorRecord: MirrorRecordLookup | undefined;
+  readonly metrics: SecurityMetrics;
+}
+
+/** The value of `name` (its current version, or `version`); `served` learns which store answered before it is opened. */
+export async function readSecret(path: ReadPath, name: string, version: number | undefined, served: (by: string) => void): Promise<SecretValue> {
+  const { stored, servedBy, stale, encryption, checked } = await readWithFailover(path, name, version);
+  served(servedBy);
+  if (stale) path.metrics.failoverReads++;
+  if (checked) {
+    const meta = { tenant: path.tenant, name, version: checked.revision, servedBy, stale, updatedAt: stored.updatedAt };
+    stored.value.fill(0);
+    return new SecretValue({ ...meta, labels: labelsOf(stored.metadata), keyVersion: checked.keyVersion }, checked.plaintext);
+  }
+  try {
+    const opened = openStored(path.keyring, { tenant: path.tenant, name, encryption, expectedRevision: version }, stored);
+    if (encryption === "envelope") path.metrics.decryptionOperations++;
+    const info = { tenant: path.tenant, name, version: opened.revision, servedBy, stale, updatedAt: stored.updatedAt };
+    return new SecretValue({ ...info, labels: labelsOf(stored.metadata), keyVersion: opened.keyVersion }, opened.plaintext);
+  } finally {
+    stored.value.fill(0);
+  }
+}
+
+interface Served {
+  stored: StoredSecret;
+  servedBy: string;
+  stale: boolean;
+  encryption: EncryptionMode;
+  checked?: ReturnType<typeof checkedMirrorValue>;
+}
+
+async function readWithFailover(path: ReadPath, name: string, version: number | undefined): Promise<Served> {
+  try {
+    // The primary always holds envelopes: SecretManager writes nothing else.
+    return { stored: await readFrom(path.readPrimary, path.tenant, name, version), servedBy: path.primaryName, stale: false, encryption: "envelope" };
+  } catch (err) {
+    // NotFound at a reachable primary is NotFound: only an unreachable primary fails over.
+    if (!isPolyvaultError(err) || !err.retryable || path.mirrors.length === 0) throw err;
+    let last: unknown = err;
+    // A given version is found through ciphertext headers: only envelope mirrors can serve it.
+    for (const mirror of path.mirrors.filter((m) => version === undefined || m.encryption === "envelope")) {
+      try {
+        return await readMirror(path, mirror, name, version);
+      } catch (e) {
+        last = e;
+      }
+    }
+    throw last;
+  }
+}
+
+async function readMirror(path: ReadPath, mirror: MirrorStore, name: string, version: number | undefined): Promise<Served> {
+  const stored = await readFrom(mirror.provider, path.tenant, name, version);
+  const served = { stored, servedBy: mirror.provider.name, stale: true, encryption: mirror.encryption };
+  if (!path.mirrorRecord) return served;
+  try {
+    const ctx = { tenant: path.tenant, name, mirror: mirror.provider.name, wanted: version };
+    return { ...served, checked: checkedMirrorValue(path.keyring, ctx, stored, await path.mirrorRecord(mirror.provider.name, name)) };
+  } catch (e) {
+    stored.value.fill(0);
+    throw e;
+  }
+}
+
+async function readFrom(provider: Provider, tenant: TenantId, name: string, version: number | undefined): Promise<StoredSecret> {
+  if (version === undefined) return provider.get(tenant, name);
+  const match = (await versionsOf(provider, tenant, name)).find((v) => v.version === version);
+  if (!match) throw new NotFoundError(`version ${version} of secret ${JSON.stringify(name)} not found in tenant ${tenant}`);
+  return provider.get(tenant, name, { version: match.providerVersion });
+}
+
+/** Provider versions with their Polyvault revisions (read from each ciphertext header: no decryption). */
+export async function versionsOf(provider: Provider, tenant: TenantId, name: string): Promise<VersionListing[]> {
+  const out: VersionListing[] = [];
+  const seen = new Set<number>();
+  for (const v of await provider.versions(tenant, name)) {
+    const stored = await provider.get(tenant, name, { version: v.version });
+    const header = parseHeader(stored.value);
+    stored.value.fill(0);
+    // A rewrap on an immutable-version provider leaves two versions with one revision: keep the newest.
+    if (seen.has(header.revision)) continue;
+    seen.add(header.revision);
+    out.push({ version: header.revision, providerVersion: v.version, createdAt: v.createdAt, current: v.current, keyVersion: header.keyVersion });
+  }
+  return out;
+}
