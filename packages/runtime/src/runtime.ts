@@ -3,7 +3,7 @@
  * gate: concurrency, rate budget, circuit breaker), one SecretManager per tenant, and the sync engine,
  * wired the same way for the CLI and the HTTP gateway.
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import {
   type ChangeEvent,
   FAILOVER_POLICY,
@@ -23,26 +23,23 @@ import {
 } from "@polyvault/core";
 import {
   type CallCounts,
-  GUARD_DEFAULTS,
   PgStateStore,
-  SignedStateStore,
-  deriveStateKey,
-  pushWarnings,
-  ProviderGate,
+  type ProviderGate,
   type RouteSpec,
+  SignedStateStore,
   SqliteStateStore,
   type StateStore,
   SyncEngine,
-  counting,
-  emptyCounts,
-  gated,
+  deriveStateKey,
+  pushWarnings,
 } from "@polyvault/sync";
 import { type LoadedConfig, loadConfig, resolveConfigPath } from "./config/load.js";
 import type { PolyvaultConfig } from "./config/schema.js";
 import { resolveDataDir } from "./data-dir.js";
-import { createProvider } from "./providers/build.js";
 import { type ProviderRegistry, defaultRegistry } from "./providers/registry.js";
+import { type ProviderSet, closeProviderSets, createProviderSets } from "./providers/sets.js";
 import { refuseNewKeyringOverSecrets } from "./keyring-guard.js";
+import { mirrorRecordOf, resolveRoutes } from "./routes.js";
 import { buildSteps } from "./steps.js";
 import { type TenantStore, storeEncryption, tenantStores } from "./stores.js";
 
@@ -62,31 +59,6 @@ export interface RuntimeOptions {
   readonly registry?: ProviderRegistry | undefined;
   /** Sync the routes of a secret changed through this runtime (default true). */
   readonly pushOnWrite?: boolean | undefined;
-}
-
-interface ProviderSet {
-  readonly provider: Provider;
-  /** The same store with a short timeout and no retries, for reads that may fail over. */
-  readonly fast: Provider;
-  readonly gate: ProviderGate;
-  /** Calls made through `provider` and `fast` by this process, by kind. */
-  readonly calls: CallCounts;
-}
-
-/** Each configured provider twice (normal and fast read path), behind one gate, with call counts. */
-async function createProviderSets(loaded: LoadedConfig, dataDir: string, registry: ProviderRegistry): Promise<Map<string, ProviderSet>> {
-  const sets = new Map<string, ProviderSet>();
-  for (const [name, pc] of Object.entries(loaded.config.providers ?? {})) {
-    const gate = new ProviderGate(name, { concurrency: pc.concurrency, perSecond: pc.rateLimit?.perSecond, burst: pc.rateLimit?.burst });
-    const calls = emptyCounts();
-    const baseDir = loaded.path ? dirname(loaded.path) : dataDir;
-    const provider = counting(gated(await createProvider(name, pc, dataDir, {}, baseDir, registry), gate), calls);
-    // Failover reads, for every provider type: a short deadline and one attempt (core's FAILOVER_POLICY).
-    const failover = { timeoutMs: Math.min(pc.timeoutMs ?? FAILOVER_POLICY.timeoutMs, FAILOVER_POLICY.timeoutMs), retries: FAILOVER_POLICY.retries };
-    const fast = counting(gated(await createProvider(name, pc, dataDir, failover, baseDir, registry), gate), calls);
-    sets.set(name, { provider, fast, gate, calls });
-  }
-  return sets;
 }
 
 export class Runtime {
@@ -127,7 +99,7 @@ export class Runtime {
       const keyringPath = join(dataDir, "keys", "keyring.json");
       keyring = await Keyring.open(dataDir, master.key, { ifMissing: () => refuseNewKeyringOverSecrets(keyringPath, loaded.config, providers) });
     } catch (err) {
-      for (const s of sets?.values() ?? []) await Promise.all([s.provider.close(), s.fast.close()]);
+      await closeProviderSets(sets?.values() ?? []);
       throw err;
     } finally {
       master.key.fill(0);
@@ -217,16 +189,7 @@ export class Runtime {
    * into that mirror for this secret, with the encryption mode that route's target is configured with.
    */
   async mirrorRecord(tenant: TenantId, mirror: string, name: string): Promise<MirrorRecord | undefined> {
-    const state = await this.state();
-    const records = (await state.recordsOf(mirror, tenant, name)).sort((a, b) => b.syncedAt.getTime() - a.syncedAt.getTime());
-    for (const r of records) {
-      const rc = this.config.routes?.[r.route];
-      const target = rc?.targets.find((t) => (typeof t === "string" ? t : t.provider) === mirror);
-      if (!target) continue;
-      const encryption = typeof target === "string" ? "envelope" : (target.encryption ?? "envelope");
-      return { revision: r.sourceRevision, digest: r.sourceDigest, encryption, syncedAt: r.syncedAt };
-    }
-    return undefined;
+    return mirrorRecordOf(this.config, await this.state(), tenant, mirror, name);
   }
 
   #push(e: ChangeEvent, provider: string): void {
@@ -274,43 +237,14 @@ export class Runtime {
 
   /** Routes resolved against the live providers ("*" = every known tenant). */
   async routes(): Promise<RouteSpec[]> {
-    const out: RouteSpec[] = [];
-    const all = await this.tenants();
-    for (const [name, rc] of Object.entries(this.config.routes ?? {})) {
-      out.push({
-        name,
-        source: this.provider(rc.source),
-        targets: rc.targets.map((t) =>
-          typeof t === "string"
-            ? { provider: this.provider(t), encryption: "envelope" as const }
-            : { provider: this.provider(t.provider), encryption: t.encryption ?? "envelope" },
-        ),
-        // Never a tenant whose primary is one of the targets: a route must not write over a primary
-        // (configuration refuses it for listed tenants; this covers "*" and tenants found in providers).
-        tenants: (rc.tenants === "*" ? all : rc.tenants.map(parseTenantId)).filter((t) => !this.#targetsPrimary(t, rc.targets)),
-        schedule: rc.schedule,
-        prune: rc.prune ?? false,
-        conflict: rc.conflict ?? "source-wins",
-        maxDeleteFraction: rc.maxDeleteFraction ?? 0.1,
-        guard: {
-          deleteFloor: rc.guard?.deleteFloor ?? GUARD_DEFAULTS.deleteFloor,
-          updateFraction: rc.guard?.updateFraction ?? GUARD_DEFAULTS.updateFraction,
-          updateFloor: rc.guard?.updateFloor ?? GUARD_DEFAULTS.updateFloor,
-          windowMs: (rc.guard?.windowMinutes ?? GUARD_DEFAULTS.windowMs / 60_000) * 60_000,
-        },
-      });
-    }
-    return out;
-  }
-
-  #targetsPrimary(tenant: TenantId, targets: ReadonlyArray<string | { provider: string }>): boolean {
-    let primary: string;
-    try {
-      primary = this.placement(tenant).primary.name;
-    } catch {
-      return false;
-    }
-    return targets.some((t) => (typeof t === "string" ? t : t.provider) === primary);
+    const primaryOf = (tenant: TenantId): string | undefined => {
+      try {
+        return this.placement(tenant).primary.name;
+      } catch {
+        return undefined;
+      }
+    };
+    return resolveRoutes({ config: this.config, provider: (name) => this.provider(name), primaryOf }, await this.tenants());
   }
 
   async sync(): Promise<SyncEngine> {
