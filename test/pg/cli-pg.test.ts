@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, cli, filesBelow, sandbox } from "../../packages/cli/test/helpers.js";
+import { BIN, cli, filesBelow, sandbox } from "../harness/cli.js";
 import { type Cluster, startCluster } from "./cluster.mjs";
 
 let pg: Cluster;

@@ -10,7 +10,7 @@ import { type Server, createServer } from "node:http";
 import { type AddressInfo, type Socket, createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, cli, sandbox } from "./helpers.js";
+import { BIN, cli, sandbox } from "../../../test/harness/cli.js";
 
 const sha = (t: string) => createHash("sha256").update(t).digest("hex");
 const KEY = "cli-alert-hmac-key";

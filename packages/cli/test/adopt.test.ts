@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeVersion } from "@polyvault/provider-file";
 import { describe, expect, it } from "vitest";
-import { cli, sandbox } from "./helpers.js";
+import { cli, sandbox } from "../../../test/harness/cli.js";
 
 describe("polyvault adopt", () => {
   it("shows the diff without changing anything, then adopts with --confirm", () => {

@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } fr
 import { join } from "node:path";
 import { AuditLog } from "@polyvault/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cli, filesBelow, sandbox } from "./helpers.js";
+import { cli, filesBelow, sandbox } from "../../../test/harness/cli.js";
 
 describe("audit verify on a 10,000-record log", () => {
   const sb = sandbox();

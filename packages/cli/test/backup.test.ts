@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFile
 import { join } from "node:path";
 import { Runtime } from "@polyvault/runtime";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, cli, filesBelow, filesContaining, mode, sandbox } from "./helpers.js";
+import { type CliResult, cli, filesBelow, filesContaining, mode, sandbox } from "../../../test/harness/cli.js";
 
 const CANARY = "CANARY-cli-backup-c0ffee";
 const CONFIG = { providers: { local: { type: "file" as const } } };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cli, sandbox } from "./helpers.js";
+import { cli, sandbox } from "../../../test/harness/cli.js";
 
 describe("polyvault demo", () => {
   it("tours the main job on the embedded default and says what it did", () => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parse as dotenvParse } from "dotenv";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as yamlParse } from "yaml";
-import { cli, sandbox } from "./helpers.js";
+import { cli, sandbox } from "../../../test/harness/cli.js";
 
 const sb = sandbox();
 const PWNED = join(sb.cwd, "pwned");

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BIN, cli, sandbox } from "./helpers.js";
+import { BIN, cli, sandbox } from "../../../test/harness/cli.js";
 
 const MiB = 1024 * 1024;
 const tooLarge = (what: string, limit: string) =>

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parseTenantId, rewrapTenant } from "@polyvault/core";
 import { Runtime } from "@polyvault/runtime";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cli, sandbox } from "./helpers.js";
+import { cli, sandbox } from "../../../test/harness/cli.js";
 
 const CONFIG = `providers:
   local: { type: file }

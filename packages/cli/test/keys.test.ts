@@ -3,7 +3,7 @@ import { copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Runtime } from "@polyvault/runtime";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cli, cliAsync, killAt, sandbox, versionFiles } from "./helpers.js";
+import { cli, start, killAt, sandbox, versionFiles } from "../../../test/harness/cli.js";
 
 async function populate(home: string, tenant: string, count: number): Promise<Map<string, Buffer>> {
   const rt = await Runtime.open({ dataDir: home, env: {}, config: { providers: { local: { type: "file" } } } });
@@ -80,7 +80,7 @@ describe("keys rotate, rewrap, status, retire", () => {
       const store = join(sb2.home, "store", "bulk");
       const t0 = Date.now();
       const rewritten = () => versionFiles(store).filter((f) => (statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0) > t0).length;
-      const child = cliAsync(sb2, ["keys", "rewrap"]);
+      const child = start(sb2, ["keys", "rewrap"]);
       const hit = await killAt(child, rewritten, 1 + Math.floor(Math.random() * 150));
       if (hit.killed && hit.progress < 300) midway++;
       const partial = JSON.parse(cli(sb2, ["keys", "status", "--json"]).out);

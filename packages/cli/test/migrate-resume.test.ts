@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Runtime } from "@polyvault/runtime";
 import { describe, expect, it } from "vitest";
-import { cli, cliAsync, killAt, sandbox, versionFiles } from "./helpers.js";
+import { cli, start, killAt, sandbox, versionFiles } from "../../../test/harness/cli.js";
 
 const COUNT = 200;
 
@@ -27,7 +27,7 @@ describe("polyvault migrate, killed midway and run again", () => {
     const target = join(sb.cwd, "next-store");
     // Killed once the copy has written between 10 % and 90 % of the secrets (an observed point).
     const at = Math.floor(COUNT * (0.1 + Math.random() * 0.8));
-    const first = await killAt(cliAsync(sb, ["migrate", "--tenant", "acme", "--from", "local", "--to", "next"]), () => versionFiles(target).length, at);
+    const first = await killAt(start(sb, ["migrate", "--tenant", "acme", "--from", "local", "--to", "next"]), () => versionFiles(target).length, at);
     expect(first.killed, "the migration finished before the kill").toBe(true);
     expect(first.progress).toBeLessThan(COUNT);
 

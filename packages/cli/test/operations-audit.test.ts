@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cli, sandbox } from "./helpers.js";
+import { cli, sandbox } from "../../../test/harness/cli.js";
 import { CANARY, type Rec, config, records, snapshot } from "./operations-helpers.js";
 
 describe("operations: recorded before and after, with what they did", () => {

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { filesBelow } from "./helpers.js";
+import { filesBelow } from "../../../test/harness/cli.js";
 
 export const CANARY = "CANARY-ops-5b1e0c";
 

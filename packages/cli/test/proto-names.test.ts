@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cli, sandbox } from "./helpers.js";
+import { cli, sandbox } from "../../../test/harness/cli.js";
 
 // Many CLI processes per test: generous timeouts for a loaded machine (no timing is asserted).
 describe("built-in property names as user input", { timeout: 600_000 }, () => {

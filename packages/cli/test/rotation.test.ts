@@ -1,7 +1,7 @@
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, cli, filesContaining, sandbox } from "./helpers.js";
+import { type CliResult, cli, filesContaining, sandbox } from "../../../test/harness/cli.js";
 
 const CANARY = "CANARY-cli-rotation-a17b";
 const DAY = 86_400_000;

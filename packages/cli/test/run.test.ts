@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { BIN, cli, sandbox } from "./helpers.js";
+import { BIN, cli, sandbox } from "../../../test/harness/cli.js";
 
 const CANARY = "CANARY-run-7c1e0b";
 const NODE = process.execPath;

@@ -1,7 +1,7 @@
 // What `secrets set` and `secrets list` tell a person: an unchanged write is said to be one, and the
 // listing shows each secret's labels.
 import { describe, expect, it } from "vitest";
-import { cli, sandbox } from "./helpers.js";
+import { cli, sandbox } from "../../../test/harness/cli.js";
 
 describe("secrets set / list output", () => {
   it("an unchanged set is reported as such and makes no version; list shows labels", () => {

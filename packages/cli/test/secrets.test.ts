@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cli, filesBelow, filesContaining, mode, sandbox } from "./helpers.js";
+import { cli, filesBelow, filesContaining, mode, sandbox } from "../../../test/harness/cli.js";
 
 describe("polyvault init and secrets on the embedded default", () => {
   const sb = sandbox();

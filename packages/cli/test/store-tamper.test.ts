@@ -4,7 +4,7 @@
  */
 import { chmodSync, copyFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cli, sandbox } from "./helpers.js";
+import { cli, sandbox } from "../../../test/harness/cli.js";
 import { readVersion, tamper, versionPath } from "./tamper-helpers.js";
 
 describe("stored metadata cannot change what a read returns", () => {

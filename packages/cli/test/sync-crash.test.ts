@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseTenantId } from "@polyvault/core";
 import { Runtime } from "@polyvault/runtime";
 import { describe, expect, it } from "vitest";
-import { cli, cliAsync, killAt, sandbox, versionFiles } from "./helpers.js";
+import { cli, start, killAt, sandbox, versionFiles } from "../../../test/harness/cli.js";
 
 const CONFIG = `
 providers:
@@ -61,7 +61,7 @@ describe("sync apply killed with SIGKILL at random moments converges", () => {
           round,
         );
       const before = versionFiles(mirrorStore).length;
-      const child = cliAsync({ cwd: sb.cwd, env: sb.env }, ["sync", "apply"]);
+      const child = start({ cwd: sb.cwd, env: sb.env }, ["sync", "apply"]);
       const at = before + 1 + Math.floor(Math.random() * (work * 0.7));
       const hit = await killAt(child, () => versionFiles(mirrorStore).length, at);
       if (hit.killed && hit.progress < before + work) kills++;

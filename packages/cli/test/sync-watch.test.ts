@@ -6,7 +6,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { BIN, cli, sandbox } from "./helpers.js";
+import { BIN, cli, sandbox } from "../../../test/harness/cli.js";
 
 const CONFIG = `
 providers:
