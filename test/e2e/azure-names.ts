@@ -2,7 +2,7 @@
 // must stay four secrets in one tenant, never one overwriting another. (A name that cannot fit is refused
 // before any connection is made: unreachable.ts checks that without a server.)
 import { expect, it } from "vitest";
-import { type CliSandbox, SLOW } from "./cli-sandbox.js";
+import { type CliSandbox, SLOW } from "../harness/cli.js";
 import type { Target } from "./targets.js";
 
 const NAMES = ["A_B", "a_b", "A-B", "a-b"];

@@ -1,7 +1,7 @@
 // Two ways a provider endpoint fails: a port that refuses connections, and a server that accepts the
 // connection and then never says a word (no HTTP answer, no TLS handshake). Both live in this process on
-// loopback; the CLI under test runs in a child process (cli-sandbox.ts spawns it asynchronously, so this
-// event loop keeps accepting while the CLI waits).
+// loopback; the CLI under test runs in a child process (test/harness/cli.ts spawns it asynchronously, so
+// this event loop keeps accepting while the CLI waits).
 import { type AddressInfo, type Server, type Socket, createServer } from "node:net";
 
 const listen = (server: Server) => new Promise<number>((done) => server.listen(0, "127.0.0.1", () => done((server.address() as AddressInfo).port)));

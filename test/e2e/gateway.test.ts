@@ -6,15 +6,14 @@
  * principals; 401 and 403; 400 for bad tenants and names; /metrics counters move; failover with
  * stale: true; SIGTERM exits 0 with a sealed audit log; no canary value in any output.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli as runCli, sandbox, start } from "../harness/cli.js";
 
-const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/polyvault.js");
 const AWS = new URL(process.env.POLYVAULT_TEST_AWS_ENDPOINT ?? "http://127.0.0.1:4566");
 const VAULT = process.env.POLYVAULT_TEST_VAULT_ADDR ?? "http://127.0.0.1:8200";
 const VAULT_TOKEN = process.env.POLYVAULT_TEST_VAULT_TOKEN ?? "polyvault-dev";
@@ -73,8 +72,8 @@ access:
 }
 
 describe("polyvault serve on the real servers (aws primary; vault, azure mirrors)", () => {
-  const cwd = mkdtempSync(join(tmpdir(), "pv-e2e-gw-"));
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, POLYVAULT_HOME: join(cwd, "data"), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+  const sb = sandbox({ prefix: "e2e-gw" });
+  const { cwd } = sb;
   const relay = new Relay();
   let server: ChildProcess;
   let url = "";
@@ -99,14 +98,13 @@ describe("polyvault serve on the real servers (aws primary; vault, azure mirrors
         .find((l) => l.startsWith(`${line} `))
         ?.slice(line.length + 1) ?? 0,
     );
-  const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    spawnSync(process.execPath, [BIN, ...args], { cwd, env: { ...env, ...extra }, encoding: "utf8" });
+  const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCli(sb, args, undefined, extra);
 
   beforeAll(async () => {
     await relay.start();
     writeFileSync(join(cwd, "polyvault.yaml"), config(relay.port));
-    expect(cli(["init"]).status).toBe(0);
-    server = spawn(process.execPath, [BIN, "serve", "--port", "0"], { cwd, env: { ...env, POLYVAULT_TOKEN: TOKENS.admin }, stdio: ["ignore", "pipe", "pipe"] });
+    expect(cli(["init"]).code).toBe(0);
+    server = start(sb, ["serve", "--port", "0"], { POLYVAULT_TOKEN: TOKENS.admin });
     server.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
     server.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const deadline = Date.now() + 30_000;
@@ -225,8 +223,8 @@ describe("polyvault serve on the real servers (aws primary; vault, azure mirrors
     server.kill("SIGTERM");
     expect(await exited).toBe(0);
     const verify = cli(["audit", "verify", "--json"], { POLYVAULT_TOKEN: TOKENS.admin });
-    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
-    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, unsignedTail: 0 });
+    expect(verify.code, verify.out + verify.stderr).toBe(0);
+    expect(JSON.parse(verify.out)).toMatchObject({ ok: true, unsignedTail: 0 });
     expect(stderr).toMatch(/"msg":"shutting down: draining requests, sealing the audit log"/);
     expect(bodies.length).toBeGreaterThan(10);
     for (const c of CANARIES) {
@@ -239,23 +237,23 @@ describe("polyvault serve on the real servers (aws primary; vault, azure mirrors
 
   it("bad serve flags are refused before anything starts", () => {
     const port = cli(["serve", "--port", "http"]);
-    expect(port.status).toBe(2);
+    expect(port.code).toBe(2);
     expect(port.stderr).toBe('polyvault: INVALID_INPUT: --port must be a whole number from 0 to 65535 (got "http")\n');
     const tls = cli(["serve", "--tls-cert", "cert.pem"]);
-    expect(tls.status).toBe(2);
+    expect(tls.code).toBe(2);
     expect(tls.stderr).toBe("polyvault: INVALID_INPUT: give both --tls-cert and --tls-key, or neither\n");
     const level = cli(["serve", "--log-level", "loud"]);
-    expect(level.status).toBe(2);
+    expect(level.code).toBe(2);
     expect(level.stderr).toMatch(/^polyvault: INVALID_INPUT: --log-level must be one of fatal, error, warn, info, debug, trace, silent/);
   });
 });
 
 describe("polyvault serve: a drain that hangs", () => {
   it("a second SIGTERM ends it at once, with exit code 1 and a log line saying why", async () => {
-    const cwd = mkdtempSync(join(tmpdir(), "pv-e2e-gw-hang-"));
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, POLYVAULT_HOME: join(cwd, "data") };
-    expect(spawnSync(process.execPath, [BIN, "init"], { cwd, env }).status).toBe(0);
-    const server = spawn(process.execPath, [BIN, "serve", "--port", "0"], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const sb = sandbox({ prefix: "e2e-gw-hang" });
+    const { cwd } = sb;
+    expect(runCli(sb, ["init"]).code).toBe(0);
+    const server = start(sb, ["serve", "--port", "0"]);
     let out = "";
     let err = "";
     server.stdout?.on("data", (d: Buffer) => (out += d.toString()));

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliSandbox, SLOW } from "./cli-sandbox.js";
+import { CliSandbox, SLOW } from "../harness/cli.js";
 import { cliEnv, unavailable, vaultYaml } from "./endpoints.js";
 
 const tenant = `kvm${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
@@ -23,7 +23,7 @@ type Status = { versions: Array<{ version: number; protects: number; shreddable:
 const notRun = unavailable("vault");
 // Skipped only when the Vault server could not be started (reason in the title); `npm test` starts it.
 (notRun ? describe.skip : describe)(`keys over a Vault mirror${notRun ? ` — NOT RUN: ${notRun}` : ""}`, () => {
-  const sb = new CliSandbox(cliEnv());
+  const sb = new CliSandbox({ prefix: "e2e", env: cliEnv() });
   const values = new Map<string, Buffer>();
   const status = async (): Promise<Status> => JSON.parse((await sb.run(["keys", "status", "--json"])).out) as Status;
   const failoverGet = (name: string) =>

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { ENVELOPE_OVERHEAD } from "@polyvault/core";
 import { expect, it } from "vitest";
-import { type CliSandbox, SLOW, expectErrorLine, expectSameBytes } from "./cli-sandbox.js";
+import { type CliSandbox, SLOW, expectErrorLine, expectSameBytes } from "../harness/cli.js";
 import type { Target } from "./targets.js";
 
 interface Listed {

@@ -4,18 +4,16 @@
  * colliding name before any write; after fixing them, `migrate --verify --cutover` succeeds and reads
  * come from the new provider.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Agent } from "node:https";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { SecretClient } from "@azure/keyvault-secrets";
 import { listAll, parseTenantId } from "@polyvault/core";
 import { createAzureNameCodec } from "@polyvault/provider-azure";
 import { Runtime } from "@polyvault/runtime";
 import { describe, expect, it } from "vitest";
+import { cli as runCli, sandbox } from "../harness/cli.js";
 
-const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/polyvault.js");
 const AWS = process.env.POLYVAULT_TEST_AWS_ENDPOINT ?? "http://127.0.0.1:4566";
 const VAULT = process.env.POLYVAULT_TEST_VAULT_ADDR ?? "http://127.0.0.1:8200";
 const VAULT_TOKEN = process.env.POLYVAULT_TEST_VAULT_TOKEN ?? "polyvault-dev";
@@ -79,17 +77,9 @@ function suite(target: Target) {
   describe(`migrate aws → ${target.name}`, () => {
     it("preflight lists the oversize value and the colliding name first; after fixes, verify + cutover moves reads", async () => {
       const tenant = `mig-${target.name}-${run}`;
-      const cwd = mkdtempSync(join(tmpdir(), "pv-e2e-mig-"));
-      const env = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        POLYVAULT_HOME: join(cwd, "data"),
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      };
-      const cli = (args: string[]) => {
-        const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: "utf8", maxBuffer: 64 << 20 });
-        return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-      };
+      const sb = sandbox({ prefix: "e2e-mig" });
+      const { cwd, env } = sb;
+      const cli = (args: string[]) => runCli(sb, args);
       writeFileSync(
         join(cwd, "polyvault.yaml"),
         `providers:\n  aws: { type: aws, region: us-east-1, endpoint: "${AWS}", credentials: { accessKeyId: test, secretAccessKey: test }, prefix: "mig${run}", concurrency: 16 }\n${target.yaml}\ntenants:\n  ${tenant}: { primary: aws }\n`,
@@ -127,7 +117,7 @@ function suite(target: Target) {
       await target.unplant(tenant, colliding);
       if (target.name === "azure") expect(cli(["secrets", "delete", oversize, "--tenant", tenant, "--purge"]).code).toBe(0);
       const moved = cli(["migrate", "--tenant", tenant, "--from", "aws", "--to", target.name, "--verify", "--cutover", "--json"]);
-      expect(moved.code, moved.err).toBe(0);
+      expect(moved.code, moved.stderr).toBe(0);
       const report = JSON.parse(moved.out);
       const count = target.name === "azure" ? NAMES.length : NAMES.length + 1;
       expect(report.verify).toEqual({ checked: count, mismatches: [] });

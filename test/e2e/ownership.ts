@@ -1,7 +1,7 @@
 // Secrets that something else created (the raw SDK or HTTP API), at exactly the native name where Polyvault
 // would put the tenant's secret of that name: no Polyvault command may modify or delete them.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type CliSandbox, SLOW, expectErrorLine } from "./cli-sandbox.js";
+import { type CliSandbox, SLOW, expectErrorLine } from "../harness/cli.js";
 import type { RawSnapshot } from "./raw-stores.js";
 import type { Target } from "./targets.js";
 

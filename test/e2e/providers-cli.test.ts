@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { azureNameTests } from "./azure-names.js";
-import { CliSandbox, SLOW } from "./cli-sandbox.js";
+import { CliSandbox, SLOW } from "../harness/cli.js";
 import { cliEnv } from "./endpoints.js";
 import { lifecycleTests } from "./lifecycle.js";
 import { ownershipTests } from "./ownership.js";
@@ -17,7 +17,7 @@ import { unreachableTests } from "./unreachable.js";
 
 const run = `e2e${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
 const targets = makeTargets(run);
-const sb = new CliSandbox(cliEnv());
+const sb = new CliSandbox({ prefix: "e2e", env: cliEnv() });
 const sandbox = () => sb;
 
 describe("polyvault CLI against the provider servers", () => {

@@ -4,26 +4,24 @@
  * Polyvault key. Each test plants what the review planted and checks what the fix promises.
  */
 import type { TenantId } from "@polyvault/core";
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Runtime } from "@polyvault/runtime";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aws, awsYaml, azureYaml, cliEnv, unavailable, vault, vaultYaml } from "./endpoints.js";
+import { cli as runCli, sandbox } from "../harness/cli.js";
 import { vaultRaw } from "./raw-stores.js";
 
-const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/polyvault.js");
 const run = Date.now().toString(36);
 const prefix = `atk${run}`;
 const noAzure = unavailable("azure");
 const KEYS = ["mirror", "cutover", "guard", "state", "adopt", "warn", "az", "native"] as const;
 const T = Object.fromEntries(KEYS.map((k) => [k, `${k}-${run}`])) as Record<(typeof KEYS)[number], TenantId>;
 
-const cwd = mkdtempSync(join(tmpdir(), "pv-e2e-attacks-"));
-const dataDir = join(cwd, "data");
+const sb = sandbox({ prefix: "e2e-attacks", env: cliEnv() });
+const { cwd, home: dataDir } = sb;
 const configPath = join(cwd, "polyvault.yaml");
 const deadPath = join(cwd, "dead.yaml");
 
@@ -46,11 +44,7 @@ ${(["mirror", "cutover", "guard", "state", "adopt"] as const).map((k) => `  r-${
 ${noAzure ? "" : `  r-az: { source: aws, targets: [azure], tenants: [${T.az}] }\n`}`;
 }
 
-const env = { PATH: process.env.PATH, HOME: process.env.HOME, POLYVAULT_HOME: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...cliEnv() };
-const cli = (args: string[], input = "") => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env, input, encoding: "utf8", maxBuffer: 16 << 20 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-};
+const cli = (args: string[], input = "") => runCli(sb, args, input);
 const open = (path = configPath) => Runtime.open({ dataDir, configPath: path, env: cliEnv(), pushOnWrite: false });
 const pvMeta = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).filter(([k]) => k.startsWith("pv-")));
 const codeOf = (p: Promise<unknown>) =>
@@ -63,7 +57,7 @@ beforeAll(() => {
   writeFileSync(configPath, config());
   writeFileSync(deadPath, config("http://127.0.0.1:1"));
   const init = cli(["init"]);
-  expect(init.code, init.err).toBe(0);
+  expect(init.code, init.stderr).toBe(0);
 });
 
 describe("16.1: a mirror's own metadata does not vouch for it", () => {
@@ -112,7 +106,7 @@ describe("16.1: a mirror's own metadata does not vouch for it", () => {
 
     // mirrorSyncedAt is this secret's own sync time, not the newest sync of the tenant.
     const got = cli(["--config", deadPath, "secrets", "get", "other", "--tenant", t, "--json"]);
-    expect(got.code, got.err).toBe(0);
+    expect(got.code, got.stderr).toBe(0);
     expect(new Date(JSON.parse(got.out).mirrorSyncedAt).getTime()).toBeLessThan(before.getTime());
   });
 
@@ -206,13 +200,13 @@ describe("16.2 + 17.8: migrate --cutover does not leave the old route feeding th
     }
     const before = readFileSync(configPath, "utf8");
     const mig = cli(["migrate", "--tenant", t, "--from", "aws", "--to", "vault", "--verify", "--cutover"]);
-    expect(mig.code, mig.err + mig.out).toBe(0);
+    expect(mig.code, mig.stderr + mig.out).toBe(0);
     const after = readFileSync(configPath, "utf8");
     // Only what changes is rewritten: every line not about this tenant or its route is kept as it was.
     for (const line of before.split("\n").filter((l) => !l.includes(t) && !l.includes("r-cutover"))) expect(after.split("\n")).toContain(line);
 
     const set = cli(["secrets", "set", "app/token", "--tenant", t, "--value-stdin"], "v2");
-    expect(set.code, set.err).toBe(0);
+    expect(set.code, set.stderr).toBe(0);
     expect(cli(["sync", "apply"]).code).toBe(0);
     const got = cli(["secrets", "get", "app/token", "--tenant", t, "--json"]);
     expect(JSON.parse(got.out)).toMatchObject({ value: "v2", version: 2, servedBy: "vault" });
@@ -232,7 +226,7 @@ describe("16.2 + 17.8: migrate --cutover does not leave the old route feeding th
     writeFileSync(bad, config().replace(`r-guard: { source: aws, targets: [vault]`, `r-guard: { source: vault, targets: [aws]`));
     const r = cli(["--config", bad, "sync", "plan"]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/routes\.r-guard\.targets\.0: 'aws' is the primary of tenant guard-/);
+    expect(r.stderr).toMatch(/routes\.r-guard\.targets\.0: 'aws' is the primary of tenant guard-/);
   });
 });
 
@@ -300,9 +294,9 @@ describe("16.3 + 17.2: the mass-delete guard counts live verified secrets, refus
   it("a push that can never succeed does not promise that the next sync will retry", () => {
     writeFileSync(join(cwd, "big"), randomBytes(70_000).toString("base64").slice(0, 70_000));
     const r = cli(["secrets", "set", "BIG", "--tenant", T.warn, "--value-file", join(cwd, "big")]);
-    expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/warning: .*BIG.*aws cannot hold it/);
-    expect(r.err).not.toMatch(/will retry/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: .*BIG.*aws cannot hold it/);
+    expect(r.stderr).not.toMatch(/will retry/);
   });
 });
 
@@ -366,8 +360,8 @@ describe("16.4: the state store is not trusted like a key", () => {
     const status = JSON.parse(cli(["sync", "status", "--json"]).out);
     expect(status.routes.find((r: { name: string }) => r.name === "r-state").lease).toMatchObject({ holder: "otherhost:4242:abcd" });
     const set = cli(["secrets", "set", "x", "--tenant", t, "--value-stdin"], "new-x");
-    expect(set.code, set.err).toBe(0);
-    expect(set.err).toMatch(/warning: .*x.*not pushed.*otherhost:4242:abcd/);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stderr).toMatch(/warning: .*x.*not pushed.*otherhost:4242:abcd/);
   });
 });
 
@@ -390,12 +384,12 @@ describe("16.5: adopt from a mirror does not overwrite the primary", () => {
     await raw.write(native, "attacker-key");
     const r = cli(["adopt", "--provider", "vault", "--tenant", t, "--confirm", "--json"]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/--replace-primary/);
+    expect(r.stderr).toMatch(/--replace-primary/);
     expect(JSON.parse(cli(["secrets", "get", "api/key", "--tenant", t, "--json"]).out)).toMatchObject({ value: "real-key", servedBy: "aws", version: 1 });
 
     const forced = cli(["adopt", "--provider", "vault", "--tenant", t, "--confirm", "--replace-primary"]);
-    expect(forced.code, forced.err).toBe(0);
-    expect(forced.err).toMatch(/warning: .*replac/i);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stderr).toMatch(/warning: .*replac/i);
     expect(JSON.parse(cli(["secrets", "get", "api/key", "--tenant", t, "--json"]).out)).toMatchObject({ value: "attacker-key", servedBy: "aws" });
   });
 });

@@ -2,15 +2,13 @@
  * Issue acceptance on the real provider servers: a route from the file provider to aws, vault and azure
  * (the project's test Key Vault) for 2 tenants × 300 secrets; drift on one target; failover reads.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Runtime } from "@polyvault/runtime";
 import { describe, expect, it } from "vitest";
+import { cli as runCli, sandbox } from "../harness/cli.js";
 
-const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/polyvault.js");
 const AWS = process.env.POLYVAULT_TEST_AWS_ENDPOINT ?? "http://127.0.0.1:4566";
 const VAULT = process.env.POLYVAULT_TEST_VAULT_ADDR ?? "http://127.0.0.1:8200";
 const VAULT_TOKEN = process.env.POLYVAULT_TEST_VAULT_TOKEN ?? "polyvault-dev";
@@ -37,12 +35,9 @@ routes:
 }
 
 describe("sync to the real servers (aws, vault, azure)", () => {
-  const cwd = mkdtempSync(join(tmpdir(), "pv-e2e-sync-"));
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, POLYVAULT_HOME: join(cwd, "data"), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
-  const cli = (args: string[], input = "") => {
-    const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env, input, encoding: "utf8", maxBuffer: 64 << 20 });
-    return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-  };
+  const sb = sandbox({ prefix: "e2e-sync" });
+  const { cwd, env } = sb;
+  const cli = (args: string[], input = "") => runCli(sb, args, input);
   const targets = 3;
 
   /**
@@ -72,7 +67,7 @@ describe("sync to the real servers (aws, vault, azure)", () => {
     const { plan, applied } = await populate();
     expect(plan.summary.create).toBe(600 * targets);
     expect(plan.actions.every((a: Record<string, unknown>) => Object.keys(a).includes("reason") && !("value" in a))).toBe(true);
-    expect(applied.code, applied.err).toBe(0);
+    expect(applied.code, applied.stderr).toBe(0);
     expect(JSON.parse(applied.out).runs[0].counts).toMatchObject({ created: 600 * targets, failed: 0 });
     expect(JSON.parse(cli(["sync", "plan", "--json"]).out).summary).toMatchObject({ changes: 0, noop: 600 * targets });
 

@@ -8,7 +8,7 @@
 // connection leaves no such mark, so its limit adds the start-up the same command showed against the
 // silent server.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { CliSandbox, type RunResult, expectErrorLine } from "./cli-sandbox.js";
+import { CliSandbox, type CliResult, expectErrorLine } from "../harness/cli.js";
 import { type SilentServer, refusedPort, silentServer } from "./dead-endpoints.js";
 import { awsYaml, azureYaml, cliEnv, vaultYaml } from "./endpoints.js";
 import type { ProviderType } from "./targets.js";
@@ -34,7 +34,7 @@ function providerYaml(type: ProviderType, port: number, timeoutMs: number | unde
 }
 
 export function unreachableTests(): void {
-  const sb = new CliSandbox(cliEnv());
+  const sb = new CliSandbox({ prefix: "e2e", env: cliEnv() });
   const silent = new Map<string, SilentServer>(); // by tenant
 
   beforeAll(async () => {
@@ -59,10 +59,10 @@ export function unreachableTests(): void {
     for (const s of silent.values()) await s.close();
   });
 
-  const run = (tenant: string, command: Command) => sb.run(["secrets", ...COMMANDS[command], "--tenant", tenant], { input: sb.canary(), killAfterMs: 40_000 });
+  const run = (tenant: string, command: Command) => sb.run(["secrets", ...COMMANDS[command], "--tenant", tenant], { input: sb.canary(), hangAfterMs: 40_000 });
 
   /** Exit 5 within `limitMs` of the silent server's first accepted connection; returns the start-up part. */
-  const expectTimedOut = (r: RunResult, server: SilentServer | undefined, limitMs: number): number => {
+  const expectTimedOut = (r: CliResult, server: SilentServer | undefined, limitMs: number): number => {
     expectErrorLine(r, 5, "UNAVAILABLE");
     const firstAccept = server?.firstAcceptAt();
     expect(firstAccept, "the CLI never connected to the silent server").toBeDefined();
@@ -97,7 +97,7 @@ export function unreachableTests(): void {
       ["get", name],
       ["delete", name, "--purge"],
     ]) {
-      const r = await sb.run(["secrets", ...args, "--tenant", "azure-names"], { input: sb.canary(), killAfterMs: 30_000 });
+      const r = await sb.run(["secrets", ...args, "--tenant", "azure-names"], { input: sb.canary(), hangAfterMs: 30_000 });
       expectErrorLine(r, 2, "INVALID_INPUT", /cannot hold secret name .* over Azure's 127-character limit/);
     }
     expect(silent.get("azure-names")?.accepted()).toBe(0);

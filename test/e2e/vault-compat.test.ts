@@ -5,17 +5,16 @@
  * get`, `kv list`, `kv metadata get`; a token without the right gets the 403 the CLI reports as
  * "permission denied" (exit 2); writes are refused; no canary value in the gateway's log or any error.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import nodeVault from "node-vault";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cacheDir } from "../emulators/lib.mjs";
 import { name as vaultName, version as vaultVersion } from "../emulators/vault.mjs";
+import { cli as runCli, run as runAsync, sandbox, start } from "../harness/cli.js";
 
-const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/polyvault.js");
 const run = `vc${Date.now().toString(36)}`;
 const TENANT = run;
 const sha = (t: string) => createHash("sha256").update(t).digest("hex");
@@ -33,22 +32,18 @@ function vaultBinary(): string | undefined {
 const VAULT_BIN = vaultBinary();
 
 describe("Vault clients read Polyvault through serve --vault-port", () => {
-  const cwd = mkdtempSync(join(tmpdir(), "pv-e2e-vc-"));
+  // HOME of its own: the vault CLI reads no ~/.vault-token of the user's.
+  const sb = sandbox({ prefix: "e2e-vc" });
+  const { cwd } = sb;
   const home = join(cwd, "home");
-  const env = { PATH: process.env.PATH, HOME: home, POLYVAULT_HOME: join(cwd, "data") };
+  const asAdmin = { HOME: home, POLYVAULT_TOKEN: TOKENS.admin };
   let server: ChildProcess;
   let vaultAddr = "";
   let stderr = "";
   let stdout = "";
   const errorsSeen: string[] = [];
 
-  const cli = (args: string[], input?: string) =>
-    spawnSync(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...env, POLYVAULT_TOKEN: TOKENS.admin },
-      encoding: "utf8",
-      ...(input === undefined ? {} : { input }),
-    });
+  const cli = (args: string[], input?: string) => runCli(sb, args, input, asAdmin);
   const vault = (token: string, args: string[]) => {
     const r = spawnSync(VAULT_BIN as string, args, {
       cwd,
@@ -73,20 +68,16 @@ access:
   lockout: { maxFailures: 50, windowSeconds: 300, lockSeconds: 60 }
 `,
     );
-    expect(cli(["init"]).status).toBe(0);
+    expect(cli(["init"]).code).toBe(0);
     for (const [name, value, extra] of [
       ["DATABASE_URL", CANARY, ["--label", "team=core"]],
       ["db/password", CANARY_DB, []],
       ["db/password", `${CANARY_DB}-2`, []],
     ] as const) {
       const r = cli(["secrets", "set", name, "--tenant", TENANT, "--value-stdin", ...extra], value);
-      expect(r.status, r.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
     }
-    server = spawn(process.execPath, [BIN, "serve", "--port", "0", "--vault-port", "0", "--log-level", "debug"], {
-      cwd,
-      env: { ...env, POLYVAULT_TOKEN: TOKENS.admin },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    server = start(sb, ["serve", "--port", "0", "--vault-port", "0", "--log-level", "debug"], asAdmin);
     server.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
     server.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const ready = /vault-compatible reads listening on (http:\/\/\S+)/;
@@ -199,19 +190,14 @@ access:
     });
   });
 
-  it("refuses a bad --vault-port, or the REST listener's own port, before listening", () => {
+  it("refuses a bad --vault-port, or the REST listener's own port, before listening", async () => {
     for (const [args, message] of [
       [["--port", "18711", "--vault-port", "18711"], "polyvault: INVALID_INPUT: --vault-port must differ from --port"],
       [["--vault-port", "82OO"], 'polyvault: INVALID_INPUT: --vault-port must be a whole number from 0 to 65535 (got "82OO")'],
       [["--vault-port", "65536"], 'polyvault: INVALID_INPUT: --vault-port must be a whole number from 0 to 65535 (got "65536")'],
     ] as const) {
-      const r = spawnSync(process.execPath, [BIN, "serve", ...args], {
-        cwd,
-        env: { ...env, POLYVAULT_TOKEN: TOKENS.admin },
-        encoding: "utf8",
-        timeout: 30_000,
-      });
-      expect([r.status, r.stderr.trim(), r.stdout]).toEqual([2, message, ""]);
+      const r = await runAsync(sb, ["serve", ...args], { env: asAdmin, hangAfterMs: 30_000 });
+      expect([r.code, r.stderr.trim(), r.out]).toEqual([2, message, ""]);
     }
   });
 
