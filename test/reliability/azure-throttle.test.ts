@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KeyVaultServer, createKeyVaultServer } from "../emulators/keyvault/server.mjs";
-import { type Sandbox, run, sandbox } from "./helpers/cli.js";
+import { type CliSandbox, run, sandbox } from "../harness/cli.js";
 import { readAll, withRuntime } from "./helpers/runtime.js";
 
 const VAULT_BUDGET = 24;
@@ -20,13 +20,13 @@ const NAMES = 12;
 const log: Array<{ method: string; path: string; status: number; at: number }> = [];
 const writes = new Map<string, number>();
 let kv: KeyVaultServer;
-let sb: Sandbox;
+let sb: CliSandbox;
 
 beforeAll(async () => {
   kv = await createKeyVaultServer({ port: 0, transitionMs: 100, budget: { all: VAULT_BUDGET, create: VAULT_BUDGET }, onRequest: (r) => log.push(r) });
-  sb = sandbox(
-    "azthrottle",
-    [
+  sb = sandbox({
+    prefix: "azthrottle",
+    config: [
       "providers:",
       "  local: { type: file }",
       `  azure: { type: azure, vaultUrl: "${kv.url}", credential: { kind: static, token: throttle }, tls: { rejectUnauthorized: false },`,
@@ -35,7 +35,7 @@ beforeAll(async () => {
       "  r: { source: local, targets: [azure], tenants: [acme], prune: true }",
       "",
     ].join("\n"),
-  );
+  });
   expect((await run(sb, ["init"])).code).toBe(0);
 }, 120_000);
 afterAll(async () => {

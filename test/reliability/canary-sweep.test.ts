@@ -12,7 +12,7 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type RunResult, type Sandbox, run, sandbox, tempDir } from "./helpers/cli.js";
+import { type CliResult, type CliSandbox, run, sandbox, tempDir } from "../harness/cli.js";
 import { startGateway } from "./helpers/serve.js";
 import { AWS_ENDPOINT, AZURE_URL, VAULT_ADDR, notRun } from "./helpers/size.js";
 import { Tally } from "./helpers/tally.js";
@@ -68,10 +68,10 @@ function configFor(run: string, deadPort?: number): string {
 describe(`canary sweep (providers: file${notRun("aws") ? "" : ", aws"}${notRun("vault") ? "" : ", vault"}${notRun("azure") ? "" : ", azure"})`, () => {
   it("a full scenario leaves no canary in any log, audit file, state database, plan, error or metrics output", { timeout: 600_000 }, async () => {
     const runId = Date.now().toString(36);
-    const sb = sandbox("canary", configFor(runId));
+    const sb = sandbox({ prefix: "canary", config: configFor(runId) });
     writeFileSync(join(sb.cwd, "down.yaml"), configFor(runId, await freePort()));
     const inputs = tempDir("canary-in"); // inputs live outside the swept tree
-    const cli = async (args: string[], options: { input?: Buffer | string; allow?: Buffer[]; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> => {
+    const cli = async (args: string[], options: { input?: Buffer | string; allow?: Buffer[]; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> => {
       const r = await run(sb, args, options);
       tally.trial();
       outputs.push({ what: `stdout of polyvault ${args.join(" ")}`, bytes: r.stdout, ...(options.allow ? { allow: options.allow } : {}) });
@@ -179,7 +179,7 @@ describe(`canary sweep (providers: file${notRun("aws") ? "" : ", aws"}${notRun("
 });
 
 /** The gateway: writes and reads over HTTP, errors, health and metrics; its answers and logs are swept too. */
-async function gatewayPart(sb: Sandbox): Promise<void> {
+async function gatewayPart(sb: CliSandbox): Promise<void> {
   const gw = await startGateway(sb, {}, ["--log-level", "debug", "--config", "down.yaml"]);
   const httpValue = canary("http");
   const record = (what: string, text: string, allow?: Buffer[]) => outputs.push({ what, bytes: Buffer.from(text), ...(allow ? { allow } : {}) });
@@ -221,7 +221,7 @@ async function gatewayPart(sb: Sandbox): Promise<void> {
  * Each operation of the operations layer left its write-ahead and its outcome record (the sweep then
  * searches those records, with every other file, for the canaries).
  */
-function auditedOperations(sb: Sandbox): void {
+function auditedOperations(sb: CliSandbox): void {
   const records = readFileSync(join(sb.home, "audit.log"), "utf8")
     .trimEnd()
     .split("\n")
@@ -238,7 +238,7 @@ function auditedOperations(sb: Sandbox): void {
 }
 
 /** Every output and every file: 0 hits for any canary in any form. */
-function sweep(sb: Sandbox): void {
+function sweep(sb: CliSandbox): void {
   const hits: string[] = [];
   for (const o of outputs) {
     for (const c of canaries) {

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { type Provider, NotFoundError, keyUsage, parseTenantId } from "@polyvault/core";
 import { describe, expect, it } from "vitest";
-import { type Sandbox, run, sandbox } from "./helpers/cli.js";
+import { type CliSandbox, run, sandbox } from "../harness/cli.js";
 import { Window, chains, killAtRandom } from "./helpers/crash.js";
 import { auditOk, readAll, withRuntime } from "./helpers/runtime.js";
 import { size } from "./helpers/size.js";
@@ -21,7 +21,7 @@ const RESTORE_TRIALS = size(6, 40);
 const CHAINS = 2;
 const SECRETS = 80;
 
-async function populate(sb: Sandbox, tenant: string, count: number, versions: number): Promise<Map<string, string[]>> {
+async function populate(sb: CliSandbox, tenant: string, count: number, versions: number): Promise<Map<string, string[]>> {
   const history = new Map<string, string[]>();
   await withRuntime(sb, async (rt) => {
     const m = rt.manager(tenant);
@@ -41,7 +41,7 @@ async function populate(sb: Sandbox, tenant: string, count: number, versions: nu
 
 const current = (history: Map<string, string[]>) => Object.fromEntries([...history].map(([k, v]) => [k, v.at(-1)]));
 
-function checkAudit(sb: Sandbox): void {
+function checkAudit(sb: CliSandbox): void {
   const audit = auditOk(sb.home);
   tally.check(audit.ok, `audit verify: ${audit.problem}`);
 }
@@ -49,7 +49,7 @@ function checkAudit(sb: Sandbox): void {
 describe(`crash consistency: key rewrap (${REWRAP_TRIALS} trials) and backup restore (${RESTORE_TRIALS} trials)`, () => {
   it("keys rewrap killed at random: nothing unreadable, nothing lost; a rerun finishes the job", { timeout: size(300_000, 1_500_000) }, async () => {
     await chains(CHAINS, async (c) => {
-      const sb = sandbox(`rewrap${c}`);
+      const sb = sandbox({ prefix: `rewrap${c}` });
       expect((await run(sb, ["init"])).code).toBe(0);
       const expected = current(await populate(sb, "rw", SECRETS, 1));
       const window = new Window();
@@ -81,7 +81,7 @@ describe(`crash consistency: key rewrap (${REWRAP_TRIALS} trials) and backup res
     timeout: size(300_000, 1_500_000),
   }, async () => {
     await chains(CHAINS, async (c) => {
-      const sb = sandbox(`restore${c}`);
+      const sb = sandbox({ prefix: `restore${c}` });
       expect((await run(sb, ["init"])).code).toBe(0);
       const history = await populate(sb, "rst", 30, 3);
       const bundle = join(sb.cwd, "rst.pvbackup");
@@ -127,7 +127,7 @@ describe(`crash consistency: key rewrap (${REWRAP_TRIALS} trials) and backup res
 });
 
 /** Changes after the backup: overwrites, soft deletes and purges. Returns each secret's value now. */
-async function mutate(sb: Sandbox, round: number): Promise<Map<string, string>> {
+async function mutate(sb: CliSandbox, round: number): Promise<Map<string, string>> {
   return withRuntime(sb, async (rt) => {
     const m = rt.manager("rst");
     const names = Array.from({ length: 30 }, (_, i) => `k/${i}`).sort(() => Math.random() - 0.5);

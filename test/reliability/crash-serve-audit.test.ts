@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { verifyAuditLog } from "@polyvault/core";
 import { describe, expect, it } from "vitest";
-import { run, sandbox } from "./helpers/cli.js";
+import { run, sandbox } from "../harness/cli.js";
 import { type Gateway, startGateway } from "./helpers/serve.js";
 import { size } from "./helpers/size.js";
 import { Tally } from "./helpers/tally.js";
@@ -59,7 +59,7 @@ describe(`crash: serve killed under read load (${TRIALS} SIGKILL trials)`, () =>
   it("every value received has its audit record; verify passes (or names the torn tail); the chain continues", {
     timeout: size(900_000, 3_600_000),
   }, async () => {
-    const sb = sandbox("serve-audit");
+    const sb = sandbox({ prefix: "serve-audit" });
     expect((await run(sb, ["init"])).code).toBe(0);
     const envFile = join(sb.cwd, "reads.env");
     writeFileSync(envFile, NAMES.map((n) => `${n}=value-of-${n}`).join("\n"));

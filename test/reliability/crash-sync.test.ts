@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { type Sandbox, run, sandbox } from "./helpers/cli.js";
+import { type CliSandbox, run, sandbox } from "../harness/cli.js";
 import { Window, chains, killAtRandom } from "./helpers/crash.js";
 import { auditOk, readAll, withRuntime } from "./helpers/runtime.js";
 import { AZURE_URL, VAULT_ADDR, notRun, size } from "./helpers/size.js";
@@ -41,7 +41,7 @@ routes:
 describe(`crash consistency: sync apply (${TRIALS} SIGKILL trials; targets: file${withVault ? ", vault" : `; vault NOT RUN: ${notRun("vault")}`}${withAzure ? ", azure" : `; azure NOT RUN: ${notRun("azure")}`})`, () => {
   it("the next apply converges: no open journal entry, target = source, ≤ one version per real change", { timeout: size(300_000, 1_500_000) }, async () => {
     await chains(CHAINS, async (c) => {
-      const sb = sandbox(`sync${c}`, config(c));
+      const sb = sandbox({ prefix: `sync${c}`, config: config(c) });
       expect((await run(sb, ["init"])).code).toBe(0);
       const writes = new Map<string, number>();
       await change(sb, writes, NAMES, -1);
@@ -71,7 +71,7 @@ describe(`crash consistency: sync apply (${TRIALS} SIGKILL trials; targets: file
 });
 
 /** Real changes in the source: `count` writes of new values, and on some rounds two soft deletes. */
-async function change(sb: Sandbox, writes: Map<string, number>, count: number, round: number): Promise<void> {
+async function change(sb: CliSandbox, writes: Map<string, number>, count: number, round: number): Promise<void> {
   await withRuntime(sb, async (rt) => {
     const m = rt.manager("crash");
     const live = new Set((await m.list()).map((s) => s.name));
@@ -88,7 +88,7 @@ async function change(sb: Sandbox, writes: Map<string, number>, count: number, r
 }
 
 /** The invariants after the apply that followed a kill. */
-async function converged(sb: Sandbox, writes: Map<string, number>): Promise<void> {
+async function converged(sb: CliSandbox, writes: Map<string, number>): Promise<void> {
   await withRuntime(sb, async (rt) => {
     const state = await rt.state();
     tally.same(await state.pendingJournal(), [], "no journal entry left 'begun' after a successful run");

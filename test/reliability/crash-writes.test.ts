@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NotFoundError } from "@polyvault/core";
 import { describe, expect, it } from "vitest";
-import { type Sandbox, run, sandbox } from "./helpers/cli.js";
+import { type CliSandbox, run, sandbox } from "../harness/cli.js";
 import { Window, chains, killAtRandom } from "./helpers/crash.js";
 import { auditOk, withRuntime } from "./helpers/runtime.js";
 import { size } from "./helpers/size.js";
@@ -31,7 +31,7 @@ interface Known {
 describe(`crash consistency: file-provider writes (${TRIALS} SIGKILL trials)`, () => {
   it("every secret readable and equal to its last acknowledged write (or the write in flight)", { timeout: size(240_000, 1_200_000) }, async () => {
     await chains(CHAINS, async (c) => {
-      const sb = sandbox(`writes${c}`);
+      const sb = sandbox({ prefix: `writes${c}` });
       expect((await run(sb, ["init"])).code).toBe(0);
       const model = new Map<string, Known>();
       const setWindow = new Window();
@@ -67,7 +67,7 @@ describe(`crash consistency: file-provider writes (${TRIALS} SIGKILL trials)`, (
   });
 });
 
-async function verify(sb: Sandbox, model: Map<string, Known>, written: Map<string, string>, killed: boolean): Promise<void> {
+async function verify(sb: CliSandbox, model: Map<string, Known>, written: Map<string, string>, killed: boolean): Promise<void> {
   let landed = 0;
   await withRuntime(sb, async (rt) => {
     const m = rt.manager(TENANT);

@@ -7,7 +7,7 @@
 import { UnavailableError } from "@polyvault/core";
 import type { Runtime } from "@polyvault/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "./helpers/cli.js";
+import { run } from "../harness/cli.js";
 import { type Bench, type ServerType, openBench } from "./helpers/faults.js";
 import { closeRuntime, openRuntime } from "./helpers/runtime.js";
 import { notRun } from "./helpers/size.js";

@@ -10,7 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { UnavailableError } from "@polyvault/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "./helpers/cli.js";
+import { run } from "../harness/cli.js";
 import { type Bench, type ServerType, TIMEOUT_MS, BURST_TIMEOUT_MS, openBench, toxiproxy } from "./helpers/faults.js";
 import { readAll, withRuntime } from "./helpers/runtime.js";
 import { FULL, notRun, size } from "./helpers/size.js";

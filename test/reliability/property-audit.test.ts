@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { beforeAll, describe, it } from "vitest";
 import { PROPERTY_RUNS, size } from "./helpers/size.js";
 import { Tally } from "./helpers/tally.js";
-import { tempDir } from "./helpers/cli.js";
+import { tempDir } from "../harness/cli.js";
 
 const tally = new Tally("property-audit");
 const OPERATIONS = ["keys.rotate", "keys.rewrap", "keys.retire", "backup.create", "backup.restore", "sync.apply"];

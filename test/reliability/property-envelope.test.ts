@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { PROPERTY_RUNS } from "./helpers/size.js";
 import { Tally } from "./helpers/tally.js";
-import { tempDir } from "./helpers/cli.js";
+import { tempDir } from "../harness/cli.js";
 
 const tally = new Tally("property-envelope");
 const CTX = { tenant: "acme", name: "db/password" };

@@ -6,7 +6,7 @@
  * `audit export` gives a home-only principal no record of the foreign tenant.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { run } from "./helpers/cli.js";
+import { run } from "../harness/cli.js";
 import { managerOn, readAll, withRuntime } from "./helpers/runtime.js";
 import { type Gateway, startGateway } from "./helpers/serve.js";
 import { ROLES, type TenancyBench, cliOperations, tenancyBench } from "./helpers/tenancy.js";

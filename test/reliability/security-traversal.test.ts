@@ -6,11 +6,11 @@
  * and afterwards nothing in the sandbox has changed and no file appeared outside it.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { type Dirent, existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Sandbox, run, sandbox } from "./helpers/cli.js";
+import { type CliSandbox, run, sandbox } from "../harness/cli.js";
 import { type Gateway, startGateway } from "./helpers/serve.js";
 import { FULL } from "./helpers/size.js";
 import { Tally } from "./helpers/tally.js";
@@ -36,14 +36,14 @@ const NAMES = [
   "C:\\Windows\\x",
 ];
 const TENANTS = ["..", "../home", "home/../other", "/tmp", ".", "Home", "home/", "%2e%2e", "home\\..\\x"];
-let sb: Sandbox;
+let sb: CliSandbox;
 let gateway: Gateway | undefined;
 
 /** Files and sizes below the sandbox, less the files every call appends to (audit log, state). */
 function snapshot(): Record<string, number> {
   const out: Record<string, number> = {};
   const walk = (dir: string) => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (err) {
@@ -120,10 +120,11 @@ function attempts(): Array<{ field: string; args: string[]; payload: string }> {
 
 describe("path traversal in every name field", () => {
   beforeAll(async () => {
-    sb = sandbox(
-      "traversal",
-      "providers:\n  local: { type: file }\n  mirror: { type: file, dir: ./mirror-store }\nroutes:\n  m: { source: local, targets: [mirror], tenants: [home] }\n",
-    );
+    sb = sandbox({
+      prefix: "traversal",
+      config:
+        "providers:\n  local: { type: file }\n  mirror: { type: file, dir: ./mirror-store }\nroutes:\n  m: { source: local, targets: [mirror], tenants: [home] }\n",
+    });
     expect((await run(sb, ["init"])).code).toBe(0);
     expect((await run(sb, ["secrets", "set", "s", "--tenant", "home", "--value-stdin"], { input: "v" })).code).toBe(0);
     expect((await run(sb, ["backup", "create", "--tenant", "home", "--out", "home.bundle"])).code).toBe(0);

@@ -4,11 +4,11 @@
  * hit the command mid-way (start-up, reads, writes, journal, audit) and some let it finish, which
  * exercises the "acknowledged" side of each invariant too.
  */
-import { type RunOptions, type RunResult, type Sandbox, acknowledged, randomMs, run } from "./cli.js";
+import { type RunOptions, type CliResult, type CliSandbox, acknowledged, randomMs, run } from "../../harness/cli.js";
 import type { Tally } from "./tally.js";
 
 export interface KillOutcome {
-  readonly result: RunResult;
+  readonly result: CliResult;
   /** The CLI exited 0 on its own before the kill: its write is acknowledged. */
   readonly acked: boolean;
   readonly killed: boolean;
@@ -17,7 +17,7 @@ export interface KillOutcome {
 export class Window {
   #ms = 0;
   /** One run that is not killed; its duration sizes the kill window. It must succeed. */
-  async calibrate(sb: Sandbox, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  async calibrate(sb: CliSandbox, args: string[], options: RunOptions = {}): Promise<CliResult> {
     const r = await run(sb, args, options);
     if (r.code !== 0) throw new Error(`calibration run of polyvault ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
     this.#ms = Math.max(this.#ms, r.ms);
@@ -34,7 +34,7 @@ export class Window {
 }
 
 /** Runs `args` and kills it at a random point of the window; an error exit that is not the kill fails. */
-export async function killAtRandom(tally: Tally, sb: Sandbox, window: Window, args: string[], options: RunOptions = {}): Promise<KillOutcome> {
+export async function killAtRandom(tally: Tally, sb: CliSandbox, window: Window, args: string[], options: RunOptions = {}): Promise<KillOutcome> {
   const result = await run(sb, args, { ...options, killAtMs: window.pick() });
   const killed = result.signal === "SIGKILL";
   tally.trial();

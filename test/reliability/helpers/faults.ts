@@ -13,7 +13,7 @@ import type { BurstProxy } from "../../fault/http-burst.mjs";
 import { burstProxy } from "../../fault/http-burst.mjs";
 import * as toxiproxy from "../../fault/toxiproxy.mjs";
 import { type KeyVaultServer, createKeyVaultServer } from "../../emulators/keyvault/server.mjs";
-import { type Sandbox, sandbox } from "./cli.js";
+import { type CliSandbox, sandbox } from "../../harness/cli.js";
 import { AWS_ENDPOINT, AZURE_URL, VAULT_ADDR, notRun } from "./size.js";
 
 export type ServerType = "aws" | "vault" | "azure";
@@ -22,7 +22,7 @@ export const TIMEOUT_MS = 5000;
 export const BURST_TIMEOUT_MS = 2000;
 
 export interface Bench {
-  readonly sb: Sandbox;
+  readonly sb: CliSandbox;
   readonly types: ServerType[];
   readonly toxic: Record<string, string>;
   readonly burst: Record<string, BurstProxy>;
@@ -68,7 +68,7 @@ export async function openBench(label: string, withToxiproxy = true): Promise<Be
     lines.push(`  ${t}bd: ${providerYaml(t, endpoint(t), `${run}b`, 10_000)}`);
     routes.push(`  burst-${t}: { source: local, targets: [${t}b], tenants: [fault], prune: true }`);
   }
-  const sb = sandbox(label, `${[...lines, ...routes].join("\n")}\n`);
+  const sb = sandbox({ prefix: label, config: `${[...lines, ...routes].join("\n")}\n` });
   return {
     sb,
     types,

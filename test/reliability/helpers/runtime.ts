@@ -7,11 +7,11 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Provider, SecretManager, Security, type TenantId, parseTenantId, verifyAuditLog } from "@polyvault/core";
 import { Runtime } from "@polyvault/runtime";
-import type { Sandbox } from "./cli.js";
+import type { CliSandbox } from "../../harness/cli.js";
 import { VAULT_TOKEN } from "./size.js";
 
 /** `env` adds to the runtime's environment (e.g. POLYVAULT_TOKEN when the sandbox has access control). */
-export async function openRuntime(sb: Sandbox, env: NodeJS.ProcessEnv = {}): Promise<Runtime> {
+export async function openRuntime(sb: CliSandbox, env: NodeJS.ProcessEnv = {}): Promise<Runtime> {
   const configPath = join(sb.cwd, "polyvault.yaml");
   return Runtime.open({
     dataDir: sb.home,
@@ -27,7 +27,7 @@ export async function closeRuntime(rt: Runtime): Promise<void> {
   await Security.of(rt.options.steps)?.close();
 }
 
-export async function withRuntime<T>(sb: Sandbox, fn: (rt: Runtime) => Promise<T>, env: NodeJS.ProcessEnv = {}): Promise<T> {
+export async function withRuntime<T>(sb: CliSandbox, fn: (rt: Runtime) => Promise<T>, env: NodeJS.ProcessEnv = {}): Promise<T> {
   const rt = await openRuntime(sb, env);
   try {
     return await fn(rt);

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { BIN, type Sandbox } from "./cli.js";
+import { BIN, type CliSandbox } from "../../harness/cli.js";
 
 export interface Gateway {
   readonly url: string;
@@ -20,7 +20,7 @@ export interface Gateway {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-export async function startGateway(sb: Sandbox, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Gateway> {
+export async function startGateway(sb: CliSandbox, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Gateway> {
   const child: ChildProcess = spawn(process.execPath, [BIN, "serve", "--port", "0", "--json", "--no-scheduler", "--rate-limit", "0", ...args], {
     cwd: sb.cwd,
     env: { ...sb.env, ...env },

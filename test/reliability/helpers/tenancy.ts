@@ -6,13 +6,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Sandbox, run, sandbox } from "./cli.js";
+import { type CliSandbox, run, sandbox } from "../../harness/cli.js";
 
 export const ROLES = ["admin", "writer", "reader", "auditor", "operator"] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface TenancyBench {
-  readonly sb: Sandbox;
+  readonly sb: CliSandbox;
   readonly tokens: Record<Role | "root", string>;
   /** The canary value of secret `s` in each tenant. */
   readonly canary: Record<"home" | "foreign", string>;
@@ -41,7 +41,7 @@ export async function tenancyBench(label: string): Promise<TenancyBench> {
     "  lockout: { maxFailures: 1000000, windowSeconds: 1, lockSeconds: 1 }",
     "",
   ].join("\n");
-  const sb = sandbox(label, config);
+  const sb = sandbox({ prefix: label, config });
   const canary = { home: `CANARY-home-${randomBytes(8).toString("hex")}`, foreign: `CANARY-foreign-${randomBytes(8).toString("hex")}` };
   const root = { POLYVAULT_TOKEN: tokens.root };
   const must = async (args: string[], input?: string) => {
