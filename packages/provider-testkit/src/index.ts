@@ -51,3 +51,4 @@ export interface ConformanceOptions {
 
 export { describeProviderConformance } from "./suite.js";
 export { type DeadEndpoints, deadEndpoints } from "./dead-endpoints.js";
+export { type MemoryErrors, type MemoryProvider, type MemoryProviderOptions, memoryProvider } from "./memory.js";
