@@ -5,9 +5,8 @@
  * body parse → authenticate (auth routes; the local token without `access`) → zod validation →
  * handler in the caller's request scope (access → audit → SecretManager) → the one error handler.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
-import rateLimit from "@fastify/rate-limit";
 import { RequestScopes, type Runtime } from "@polyvault/runtime";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { Activity } from "./activity.js";
@@ -18,6 +17,7 @@ import { timed } from "./metrics/timing.js";
 import { openApiDocument } from "./openapi.js";
 import { checkLocalToken } from "./local-token.js";
 import { DEFAULTS, REDACT_PATHS, type ServerOptions } from "./options.js";
+import { registerRateLimit } from "./rate-limit.js";
 import { requestGuard } from "./request-guard.js";
 import { type RouteDef, installZodValidation, register } from "./route.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -118,26 +118,13 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
     );
   });
 
-  const perMinute = options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute;
-  if (perMinute > 0) {
-    // A known token gets its own budget (keyed by its digest: the limiter never holds a token); no token
-    // or an unknown one counts against the client's address, so guessing tokens cannot escape the limit.
-    const known = new Set(Object.values(runtime.config.access?.principals ?? {}).map((p) => p.tokenSha256));
-    await app.register(rateLimit, {
-      max: perMinute,
-      timeWindow: 60_000,
-      keyGenerator: (req) => {
-        const token = /^Bearer +(\S+)/i.exec(req.headers.authorization ?? "")?.[1];
-        const digest = token === undefined ? undefined : createHash("sha256").update(token, "utf8").digest("hex");
-        return digest !== undefined && known.has(digest) ? `t:${digest}` : `ip:${req.ip}`;
-      },
-      errorResponseBuilder: (_req, ctx) =>
-        Object.assign(
-          new Error(`rate limit of ${ctx.max} requests per minute exceeded for this token or client address; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
-          { statusCode: 429, code: "THROTTLED" },
-        ),
-    });
-  }
+  // Per token digest, or per client address (rate-limit.ts).
+  await registerRateLimit(
+    app,
+    runtime,
+    options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute,
+    (req) => /^Bearer +(\S+)/i.exec(req.headers.authorization ?? "")?.[1],
+  );
 
   const routes: RouteDef[] = [];
   // Built once, on first request (the routes are all declared by then); what `auth` asks for follows the configuration.

@@ -5,7 +5,6 @@
  * without `access`, it must be the gateway's local token (local-token.ts), a failure counted and
  * audited the same way, and the caller then acts as the local operator.
  */
-import { createHash } from "node:crypto";
 import type { RequestScopes } from "@polyvault/runtime";
 import type { FastifyRequest } from "fastify";
 import { UnauthorizedError } from "@polyvault/core";
@@ -22,9 +21,6 @@ export function tokenOf(req: Pick<FastifyRequest, "headers">): string | undefine
   if (typeof header === "string" && header !== "") return header.trim();
   return /^Bearer +([\x21-\x7e]+) *$/i.exec(req.headers.authorization ?? "")?.[1];
 }
-
-/** The token's digest (rate-limit key: the limiter never holds a token). */
-export const tokenDigest = (token: string): string => createHash("sha256").update(token, "utf8").digest("hex");
 
 /** The caller's principal; UnauthorizedError (counted, audited) otherwise. */
 export async function authenticateVault(req: FastifyRequest, scopes: RequestScopes, local: LocalToken | undefined): Promise<string> {

@@ -8,12 +8,12 @@
  * request scope → errors in Vault's shape (errors.ts).
  */
 import { randomUUID } from "node:crypto";
-import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Gateway } from "../app.js";
 import { DEFAULTS, REDACT_PATHS, type ServerOptions } from "../options.js";
+import { registerRateLimit } from "../rate-limit.js";
 import { crossOrigin, hostAllowed } from "../request-guard.js";
-import { type LocalToken, authenticateVault, tokenDigest, tokenOf } from "./auth.js";
+import { type LocalToken, authenticateVault, tokenOf } from "./auth.js";
 import { PERMISSION_DENIED, vaultError, vaultErrors } from "./errors.js";
 import { answer } from "./handlers.js";
 import { listMethodHandler } from "./list-method.js";
@@ -81,27 +81,7 @@ export async function createVaultServer(gateway: Gateway, options: VaultServerOp
     }
   });
 
-  const perMinute = options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute;
-  if (perMinute > 0) {
-    const known = new Set(Object.values(runtime.config.access?.principals ?? {}).map((p) => p.tokenSha256));
-    await app.register(rateLimit, {
-      max: perMinute,
-      timeWindow: 60_000,
-      keyGenerator: (req) => {
-        const token = tokenOf(req);
-        const digest = token === undefined ? undefined : tokenDigest(token);
-        return digest !== undefined && known.has(digest) ? `t:${digest}` : `ip:${req.ip}`;
-      },
-      errorResponseBuilder: (_req, ctx) =>
-        Object.assign(
-          new Error(`rate limit of ${ctx.max} requests per minute exceeded for this token or client address; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
-          {
-            statusCode: 429,
-            code: "THROTTLED",
-          },
-        ),
-    });
-  }
+  await registerRateLimit(app, runtime, options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute, tokenOf);
 
   app.route({
     method: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
