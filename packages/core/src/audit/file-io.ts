@@ -4,12 +4,31 @@
  * synchronous calls run; so the log does its file work synchronously, waiting for the lock asynchronously.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 export function isErrno(err: unknown, code: string): boolean {
   return typeof err === "object" && err !== null && (err as { code?: unknown }).code === code;
+}
+
+/**
+ * A small JSON file that may not exist yet (audit.head, a witness file): undefined when it is absent,
+ * else `{ value }` with what it parses to (undefined when it is not JSON); the caller checks the shape.
+ */
+export function readJsonFileSync(path: string): { value: unknown } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return undefined;
+    throw err;
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return { value: undefined };
+  }
 }
 
 export function fsyncDirSync(dir: string): void {

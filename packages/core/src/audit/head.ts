@@ -3,10 +3,9 @@
  * atomically after every checkpoint. The log alone cannot show that its end was cut off; the head can:
  * a log that no longer contains the entry the head holds was truncated (docs/audit.md, "Threat model").
  */
-import { readFileSync } from "node:fs";
 import { IntegrityError } from "../errors.js";
 import { canonical } from "./canonical.js";
-import { writeFileAtomic, writeFileAtomicSync } from "./file-io.js";
+import { readJsonFileSync, writeFileAtomic, writeFileAtomicSync } from "./file-io.js";
 import type { AuditAnchor, AuditCheckpoint } from "./types.js";
 
 export type HeadEntry = AuditCheckpoint | AuditAnchor;
@@ -20,21 +19,10 @@ export function isHeadEntry(v: unknown): v is HeadEntry {
 
 /** The head entry, or undefined when there is none yet. A head that is not a valid entry is an IntegrityError. */
 export function readHead(path: string): HeadEntry | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  if (!isHeadEntry(parsed)) throw new IntegrityError(`${path} is not a valid audit checkpoint`);
-  return parsed;
+  const file = readJsonFileSync(path);
+  if (!file) return undefined;
+  if (!isHeadEntry(file.value)) throw new IntegrityError(`${path} is not a valid audit checkpoint`);
+  return file.value;
 }
 
 export function writeHead(path: string, entry: HeadEntry): void {

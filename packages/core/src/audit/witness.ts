@@ -9,10 +9,9 @@
  * it in one file outside the data directory (`audit.witness.file`).
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { IntegrityError } from "../errors.js";
 import { canonical, verifyStatement } from "./canonical.js";
-import { writeFileAtomic, writeFileAtomicSync } from "./file-io.js";
+import { readJsonFileSync, writeFileAtomic, writeFileAtomicSync } from "./file-io.js";
 import { type HeadEntry, isHeadEntry } from "./head.js";
 
 /** What a witness holds: the newest checkpoint (or anchor) it accepted and the public key that signed it. */
@@ -78,20 +77,8 @@ export class FileWitness implements AuditWitness, SyncWitnessView {
   }
 
   readSync(): WitnessState | undefined {
-    let text: string;
-    try {
-      text = readFileSync(this.path, "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return checkWitnessState(parsed, this.description);
+    const file = readJsonFileSync(this.path);
+    return file && checkWitnessState(file.value, this.description);
   }
 
   /** The file's new text, or undefined when it already holds `next`; IntegrityError when it must refuse it. */
