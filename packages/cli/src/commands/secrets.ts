@@ -1,6 +1,6 @@
-import { isUtf8 } from "node:buffer";
 import type { Command } from "commander";
 import { NotFoundError } from "@polyvault/core";
+import { readAnswer } from "@polyvault/runtime";
 import { parseLabels, parseLength, readValue } from "../input.js";
 import type { Runner } from "../main.js";
 import { table, writeAll } from "../output.js";
@@ -64,21 +64,7 @@ export function registerSecrets(program: Command, run: Runner): void {
         const value = await manager.get(name, { version: opts.version === undefined ? undefined : parseLength(opts.version, "--version") });
         try {
           if (ctx.out.json) {
-            const bytes = value.bytes();
-            const text = isUtf8(bytes) ? { value: bytes.toString("utf8") } : { valueBase64: bytes.toString("base64") };
-            // A mirror's answer says how fresh it is: when that mirror last synced for this tenant.
-            const mirrorSyncedAt = value.stale ? await (await rt.state()).lastSynced(value.servedBy, value.tenant, value.name) : undefined;
-            ctx.out.record({
-              tenant: value.tenant,
-              name: value.name,
-              version: value.version,
-              ...text,
-              servedBy: value.servedBy,
-              stale: value.stale,
-              ...(mirrorSyncedAt ? { mirrorSyncedAt } : {}),
-              updatedAt: value.updatedAt,
-              labels: value.labels,
-            });
+            ctx.out.record(await readAnswer(rt, value));
           } else {
             // Wait until the bytes are handed to the OS before the finally wipes the Buffer (a pipe queues them).
             await writeAll(ctx.io.stdout, value.bytes());

@@ -3,9 +3,8 @@
  * scope, so the manager's steps check that principal's access and audit under the request id. Values
  * arrive as UTF-8 text or base64 and live in Buffers that are wiped once stored or sent.
  */
-import { isUtf8 } from "node:buffer";
 import { NotFoundError } from "@polyvault/core";
-import type { RequestScopes, Runtime } from "@polyvault/runtime";
+import { type RequestScopes, type Runtime, readAnswer } from "@polyvault/runtime";
 import type { GatewayMetrics } from "../metrics/registry.js";
 import { type RouteDef, route } from "../route.js";
 import {
@@ -43,25 +42,9 @@ export function secretRoutes(runtime: Runtime, scopes: RequestScopes, metrics: G
       handler: async ({ params, query }, _req, reply) => {
         const value = await scopes.manager(params.tenant).get(params.name, { version: query.version });
         try {
-          const bytes = value.bytes();
-          const text = isUtf8(bytes) ? { value: bytes.toString("utf8") } : { valueBase64: bytes.toString("base64") };
           if (value.stale) metrics.failoverReads.inc({ provider: value.servedBy });
-          const mirrorSyncedAt =
-            value.stale && Object.keys(runtime.config.routes ?? {}).length
-              ? await (await runtime.state()).lastSynced(value.servedBy, value.tenant, value.name)
-              : undefined;
           reply.header("x-polyvault-served-by", value.servedBy).header("x-polyvault-stale", String(value.stale)).header("cache-control", "no-store");
-          return {
-            tenant: value.tenant,
-            name: value.name,
-            version: value.version,
-            ...text,
-            servedBy: value.servedBy,
-            stale: value.stale,
-            ...(mirrorSyncedAt ? { mirrorSyncedAt } : {}),
-            ...(value.updatedAt ? { updatedAt: value.updatedAt.toISOString() } : {}),
-            labels: value.labels,
-          };
+          return await readAnswer(runtime, value);
         } finally {
           value.wipe();
         }
