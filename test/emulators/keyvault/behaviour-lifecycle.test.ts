@@ -4,20 +4,11 @@
  * them. Same rules as part 1: the official SDK, raw HTTPS where it hides the answer, and it runs
  * unchanged against any vault POLYVAULT_TEST_AZURE_URL names.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { errorOf } from "./raw.js";
-import { agent, client, eventually, failure, raw, remove, run, statusOf } from "./target.js";
+import { client, eventually, failure, raw, remove, run, statusOf, suiteNames } from "./target.js";
 
-const names: string[] = [];
-const name = (suffix: string) => {
-  const n = `${run}-${suffix}`;
-  names.push(n);
-  return n;
-};
-afterAll(async () => {
-  for (const n of names) await remove(n).catch(() => undefined);
-  agent.destroy();
-}, 120_000);
+const name = suiteNames();
 
 describe("Key Vault authentication and api-versions", () => {
   it("a request without a bearer token gets 401 and the challenge the SDK parses (tenant authority, vault resource)", async () => {

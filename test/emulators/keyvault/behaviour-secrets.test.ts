@@ -4,20 +4,11 @@
  * answer), it runs in `npm test` against the project's test Key Vault and, unchanged, against any vault
  * POLYVAULT_TEST_AZURE_URL names. docs/testing.md maps each test to the documentation it follows.
  */
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { errorOf } from "./raw.js";
-import { agent, client, failure, raw, remove, run } from "./target.js";
+import { client, failure, raw, run, suiteNames } from "./target.js";
 
-const names: string[] = [];
-const name = (suffix: string) => {
-  const n = `${run}-${suffix}`;
-  names.push(n);
-  return n;
-};
-afterAll(async () => {
-  for (const n of names) await remove(n).catch(() => undefined);
-  agent.destroy();
-}, 120_000);
+const name = suiteNames();
 
 describe("Key Vault secrets: set, get, versions, update, list", () => {
   it("set creates a version with a 32-hex id; get returns the latest or the version asked for", async () => {
@@ -57,8 +48,7 @@ describe("Key Vault secrets: set, get, versions, update, list", () => {
   });
 
   it("names must match ^[0-9a-zA-Z-]{1,127}$: 127 characters are accepted, 128 and other characters are 400", async () => {
-    const long = `${run}-`.padEnd(127, "x");
-    names.push(long);
+    const long = name("x".repeat(126 - run.length)); // `${run}-` and x's: 127 characters
     expect((await raw("PUT", `/secrets/${long}`, { body: { value: "v" } })).status).toBe(200);
     for (const bad of [`${long}x`, `${run}_under`, `${run}.dot`]) {
       const a = await raw("PUT", `/secrets/${encodeURIComponent(bad)}`, { body: { value: "v" } });

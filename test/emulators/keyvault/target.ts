@@ -6,6 +6,7 @@ import { Agent } from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
+import { afterAll } from "vitest";
 import { rawClient } from "./raw.js";
 
 export const vaultUrl = process.env.POLYVAULT_TEST_AZURE_URL || "https://localhost:8443";
@@ -58,4 +59,21 @@ export async function remove(name: string): Promise<void> {
     if (statusOf(e) !== 404) throw e;
   }
   await eventually(async () => (await raw("GET", `/deletedsecrets/${name}`)).status === 404);
+}
+
+/**
+ * Names of this run's own for one suite file (`name("versions")` → `<run>-versions`): each is deleted and
+ * purged when the file ends, and the file's connections are closed.
+ */
+export function suiteNames(): (suffix: string) => string {
+  const names: string[] = [];
+  afterAll(async () => {
+    for (const n of names) await remove(n).catch(() => undefined);
+    agent.destroy();
+  }, 120_000);
+  return (suffix) => {
+    const n = `${run}-${suffix}`;
+    names.push(n);
+    return n;
+  };
 }
