@@ -1,57 +1,13 @@
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  type AccessPolicy,
-  type AuditFacts,
-  type ComplianceInput,
-  InvalidInputError,
-  RotationPolicies,
-  type Standard,
-  checkCompliance,
-  parseStandard,
-} from "../../src/index.js";
-import { DAY, caught, memoryProvider, setup } from "../rotation/support.js";
+import { type ComplianceInput, InvalidInputError, RotationPolicies, type Standard, checkCompliance, parseStandard } from "../../src/index.js";
+import { DAY, caught, memoryProvider } from "../rotation/support.js";
+import { ACCESS, okAudit, wellConfigured as baseline } from "./fixtures.js";
 
 const CANARY = "CANARY-compliance-3b8e";
-const ACCESS: AccessPolicy = {
-  principals: {
-    alice: { roles: [{ role: "key-admin", tenants: ["*"] }] },
-    bob: { roles: [{ role: "reader", tenants: ["acme"], secrets: ["db/*"] }] },
-    carol: { roles: [{ role: "auditor", tenants: ["*"] }] },
-    root: { roles: [{ role: "admin", tenants: ["*"] }], breakGlass: true },
-  },
-};
-const okAudit: AuditFacts = { verify: async () => ({ ok: true, records: 120 }), retentionDays: 365, oldestRecordAt: new Date("2030-01-01T00:00:00Z") };
-
-/** A data directory only its owner can use, with the usual entries. */
-function privateDataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "pv-compliance-"));
-  mkdirSync(join(dir, "keys"), { mode: 0o700 });
-  mkdirSync(join(dir, "store"), { mode: 0o700 });
-  writeFileSync(join(dir, "audit.log"), "", { mode: 0o600 });
-  return dir;
-}
-
-/** A fresh tenant configured the way the docs recommend. */
-async function wellConfigured() {
-  const s = await setup();
-  await s.manager.set("db/url", CANARY);
-  await s.manager.set("api/key", `${CANARY}-2`);
-  const input: ComplianceInput = {
-    tenant: s.tenant,
-    stores: [{ provider: s.provider, role: "primary", encryption: "envelope", location: "local" }],
-    keyring: s.keyring,
-    policies: new RotationPolicies(),
-    access: ACCESS,
-    audit: okAudit,
-    drills: [{ tenant: "acme", at: new Date().toISOString(), kind: "dry-run", bundleCreatedAt: new Date().toISOString(), secrets: 2, versions: 2 }],
-    settings: { allowedRegions: ["local", "eu-*"] },
-    dataDir: privateDataDir(),
-  };
-  return { ...s, input };
-}
+/** A fresh tenant configured the way the docs recommend (fixtures.ts), with two secrets. */
+const wellConfigured = () => baseline({ "db/url": CANARY, "api/key": `${CANARY}-2` });
 
 async function control(input: ComplianceInput, id: string, standard: Standard = "gdpr") {
   const report = await checkCompliance(input, standard);

@@ -1,40 +1,15 @@
 // ISO/IEC 27001:2022 Annex A and NIST CSF 2.0 (issue 13 item 6): the same controls as GDPR, SOC 2 and
 // HIPAA, mapped to their clauses. A well-configured tenant passes both; each control, broken, fails
 // both standards (and the report), with no value in it.
-import { chmodSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { chmodSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type AccessPolicy, type ComplianceInput, RotationPolicies, type Standard, checkCompliance, controlsFor } from "../../src/index.js";
-import { DAY, memoryProvider, setup } from "../rotation/support.js";
+import { type ComplianceInput, RotationPolicies, type Standard, checkCompliance, controlsFor } from "../../src/index.js";
+import { DAY, memoryProvider } from "../rotation/support.js";
+import { ACCESS, wellConfigured as baseline } from "./fixtures.js";
 
 const CANARY = "CANARY-standards-91d0";
 const NEW: readonly Standard[] = ["iso27001", "nist-csf"];
-const ACCESS: AccessPolicy = {
-  principals: {
-    alice: { roles: [{ role: "key-admin", tenants: ["*"] }] },
-    bob: { roles: [{ role: "reader", tenants: ["acme"], secrets: ["db/*"] }] },
-    carol: { roles: [{ role: "auditor", tenants: ["*"] }] },
-    root: { roles: [{ role: "admin", tenants: ["*"] }], breakGlass: true },
-  },
-};
-
-async function wellConfigured() {
-  const s = await setup();
-  await s.manager.set("db/url", CANARY);
-  const input: ComplianceInput = {
-    tenant: s.tenant,
-    stores: [{ provider: s.provider, role: "primary", encryption: "envelope", location: "local" }],
-    keyring: s.keyring,
-    policies: new RotationPolicies(),
-    access: ACCESS,
-    audit: { verify: async () => ({ ok: true, records: 10 }), retentionDays: 365, oldestRecordAt: new Date("2030-01-01T00:00:00Z") },
-    drills: [{ tenant: "acme", at: new Date().toISOString(), kind: "dry-run", bundleCreatedAt: new Date().toISOString(), secrets: 1, versions: 1 }],
-    settings: { allowedRegions: ["local", "eu-*"] },
-    dataDir: mkdtempSync(join(tmpdir(), "pv-standards-")),
-  };
-  return { ...s, input };
-}
+const wellConfigured = () => baseline({ "db/url": CANARY });
 
 type Fixture = Awaited<ReturnType<typeof wellConfigured>>;
 
