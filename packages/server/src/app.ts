@@ -5,7 +5,6 @@
  * body parse → authenticate (auth routes; the local token without `access`) → zod validation →
  * handler in the caller's request scope (access → audit → SecretManager) → the one error handler.
  */
-import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { RequestScopes, type Runtime } from "@polyvault/runtime";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -16,7 +15,8 @@ import { GatewayMetrics } from "./metrics/registry.js";
 import { timed } from "./metrics/timing.js";
 import { openApiDocument } from "./openapi.js";
 import { checkLocalToken } from "./local-token.js";
-import { DEFAULTS, REDACT_PATHS, type ServerOptions } from "./options.js";
+import { genReqId, loggerOptions } from "./fastify-options.js";
+import { DEFAULTS, type ServerOptions } from "./options.js";
 import { registerRateLimit } from "./rate-limit.js";
 import { requestGuard } from "./request-guard.js";
 import { type RouteDef, installZodValidation, register } from "./route.js";
@@ -47,25 +47,10 @@ declare module "fastify" {
 }
 
 /** A caller's X-Request-Id is kept when it is a plain token; otherwise a fresh UUID. */
-const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
-const genReqId = (req: { headers: Record<string, string | string[] | undefined> }): string => {
-  const given = req.headers["x-request-id"];
-  return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
-};
 
 export async function createServer(runtime: Runtime, options: ServerOptions = {}): Promise<FastifyInstance> {
-  const log = options.logger;
   const app = Fastify({
-    logger:
-      log === false
-        ? false
-        : {
-            level: log?.level ?? DEFAULTS.level,
-            ...(log?.stream ? { stream: log.stream } : {}),
-            redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-            // The path without its query string: a client may have put something there it should not have.
-            serializers: { req: (r: FastifyRequest) => ({ method: r.method, url: r.url.split("?")[0] ?? "", remoteAddress: r.ip }) },
-          },
+    logger: loggerOptions(options.logger),
     genReqId,
     // A bad or over-long path segment: our error shape, and never the URL echoed back.
     frameworkErrors: (err, _req, reply) => {

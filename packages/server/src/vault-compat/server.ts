@@ -7,10 +7,10 @@
  * rate limit (per token digest, or per client address) → authenticate → the handler in the caller's
  * request scope → errors in Vault's shape (errors.ts).
  */
-import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Gateway } from "../app.js";
-import { DEFAULTS, REDACT_PATHS, type ServerOptions } from "../options.js";
+import { genReqId, loggerOptions } from "../fastify-options.js";
+import { DEFAULTS, type ServerOptions } from "../options.js";
 import { registerRateLimit } from "../rate-limit.js";
 import { crossOrigin, hostAllowed } from "../request-guard.js";
 import { type LocalToken, authenticateVault, tokenOf } from "./auth.js";
@@ -24,8 +24,6 @@ export interface VaultServerOptions extends Pick<ServerOptions, "logger" | "rate
   readonly localToken?: LocalToken | undefined;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
-
 function send(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   return reply.code(status).header("cache-control", "no-store").type("application/json").send(body);
 }
@@ -37,21 +35,9 @@ function refuse(req: FastifyRequest, reply: FastifyReply, status: number, errors
 
 export async function createVaultServer(gateway: Gateway, options: VaultServerOptions = {}): Promise<FastifyInstance> {
   const { scopes, metrics, runtime } = gateway;
-  const log = options.logger;
   const app = Fastify({
-    logger:
-      log === false
-        ? false
-        : {
-            level: log?.level ?? DEFAULTS.level,
-            ...(log?.stream ? { stream: log.stream } : {}),
-            redact: { paths: [...REDACT_PATHS, 'req.headers["x-vault-token"]'], censor: "[redacted]" },
-            serializers: { req: (r: FastifyRequest) => ({ listener: "vault", method: r.method, url: r.url.split("?")[0] ?? "", remoteAddress: r.ip }) },
-          },
-    genReqId: (req) => {
-      const given = req.headers["x-request-id"];
-      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    logger: loggerOptions(options.logger, { listener: "vault", redact: ['req.headers["x-vault-token"]'] }),
+    genReqId,
     frameworkErrors: (_err, _req, reply) => void (reply as unknown as FastifyReply).code(400).send({ errors: ["invalid request URL"] }),
     bodyLimit: 1024,
     // LIST, which Node's HTTP parser refuses, is answered here (list-method.ts).
