@@ -58,8 +58,8 @@ export function memoryProvider(options: MemoryProviderOptions = {}): MemoryProvi
   const E = options.errors ?? { NotFoundError, ConflictError, UnavailableError, TooLargeError };
   const data = new Map<string, Map<string, Entry>>();
   const table = (t: string): Map<string, Entry> => {
-    let m = data.get(t);
-    if (!m) data.set(t, (m = new Map()));
+    const m = data.get(t) ?? new Map<string, Entry>();
+    data.set(t, m);
     return m;
   };
   const live = (t: string, n: string): Entry => {

@@ -7,7 +7,7 @@
  */
 import { createRequire } from "node:module";
 import { RequestScopes, type Runtime } from "@polyvault/runtime";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { Activity } from "./activity.js";
 import { installErrorHandling } from "./errors.js";
 import { HealthMonitor } from "./health.js";
