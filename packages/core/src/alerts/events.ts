@@ -46,7 +46,7 @@ export type AlertEvent =
       readonly threshold: number;
       readonly baseline: number;
       readonly windowSeconds?: number | undefined;
-      readonly unusualPrefixes?: number | undefined;
+      readonly newPrefixes?: number | undefined;
       readonly hour?: number | undefined;
     }
   /** The anomaly baseline was missing or refused (edited, damaged) and a new one was started. */

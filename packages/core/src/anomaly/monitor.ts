@@ -153,7 +153,7 @@ export class AnomalyMonitor {
   #dispatch(f: AnomalyFinding): void {
     const figures = [`observed=${f.observed}`, `threshold=${f.threshold}`, `baseline=${f.baseline}`];
     if (f.windowSeconds !== undefined) figures.push(`windowSeconds=${f.windowSeconds}`);
-    if (f.unusualPrefixes !== undefined) figures.push(`unusualPrefixes=${f.unusualPrefixes}`);
+    if (f.newPrefixes !== undefined) figures.push(`newPrefixes=${f.newPrefixes}`);
     if (f.hour !== undefined) figures.push(`hourUtc=${f.hour}`);
     this.#track(this.#o.record({ actor: f.principal, action: `anomaly.${f.rule}`, outcome: "alert", tenant: f.tenant, detail: figures.join(" ") }));
     this.#track(this.#o.alerts.notify({ kind: "access.anomaly", ...f }));

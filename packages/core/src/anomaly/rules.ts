@@ -5,7 +5,7 @@
  * burst or sweep window that alerted is never folded into the peaks, so an attack does not raise the bar
  * for the next one. During the learning period only the denials rule alerts.
  */
-import { type PrincipalBaseline, advance } from "./baseline.js";
+import { type PrincipalBaseline, type RecentEvent, advance } from "./baseline.js";
 import type { AnomalyRule, ResolvedAnomalyOptions } from "./options.js";
 
 /** One request as the rules see it: the name only as a keyed hash (`key`) and its prefix's (`prefix`). */
@@ -29,8 +29,8 @@ export interface Finding {
   readonly baseline: number;
   readonly windowSeconds?: number | undefined;
   readonly tenant?: string | undefined;
-  /** sweep: how many of the names have a prefix outside the principal's baseline. */
-  readonly unusualPrefixes?: number | undefined;
+  /** sweep: how many name prefixes new to the principal the window holds (the first name of each). */
+  readonly newPrefixes?: number | undefined;
   /** off-hours: the UTC hour of the request. */
   readonly hour?: number | undefined;
 }
@@ -47,7 +47,11 @@ export function evaluate(p: PrincipalBaseline, input: RuleInput, o: ResolvedAnom
   advance(p, now, o.burst.windowMs, o.sweep.windowMs);
   const unusualPrefix = input.prefix !== undefined && !(input.prefix in p.prefixes);
   p.events.push({ i: input.id, t: now, k: input.key, d: input.denied ? 1 : undefined, ...(unusualPrefix ? { x: 1 } : {}) });
-  if (p.events.length > o.maxEvents) p.events.splice(0, p.events.length - o.maxEvents);
+  // Oldest first: drop what every window has left behind, and keep at most maxEvents.
+  const keepFrom = now - Math.max(o.burst.windowMs, o.sweep.windowMs, o.denials.windowMs);
+  let drop = Math.max(0, p.events.length - o.maxEvents);
+  while (drop < p.events.length && (p.events[drop] as RecentEvent).t <= keepFrom) drop++;
+  if (drop > 0) p.events.splice(0, drop);
   p.rate.n++;
 
   if (input.denied) {
@@ -88,7 +92,7 @@ export function evaluate(p: PrincipalBaseline, input: RuleInput, o: ResolvedAnom
           threshold: sweepAt,
           baseline: p.peakNames,
           windowSeconds: o.sweep.windowMs / 1000,
-          unusualPrefixes: unusual.size,
+          newPrefixes: unusual.size,
         });
     }
   }
