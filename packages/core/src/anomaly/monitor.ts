@@ -115,7 +115,7 @@ export class AnomalyMonitor {
         detector.prune();
         let merged = detector.state;
         if (onDisk.status === "ok") merged = mergeState(onDisk.state, detector.state, detector.options.maxEvents);
-        else if (this.#known || onDisk.status === "rejected") this.#reset(onDisk, merged, 0);
+        else if (this.#known) this.#reset(onDisk, merged, 0); // until the first write, the load already said so
         detector.state = merged;
         return merged;
       })

@@ -81,7 +81,7 @@ export function normalDay(day: number, seed = 1): Access[] {
     for (let k = 0; k < runs; k++) {
       const t = start + 7 * HOUR + r() * 13 * HOUR;
       const tenant = r() < 0.7 ? "acme" : "globex";
-      CI_NAMES.forEach((n, i) => add(t + i * 3_000, "ci", tenant, n));
+      for (const [i, n] of CI_NAMES.entries()) add(t + i * 3_000, "ci", tenant, n);
     }
     const tenants = day % 2 === 0 ? ["acme", "globex", "initech"] : ["acme", "globex"];
     for (let k = 0; k < 8 + Math.floor(r() * 10); k++) {
@@ -91,9 +91,9 @@ export function normalDay(day: number, seed = 1): Access[] {
       if (r() < 0.15) add(t + 5_000, "alice", tenant, "ops/root-password", true);
     }
   }
-  ACME_ALL.forEach((n, i) => add(start + 2 * HOUR + i * 4_000, "backup", "acme", n));
+  for (const [i, n] of ACME_ALL.entries()) add(start + 2 * HOUR + i * 4_000, "backup", "acme", n);
   for (let h = 0; h < 24; h++)
-    ["DATABASE_URL", "REDIS_URL", "JWT_SECRET"].forEach((n, i) => add(start + h * HOUR + 5 * 60_000 + i * 1_000, "rotator", "acme", n));
+    for (const [i, n] of ["DATABASE_URL", "REDIS_URL", "JWT_SECRET"].entries()) add(start + h * HOUR + 5 * 60_000 + i * 1_000, "rotator", "acme", n);
 
   return out.sort((a, b) => a.t - b.t);
 }
