@@ -54,7 +54,17 @@ export function emptyState(createdAt: number): BaselineState {
 
 export function emptyPrincipal(): PrincipalBaseline {
   const bucket = (): Bucket => ({ start: 0, n: 0, names: [], alerted: false });
-  return { tenants: {}, prefixes: {}, hours: new Array(24).fill(0), peakRate: 0, peakNames: 0, rate: bucket(), names: bucket(), events: [], cooldown: {} };
+  return {
+    tenants: Object.create(null),
+    prefixes: Object.create(null),
+    hours: new Array(24).fill(0),
+    peakRate: 0,
+    peakNames: 0,
+    rate: bucket(),
+    names: bucket(),
+    events: [],
+    cooldown: Object.create(null),
+  };
 }
 
 /** Moves both buckets to the windows holding `now`, folding finished windows into the peaks. */
@@ -71,8 +81,13 @@ export function advance(p: PrincipalBaseline, now: number, rateMs: number, names
   }
 }
 
+/** Keyed by tenant ids and hashes: null-prototype maps, so a key such as `constructor` is only itself. */
+function own(from: Record<string, number>): Record<string, number> {
+  return Object.assign(Object.create(null) as Record<string, number>, from);
+}
+
 function minMerge(a: Record<string, number>, b: Record<string, number>, cap = Number.POSITIVE_INFINITY): Record<string, number> {
-  const out: Record<string, number> = { ...a };
+  const out = own(a);
   for (const [k, t] of Object.entries(b)) out[k] = Math.min(out[k] ?? t, t);
   const keys = Object.keys(out);
   if (keys.length <= cap) return out;
@@ -85,7 +100,7 @@ function minMerge(a: Record<string, number>, b: Record<string, number>, cap = Nu
 }
 
 function maxMerge(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = { ...a };
+  const out = own(a);
   for (const [k, t] of Object.entries(b)) out[k] = Math.max(out[k] ?? t, t);
   return out;
 }

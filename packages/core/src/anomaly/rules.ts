@@ -45,7 +45,7 @@ export function evaluate(p: PrincipalBaseline, input: RuleInput, o: ResolvedAnom
   const now = input.time;
   const out: Finding[] = [];
   advance(p, now, o.burst.windowMs, o.sweep.windowMs);
-  const unusualPrefix = input.prefix !== undefined && !(input.prefix in p.prefixes);
+  const unusualPrefix = input.prefix !== undefined && !Object.hasOwn(p.prefixes, input.prefix);
   p.events.push({ i: input.id, t: now, k: input.key, d: input.denied ? 1 : undefined, ...(unusualPrefix ? { x: 1 } : {}) });
   // Oldest first: drop what every window has left behind, and keep at most maxEvents.
   const keepFrom = now - Math.max(o.burst.windowMs, o.sweep.windowMs, o.denials.windowMs);
@@ -97,7 +97,7 @@ export function evaluate(p: PrincipalBaseline, input: RuleInput, o: ResolvedAnom
     }
   }
 
-  if (!input.denied && input.tenant !== undefined && !(input.tenant in p.tenants)) {
+  if (!input.denied && input.tenant !== undefined && !Object.hasOwn(p.tenants, input.tenant)) {
     if (!input.learning && o.newTenant)
       out.push({ rule: "new-tenant", observed: 1, threshold: 1, baseline: Object.keys(p.tenants).length, tenant: input.tenant });
     p.tenants[input.tenant] = now;

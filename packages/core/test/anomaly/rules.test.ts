@@ -101,6 +101,17 @@ describe("new tenant", () => {
     expect(rules(d.observe({ principal: "app", tenant: "globex", denied: false }))).toEqual([]);
   });
 
+  it("a tenant or principal named like an Object member is itself (constructor, __proto__)", () => {
+    const { d, clock } = detector({ learningHours: 1 });
+    d.observe({ principal: "constructor", tenant: "acme", denied: false });
+    d.observe({ principal: "__proto__", tenant: "acme", denied: false });
+    clock.advance(HOUR);
+    expect(rules(d.observe({ principal: "constructor", tenant: "constructor", denied: false }))).toEqual(["new-tenant"]);
+    expect(rules(d.observe({ principal: "__proto__", tenant: "tostring", denied: false }))).toEqual(["new-tenant"]);
+    expect(rules(d.observe({ principal: "__proto__", tenant: "acme", denied: false }))).toEqual([]);
+    expect(Object.keys(d.state.principals).sort()).toEqual(["__proto__", "constructor"]);
+  });
+
   it("can be turned off", () => {
     const { d, clock } = detector({ learningHours: 1, newTenant: { enabled: false } });
     d.observe({ principal: "app", tenant: "acme", denied: false });
