@@ -68,6 +68,8 @@ export class AnomalyMonitor {
     this.#file = new BaselineFile(this.#o.dataDir, keys);
     const options = resolveAnomalyOptions(this.#o.options);
     const loaded = this.#file.read();
+    // Kept for whoever investigates (one copy, replaced by the next refusal): the next write replaces the file.
+    if (loaded.status === "rejected") this.#file.keepRejected();
     let state: BaselineState;
     this.#known = loaded.status === "ok";
     if (loaded.status === "ok") state = loaded.state;

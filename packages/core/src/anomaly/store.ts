@@ -6,7 +6,7 @@
  * file edited by anyone without that key is refused, never trusted (docs/anomaly-alerts.md, "Baseline").
  */
 import { hkdfSync } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { canonical } from "../audit/canonical.js";
 import { writeFileAtomicSync } from "../audit/file-io.js";
@@ -16,6 +16,7 @@ import { hmacSha256, hmacSha256Verify } from "../crypto/primitives.js";
 import type { BaselineState } from "./baseline.js";
 
 export const BASELINE_FILE = "anomaly-baseline.json";
+export const REJECTED_FILE = "anomaly-baseline.rejected.json";
 
 export type LoadedBaseline =
   | { readonly status: "ok"; readonly state: BaselineState }
@@ -71,6 +72,15 @@ export class BaselineFile {
       return { status: "rejected", reason: "does not have the baseline's shape" };
     // Keyed by principal id: a null-prototype object, so an id such as `__proto__` is its own entry.
     return { status: "ok", state: { ...state, principals: Object.assign(Object.create(null), state.principals) } };
+  }
+
+  /** Copies a refused file to anomaly-baseline.rejected.json (best effort). */
+  keepRejected(): void {
+    try {
+      copyFileSync(this.path, join(this.path, "..", REJECTED_FILE));
+    } catch {
+      // nothing to keep (unreadable or gone): the audit record still says why it was refused
+    }
   }
 
   write(state: BaselineState): void {

@@ -103,6 +103,7 @@ describe("AnomalyMonitor in Security", () => {
       ["access.anomaly", "new-tenant"],
       ["access.anomaly", "off-hours"], // nothing is known any more, not even the usual hours
     ]);
+    expect(JSON.parse(readFileSync(join(dir, "anomaly-baseline.rejected.json"), "utf8")).state.principals.root.tenants.umbrella).toBe(0);
 
     // Deleted while a process uses it: noticed on the next write.
     rx.received.length = 0;
