@@ -4,9 +4,9 @@
  * state nor a finding holds a secret name. Pure apart from the injected clock and id source.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { type BaselineState, emptyPrincipal, emptyState, prune } from "./baseline.js";
+import { type BaselineState, emptyPrincipal, emptyState } from "./baseline.js";
 import type { AnomalyRule, ResolvedAnomalyOptions } from "./options.js";
-import { type Finding, evaluate } from "./rules.js";
+import { type Finding, evaluate, prunePrincipal } from "./rules.js";
 
 /** One access decision, as the guard (or the access-free step) reports it. */
 export interface AccessObservation {
@@ -35,13 +35,16 @@ export function namePrefix(name: string): string {
 export class AnomalyDetector {
   state: BaselineState;
   readonly #counts = new Map<AnomalyRule, Map<string, number>>();
+  /** The keyed hashes of recently seen names (two HMACs a request saved), at most 4,096. */
+  readonly #hashCache = new Map<string, readonly [string, string]>();
 
   constructor(
     readonly options: ResolvedAnomalyOptions,
     readonly hashKey: Uint8Array,
     readonly now: () => number = Date.now,
     state?: BaselineState,
-    readonly newId: () => string = () => randomBytes(8).toString("hex"),
+    /** This process's id in the burst slots (so that copies merged from several processes add up). */
+    readonly writer: string = randomBytes(6).toString("hex"),
   ) {
     this.state = state ?? emptyState(now());
   }
@@ -64,15 +67,15 @@ export class AnomalyDetector {
       p = emptyPrincipal();
       principals[obs.principal] = p;
     }
-    const t = obs.tenant ?? "";
+    const hashed = obs.name === undefined ? undefined : this.#hashes(obs.tenant ?? "", obs.name);
     const findings = evaluate(
       p,
       {
-        id: this.newId(),
+        writer: this.writer,
         time,
         tenant: obs.tenant,
-        key: obs.name === undefined ? undefined : this.#hash("n", t, obs.name),
-        prefix: obs.name === undefined ? undefined : this.#hash("p", t, namePrefix(obs.name)),
+        key: hashed?.[0],
+        prefix: hashed?.[1],
         denied: obs.denied,
         learning: this.learning(time),
       },
@@ -93,8 +96,19 @@ export class AnomalyDetector {
 
   /** Drops what no rule needs any more (events older than every window, ended cooldowns). */
   prune(): void {
-    const o = this.options;
-    prune(this.state, this.now(), Math.max(o.burst.windowMs, o.sweep.windowMs, o.denials.windowMs));
+    const now = this.now();
+    for (const p of Object.values(this.state.principals)) prunePrincipal(p, now, this.options);
+  }
+
+  #hashes(tenant: string, name: string): readonly [string, string] {
+    const id = `${tenant}\0${name}`;
+    let h = this.#hashCache.get(id);
+    if (!h) {
+      if (this.#hashCache.size >= 4096) this.#hashCache.clear();
+      h = [this.#hash("n", tenant, name), this.#hash("p", tenant, namePrefix(name))];
+      this.#hashCache.set(id, h);
+    }
+    return h;
   }
 
   #hash(kind: string, tenant: string, name: string): string {

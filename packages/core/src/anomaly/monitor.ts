@@ -23,7 +23,7 @@ export interface AnomalyMonitorOptions {
   /** Appends an audit record (alerting when it cannot); rejects like AuditLog.append. */
   readonly record: (r: AuditRecordInput) => Promise<void>;
   readonly now?: (() => Date) | undefined;
-  /** How long an observation waits for the baseline write it joins (default 200 ms). */
+  /** How long an observation waits for the baseline write it joins (default 1000 ms). */
   readonly flushDelayMs?: number | undefined;
 }
 
@@ -100,7 +100,7 @@ export class AnomalyMonitor {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#flush();
-    }, this.#o.flushDelayMs ?? 200);
+    }, this.#o.flushDelayMs ?? 1000);
     this.#timer.unref();
   }
 
@@ -116,7 +116,7 @@ export class AnomalyMonitor {
       .update((onDisk) => {
         detector.prune();
         let merged = detector.state;
-        if (onDisk.status === "ok") merged = mergeState(onDisk.state, detector.state, detector.options.maxEvents);
+        if (onDisk.status === "ok") merged = mergeState(onDisk.state, detector.state);
         else if (this.#known) this.#reset(onDisk, merged, 0); // until the first write, the load already said so
         detector.state = merged;
         return merged;

@@ -25,8 +25,6 @@ export interface ResolvedAnomalyOptions {
   readonly sweep: { readonly windowMs: number; readonly factor: number; readonly minNames: number };
   readonly denials: { readonly count: number; readonly windowMs: number };
   readonly offHours: boolean;
-  /** Recent events kept per principal (the burst and sweep minimums may not exceed it). */
-  readonly maxEvents: number;
 }
 
 export const ANOMALY_DEFAULTS = {
@@ -35,9 +33,6 @@ export const ANOMALY_DEFAULTS = {
   sweep: { windowSeconds: 600, factor: 4, minNames: 40 },
   denials: { count: 5, windowSeconds: 600 },
 } as const;
-
-/** Events kept per principal: the largest burst or sweep minimum a configuration may set. */
-export const MAX_EVENTS = 4096;
 
 export type AnomalyRule = "new-tenant" | "burst" | "sweep" | "denials" | "off-hours";
 export const ANOMALY_RULES: readonly AnomalyRule[] = ["new-tenant", "burst", "sweep", "denials", "off-hours"];
@@ -59,6 +54,5 @@ export function resolveAnomalyOptions(o: AnomalyOptions = {}): ResolvedAnomalyOp
     },
     denials: { count: o.denials?.count ?? d.denials.count, windowMs: (o.denials?.windowSeconds ?? d.denials.windowSeconds) * 1000 },
     offHours: o.offHours?.enabled ?? true,
-    maxEvents: MAX_EVENTS,
   };
 }

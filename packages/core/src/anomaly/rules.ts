@@ -5,12 +5,13 @@
  * burst or sweep window that alerted is never folded into the peaks, so an attack does not raise the bar
  * for the next one. During the learning period only the denials rule alerts.
  */
-import { type PrincipalBaseline, type RecentEvent, advance } from "./baseline.js";
+import { MAX_RECENT, MAX_RUN, type PrincipalBaseline, advance } from "./baseline.js";
 import type { AnomalyRule, ResolvedAnomalyOptions } from "./options.js";
 
 /** One request as the rules see it: the name only as a keyed hash (`key`) and its prefix's (`prefix`). */
 export interface RuleInput {
-  readonly id: string;
+  /** The process counting it (burst slots are counted per writer, so merged copies add up). */
+  readonly writer: string;
   readonly time: number;
   readonly tenant?: string | undefined;
   readonly key?: string | undefined;
@@ -41,31 +42,53 @@ function cool(p: PrincipalBaseline, slot: string, now: number, ms: number): bool
   return true;
 }
 
+/** The burst window is counted in 30 slots: a request counts while its slot overlaps the window. */
+export const SLOTS_PER_WINDOW = 30;
+
+/** Drops what every window has left behind (slots, names, denials, cooldowns). */
+export function prunePrincipal(p: PrincipalBaseline, now: number, o: ResolvedAnomalyOptions): void {
+  const slotMs = o.burst.windowMs / SLOTS_PER_WINDOW;
+  for (const s of p.slots.keys()) if (s + slotMs <= now - o.burst.windowMs) p.slots.delete(s);
+  for (const [k, t] of p.recent) {
+    if (t > now - o.sweep.windowMs && p.recent.size <= MAX_RECENT) break;
+    p.recent.delete(k); // oldest first: stop at the first one still in the window
+  }
+  for (const [w, times] of Object.entries(p.denied)) {
+    const kept = times.filter((t) => t > now - o.denials.windowMs);
+    if (kept.length > 0) p.denied[w] = kept;
+    else delete p.denied[w];
+  }
+  for (const [k, until] of Object.entries(p.cooldown)) if (until <= now) delete p.cooldown[k];
+}
+
 export function evaluate(p: PrincipalBaseline, input: RuleInput, o: ResolvedAnomalyOptions): Finding[] {
   const now = input.time;
   const out: Finding[] = [];
   advance(p, now, o.burst.windowMs, o.sweep.windowMs);
-  const unusualPrefix = input.prefix !== undefined && !Object.hasOwn(p.prefixes, input.prefix);
-  p.events.push({ i: input.id, t: now, k: input.key, d: input.denied ? 1 : undefined, ...(unusualPrefix ? { x: 1 } : {}) });
-  // Oldest first: drop what every window has left behind, and keep at most maxEvents.
-  const keepFrom = now - Math.max(o.burst.windowMs, o.sweep.windowMs, o.denials.windowMs);
-  let drop = Math.max(0, p.events.length - o.maxEvents);
-  while (drop < p.events.length && (p.events[drop] as RecentEvent).t <= keepFrom) drop++;
-  if (drop > 0) p.events.splice(0, drop);
+  prunePrincipal(p, now, o);
   p.rate.n++;
 
   if (input.denied) {
+    const mine = p.denied[input.writer] ?? [];
+    mine.push(now);
+    if (mine.length > MAX_RUN) mine.shift();
+    p.denied[input.writer] = mine;
     let run = 0;
-    for (let i = p.events.length - 1; i >= 0; i--) {
-      const e = p.events[i] as (typeof p.events)[number];
-      if (e.t <= now - o.denials.windowMs || e.d !== 1) break;
-      run++;
-    }
+    for (const times of Object.values(p.denied)) run += times.length;
     if (run >= o.denials.count && cool(p, "denials", now, o.denials.windowMs))
       out.push({ rule: "denials", observed: run, threshold: o.denials.count, baseline: 0, windowSeconds: o.denials.windowMs / 1000 });
+  } else {
+    p.lastAllowed = now;
+    p.denied = Object.create(null) as Record<string, number[]>;
   }
 
-  const inBurst = p.events.filter((e) => e.t > now - o.burst.windowMs).length;
+  const slotMs = o.burst.windowMs / SLOTS_PER_WINDOW;
+  const slotStart = now - (now % slotMs);
+  const slot = p.slots.get(slotStart) ?? (Object.create(null) as Record<string, number>);
+  slot[input.writer] = (slot[input.writer] ?? 0) + 1;
+  p.slots.set(slotStart, slot);
+  let inBurst = 0;
+  for (const w of p.slots.values()) for (const n of Object.values(w)) inBurst += n;
   const burstAt = Math.max(o.burst.minRequests, Math.ceil(o.burst.factor * p.peakRate));
   if (inBurst >= burstAt) {
     p.rate.alerted = true;
@@ -73,26 +96,23 @@ export function evaluate(p: PrincipalBaseline, input: RuleInput, o: ResolvedAnom
       out.push({ rule: "burst", observed: inBurst, threshold: burstAt, baseline: p.peakRate, windowSeconds: o.burst.windowMs / 1000 });
   }
 
+  const unusualPrefix = input.prefix !== undefined && !Object.hasOwn(p.prefixes, input.prefix);
   if (input.key !== undefined) {
-    if (!p.names.names.includes(input.key)) p.names.names.push(input.key);
-    const names = new Set<string>();
-    const unusual = new Set<string>();
-    for (const e of p.events) {
-      if (e.t <= now - o.sweep.windowMs || e.k === undefined) continue;
-      names.add(e.k);
-      if (e.x === 1) unusual.add(e.k);
-    }
+    const last = p.recent.get(input.key);
+    if (last === undefined || last < p.names.start) p.names.n++;
+    p.recent.delete(input.key); // re-inserted last: the map stays ordered by last seen
+    p.recent.set(input.key, now);
     const sweepAt = Math.max(o.sweep.minNames, Math.ceil(o.sweep.factor * p.peakNames));
-    if (names.size >= sweepAt) {
+    if (p.recent.size >= sweepAt) {
       p.names.alerted = true;
       if (!input.learning && cool(p, "sweep", now, o.sweep.windowMs))
         out.push({
           rule: "sweep",
-          observed: names.size,
+          observed: p.recent.size,
           threshold: sweepAt,
           baseline: p.peakNames,
           windowSeconds: o.sweep.windowMs / 1000,
-          newPrefixes: unusual.size,
+          newPrefixes: Object.values(p.prefixes).filter((t) => t > now - o.sweep.windowMs).length + (unusualPrefix ? 1 : 0),
         });
     }
   }

@@ -13,7 +13,7 @@ import { writeFileAtomicSync } from "../audit/file-io.js";
 import { withLock } from "../audit/lock.js";
 import { ensureSigningKey } from "../audit/signing-key.js";
 import { hmacSha256, hmacSha256Verify } from "../crypto/primitives.js";
-import type { BaselineState } from "./baseline.js";
+import { type BaselineState, fromJson, toJson } from "./baseline.js";
 
 export const BASELINE_FILE = "anomaly-baseline.json";
 export const REJECTED_FILE = "anomaly-baseline.rejected.json";
@@ -62,7 +62,7 @@ export class BaselineFile {
     } catch {
       return { status: "rejected", reason: "is not JSON" };
     }
-    const state = doc?.state as BaselineState | undefined;
+    const state = doc?.state as Parameters<typeof fromJson>[0] | undefined;
     if (doc?.v !== 1 || typeof doc.mac !== "string" || typeof state !== "object" || state === null)
       return { status: "rejected", reason: "does not have the baseline's shape" };
     const mac = Buffer.from(doc.mac, "base64url");
@@ -70,8 +70,11 @@ export class BaselineFile {
       return { status: "rejected", reason: "fails its MAC (edited, or written without the audit key)" };
     if (state.v !== 1 || typeof state.createdAt !== "number" || typeof state.principals !== "object" || state.principals === null)
       return { status: "rejected", reason: "does not have the baseline's shape" };
-    // Keyed by principal id: a null-prototype object, so an id such as `__proto__` is its own entry.
-    return { status: "ok", state: { ...state, principals: Object.assign(Object.create(null), state.principals) } };
+    try {
+      return { status: "ok", state: fromJson(state) };
+    } catch {
+      return { status: "rejected", reason: "does not have the baseline's shape" };
+    }
   }
 
   /** Copies a refused file to anomaly-baseline.rejected.json (best effort). */
@@ -84,8 +87,9 @@ export class BaselineFile {
   }
 
   write(state: BaselineState): void {
-    const mac = hmacSha256(this.keys.mac, Buffer.from(canonical(state), "utf8")).toString("base64url");
-    writeFileAtomicSync(this.path, `${JSON.stringify({ v: 1, mac, state })}\n`);
+    const json = toJson(state);
+    const mac = hmacSha256(this.keys.mac, Buffer.from(canonical(json), "utf8")).toString("base64url");
+    writeFileAtomicSync(this.path, `${JSON.stringify({ v: 1, mac, state: json })}\n`);
   }
 
   /** Under the lock: reads what is on disk, lets `fn` decide the state to write, writes it. */

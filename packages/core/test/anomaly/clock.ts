@@ -15,8 +15,7 @@ export class Clock {
 }
 
 export function detector(options: AnomalyOptions = {}, clock = new Clock()): { d: AnomalyDetector; clock: Clock } {
-  let n = 0;
-  const d = new AnomalyDetector(resolveAnomalyOptions(options), Buffer.alloc(32, 7), clock.now, undefined, () => `e${++n}`);
+  const d = new AnomalyDetector(resolveAnomalyOptions(options), Buffer.alloc(32, 7), clock.now, undefined, "w1");
   return { d, clock };
 }
 
