@@ -4,7 +4,8 @@
  * replay with an attack mixed in does alert, so the quiet is the detector's judgement, not deafness.
  */
 import { describe, expect, it } from "vitest";
-import type { AnomalyFinding } from "../../src/index.js";
+import { Alerts, type AnomalyFinding, AnomalyMonitor } from "../../src/index.js";
+import { tempDir } from "../audit/helpers.js";
 import { Clock, DAY, T0, detector } from "./clock.js";
 import { type Access, normalDay } from "./normal-traffic.js";
 
@@ -45,5 +46,33 @@ describe("a normal day", () => {
     const day8 = [...(after[1] as Access[]), ...attack].sort((a, b) => a.t - b.t);
     const { findings } = replay([...week, after[0] as Access[], day8]);
     expect(findings.map((f) => `${f.rule}:${f.principal}`).sort()).toEqual(["burst:web-app", "denials:rotator", "new-tenant:alice", "sweep:ci"]);
+  });
+
+  it("stays quiet across restarts: a new process each day, the baseline carried by the data dir's file", async () => {
+    const dir = tempDir("pv-anomaly-days-");
+    const clock = new Clock(T0);
+    const findings: AnomalyFinding[] = [];
+    const records: string[] = [];
+    for (const day of [...week, ...after]) {
+      const monitor = new AnomalyMonitor({
+        dataDir: dir,
+        options: {},
+        alerts: Alerts.disabled(),
+        record: async (r) => void records.push(r.action),
+        now: () => new Date(clock.t),
+      });
+      for (const a of day) {
+        clock.t = a.t;
+        findings.push(...monitor.observe({ principal: a.principal, tenant: a.tenant, name: a.name, denied: a.denied }));
+      }
+      await monitor.close();
+    }
+    expect(records).toEqual(["anomaly.baseline-reset"]); // the first start, and nothing after
+    expect(findings).toEqual([]);
+    // Not quiet because each day started over: the learning period is over, and a new tenant alerts.
+    clock.t = T0 + 10 * DAY + 11 * 3_600_000; // alice's usual hours
+    const next = new AnomalyMonitor({ dataDir: dir, options: {}, alerts: Alerts.disabled(), record: async () => undefined, now: () => new Date(clock.t) });
+    expect(next.observe({ principal: "alice", tenant: "umbrella", name: "DATABASE_URL", denied: false }).map((f) => f.rule)).toEqual(["new-tenant"]);
+    await next.close();
   });
 });
