@@ -30,7 +30,7 @@ export interface Finding {
   readonly baseline: number;
   readonly windowSeconds?: number | undefined;
   readonly tenant?: string | undefined;
-  /** sweep: how many name prefixes new to the principal the window holds (the first name of each). */
+  /** sweep: how many of the principal's name prefixes were first seen within the window. */
   readonly newPrefixes?: number | undefined;
   /** off-hours: the UTC hour of the request. */
   readonly hour?: number | undefined;
