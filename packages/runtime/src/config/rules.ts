@@ -1,4 +1,5 @@
 /** Cross-field rules: small functions that push `path: message` problems. */
+import { parseSchedule } from "../jobs/schedule.js";
 import { encryptionProblems } from "../stores.js";
 import type { PolyvaultConfig } from "./schema.js";
 
@@ -33,5 +34,12 @@ export function crossFieldProblems(config: PolyvaultConfig): string[] {
     }
   }
   problems.push(...encryptionProblems(config));
+  if (config.backups) {
+    try {
+      parseSchedule(config.backups.schedule, "backups.schedule");
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
   return problems;
 }

@@ -60,6 +60,8 @@ export interface JobRunRecord {
   readonly finishedAt: Date;
   readonly ok: boolean;
   readonly counts: Readonly<Record<string, number>>;
+  /** For a failed run: when the newest successful run before it started (its period is still the one due). */
+  readonly lastOkAt?: Date | undefined;
 }
 
 /** What the runner reports for one tick of one job. */
