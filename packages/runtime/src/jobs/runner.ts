@@ -94,6 +94,7 @@ export class JobRunner {
     this.#crons = [];
     this.#abort.abort();
     await Promise.all([...this.#busy.values()]);
+    this.#abort = new AbortController(); // runDue() after stop() runs normally
   }
 
   async status(): Promise<JobStatus[]> {
