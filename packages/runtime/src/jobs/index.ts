@@ -25,4 +25,6 @@ export { JobRunner, type JobRunnerOptions } from "./runner.js";
 export { type Schedule, parseDuration, parseSchedule } from "./schedule.js";
 export { dueAt, lastJobRun } from "./records.js";
 export { backupJob, keyRotationJob };
+export { backupsDir } from "./backup.js";
+export { DEFAULT_REWRAP_PER_SECOND } from "./key-rotation.js";
 export type * from "./types.js";
