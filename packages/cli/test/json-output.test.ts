@@ -16,6 +16,7 @@ tenants:
 routes:
   m: { source: local, targets: [mirror], tenants: [acme], schedule: "*/5 * * * *", prune: true }
 rotation: { defaultIntervalDays: 90 }
+backups: { schedule: "0 3 * * *", dir: ./backups, keep: 2 }
 `;
 
 type Kind = "document" | "stream";
@@ -59,6 +60,10 @@ const ROWS: Array<[string, Row]> = [
   ["rotation confirm", { args: ["rotation", "confirm", "JWT", "--tenant", "acme"] }],
   ["rotation run (again)", { args: ["rotation", "run", "--force", "--secret", "JWT"] }],
   ["rotation rollback", { args: ["rotation", "rollback", "JWT", "--tenant", "acme"] }],
+  ["jobs list", { args: ["jobs", "list"] }],
+  ["jobs run", { args: ["jobs", "run"] }],
+  ["backup list", { args: ["backup", "list"] }],
+  ["backup drill", { args: ["backup", "drill", "--tenant", "acme"] }],
   ["secrets delete", { args: ["secrets", "delete", "DATABASE_URL", "--tenant", "acme"] }],
   ["audit new-chain", { args: ["audit", "new-chain", "--reason", "json-output test"] }],
   ["demo", { args: ["demo"] }],
