@@ -3,7 +3,7 @@
  * state store, audit log and alert webhook are real): schedules and their exact errors, one run per
  * period across two runtimes sharing a state store, audit records, the job.failure alert, status.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -151,5 +151,22 @@ describe("the job runner", () => {
     const starts = done.map((r) => r.startedAt.getTime());
     for (const [i, t] of starts.entries()) if (i > 0) expect(t - (starts[i - 1] as number)).toBeGreaterThanOrEqual(1000);
     expect(job.runs).toBe(done.length);
+  });
+
+  it("a principal without the job's permission is denied: audited, the job's body never runs", async () => {
+    const sha = (t: string) => createHash("sha256").update(t).digest("hex");
+    const access = { principals: { bob: { tokenSha256: sha("bob-tok"), roles: [{ role: "writer", tenants: ["acme"] }] } }, lockout: { maxFailures: 100 } };
+    const dataDir = mkdtempSync(join(tmpdir(), "pv-jobs-"));
+    const rt = await Runtime.open({
+      dataDir,
+      config: { providers: { local: { type: "file" } }, access: access as never },
+      env: { POLYVAULT_MASTER_KEY: randomBytes(32).toString("base64"), POLYVAULT_TOKEN: "bob-tok" },
+    });
+    opened.push(rt);
+    const job = counter("every 1h");
+    const [run] = await new JobRunner({ runtime: rt, jobs: [job] }).runDue();
+    expect(run).toMatchObject({ status: "failed", error: { code: "ACCESS_DENIED" } });
+    expect(job.runs).toBe(0);
+    expect(records(dataDir).map((r) => [r.actor, r.outcome])).toEqual([["bob", "denied"]]);
   });
 });
