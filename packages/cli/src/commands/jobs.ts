@@ -11,11 +11,9 @@ import type { ErrorCode } from "@polyvault/core";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
 
-const when = (d: Date | undefined) => (d === undefined ? undefined : d.getTime() === 0 ? "now" : d.toISOString());
-
 function statusRow(s: JobStatus): Array<string | number | undefined> {
   const last = s.lastRun;
-  return [s.name, s.schedule, last?.startedAt.toISOString(), last ? (last.ok ? "ok" : "failed") : undefined, when(s.nextRun), s.heldBy];
+  return [s.name, s.schedule, last?.startedAt.toISOString(), last ? (last.ok ? "ok" : "failed") : undefined, s.nextRun?.toISOString(), s.heldBy];
 }
 
 const runJson = (r: JobRun) => ({

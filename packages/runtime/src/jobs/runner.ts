@@ -103,7 +103,9 @@ export class JobRunner {
     for (const job of this.jobs) {
       const last = await lastJobRun(state, job.name);
       const info = await state.leaseInfo(jobKey(job.name));
-      const next = dueAt(this.#schedules.get(job.name) as Schedule, last, this.#retryMs(job));
+      // Due already (never ran, or overdue): the next run is now.
+      const due = dueAt(this.#schedules.get(job.name) as Schedule, last, this.#retryMs(job));
+      const next = due.getTime() < Date.now() ? new Date() : due;
       out.push({ name: job.name, schedule: job.schedule, description: job.description, lastRun: last, nextRun: next, heldBy: info?.holder });
     }
     return out;
