@@ -120,6 +120,12 @@ export class JobRunner {
     const running = this.#busy.get(job.name);
     if (running) return how.quiet ? Promise.resolve(undefined) : running;
     const p = this.#attempt(job, how)
+      // The state store could not be asked (down, or closed): reported, not alerted (the next tick asks again).
+      .catch((err: unknown): JobRun => {
+        const error = alertError(err);
+        const at = new Date();
+        return { job: job.name, status: "failed", message: `the state store could not be asked: ${error.message}`, error, startedAt: at, finishedAt: at };
+      })
       .then((run) => {
         if (run) this.#report(run);
         return run;

@@ -169,4 +169,15 @@ describe("the job runner", () => {
     expect(job.runs).toBe(0);
     expect(records(dataDir).map((r) => [r.actor, r.outcome])).toEqual([["bob", "denied"]]);
   });
+
+  it("a state store that cannot be asked is reported as a failed tick, never thrown from the timer", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "pv-jobs-"));
+    const rt = await runtime(dataDir, randomBytes(32).toString("base64"));
+    await (await rt.state()).close();
+    const job = counter("every 1h");
+    const [run] = await new JobRunner({ runtime: rt, jobs: [job] }).runDue();
+    expect(run?.status).toBe("failed");
+    expect(run?.message).toMatch(/^the state store could not be asked: /);
+    expect(job.runs).toBe(0);
+  });
 });
