@@ -29,15 +29,16 @@ export const keyRotationJob: JobFactory = (config) => {
       const rt = ctx.runtime;
       await rt.keyring.reload(); // another gateway may have rotated
       const due = nextKeyRotation(rt.keyring, everyMs);
+      const now = new Date(); // to the millisecond: a key version is never younger than rotateEvery when replaced
       const resume = ctx.lastRun !== undefined && !ctx.lastRun.ok;
-      if (due > ctx.now && !resume)
+      if (due > now && !resume)
         return {
           status: "nothing-due",
           message: `key version ${rt.keyring.current} is current; next rotation due ${due.toISOString()}`,
           counts: { keyVersion: rt.keyring.current },
         };
       let rotated = 0;
-      if (due <= ctx.now) {
+      if (due <= now) {
         const r = await keysRotate(rt, { caller: ctx.caller });
         rotated = 1;
         ctx.log(`key version ${r.current} added (was ${r.previous}); rewrapping every store`);

@@ -144,7 +144,9 @@ export class JobRunner {
   }
 
   async #attempt(job: ScheduledJob, how: { force: boolean; quiet: boolean }): Promise<JobRun | undefined> {
-    const startedAt = new Date();
+    // In whole seconds (the finest tick): a run at 10:00:01.004 counts as 10:00:01, so that `every 1s`
+    // is due again at the next tick rather than a few milliseconds after it (which would skip a tick).
+    const startedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
     const skipped = (message: string): JobRun => ({ job: job.name, status: "skipped", message, startedAt, finishedAt: new Date() });
     const state = await this.options.runtime.state();
     const schedule = this.#schedules.get(job.name) as Schedule;
@@ -154,6 +156,7 @@ export class JobRunner {
       return how.quiet ? undefined : skipped(`not due until ${dueAt(schedule, before, this.#retryMs(job)).toISOString()}`);
     const lease = jobKey(job.name);
     if (!(await state.tryLease(lease, this.owner, this.#leaseMs))) {
+      if (how.quiet) return undefined; // a timer's tick while another gateway runs it: nothing to say
       const info = await state.leaseInfo(lease);
       return skipped(`running elsewhere: the lease is held by ${info?.holder ?? "another process"}`);
     }

@@ -16,7 +16,7 @@ export interface JobContext {
   readonly runtime: Runtime;
   /** Who the job acts as: its operations are authorized and audited under this caller. */
   readonly caller: Caller;
-  /** When the runner started this run. */
+  /** When the runner started this run, in whole seconds (what the state store records as its start). */
   readonly now: Date;
   /** Aborted when the scheduler stops: long work checks it between steps and stops early. */
   readonly signal: AbortSignal;
