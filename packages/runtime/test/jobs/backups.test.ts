@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { IntegrityError, listBundles, readDrills } from "@polyvault/core";
+import { IntegrityError, listBundles, parseTenantId, readDrills } from "@polyvault/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { Runtime, backupDrill, jobRunner, parseConfig } from "../../src/index.js";
 
@@ -72,6 +72,28 @@ describe("scheduled backups", () => {
     expect(err).toBeInstanceOf(IntegrityError);
     expect((err as Error).message).toBe("backup bundle signature does not verify: the bundle was altered or truncated");
     expect(await readDrills(dataDir)).toEqual([]);
+  });
+
+  it("a secret whose stored bytes are not an envelope fails the run (CHECK_FAILED) and prunes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pv-bk-dir-"));
+    const { rt } = await installation({ schedule: "every 1s", dir, keep: 1, tenants: ["acme"] });
+    const runner = jobRunner(rt);
+    expect((await runner.runDue())[0]?.status).toBe("done");
+    const before = await listBundles(dir, "acme");
+    // Plain bytes written straight to the store (not through Polyvault's envelope).
+    await rt.provider("local").put(parseTenantId("acme"), "PLAIN", Buffer.from("not an envelope"), { metadata: {} });
+    const [run] = await runner.runDue({ force: true });
+    expect(run).toMatchObject({
+      status: "failed",
+      error: {
+        code: "CHECK_FAILED",
+        message:
+          "backups: 1 secret(s) were left out because their stored bytes are not Polyvault envelopes: acme (PLAIN); older bundles of those tenants were kept",
+      },
+    });
+    const after = await listBundles(dir, "acme");
+    expect(after).toHaveLength(2);
+    expect(after.map((e) => e.file)).toContain(before[0]?.file);
   });
 
   it("a backups.dir that is a file fails the run with the exact error, writes nothing and prunes nothing", async () => {
