@@ -3,13 +3,14 @@
  * state store, audit log and alert webhook are real): schedules and their exact errors, one run per
  * period across two runtimes sharing a state store, audit records, the job.failure alert, status.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CheckFailedError } from "@polyvault/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { startReceiver } from "../../../core/test/alerts/receiver.js";
 import { type JobRun, JobRunner, Runtime, type ScheduledJob, parseDuration, parseSchedule } from "../../src/index.js";
 
 const records = (dataDir: string) =>
@@ -18,6 +19,25 @@ const records = (dataDir: string) =>
     .split("\n")
     .map((l) => JSON.parse(l) as Record<string, string>)
     .filter((e) => e.type === "record" && e.action === "job.run");
+
+/** A webhook receiver on 127.0.0.1 that checks each alert's HMAC signature as a user's would. */
+async function startReceiver(key: string) {
+  const received: Array<{ json: Record<string, unknown>; signatureValid: boolean }> = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => {
+      body += c.toString("utf8");
+    });
+    req.on("end", () => {
+      const want = `sha256=${createHmac("sha256", key).update(`${req.headers["x-polyvault-timestamp"]}.${body}`).digest("hex")}`;
+      received.push({ json: JSON.parse(body) as Record<string, unknown>, signatureValid: req.headers["x-polyvault-signature"] === want });
+      res.end("ok");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return { url, received, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
 
 const opened: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
