@@ -1,0 +1,136 @@
+/**
+ * Incremental audit export (docs/audit.md, "Scheduled export"): runs between appends cover the log with no
+ * gap and no duplicate; each file verifies alone; the on-disk states a killed run can leave (a temporary
+ * file, an export file whose cursor was not written, a lost cursor) resume without a duplicate.
+ */
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { AuditLog, CURSOR_FILE, exportIncremental, exportRecords, loadSigningKey, verifyExportFile } from "../../src/index.js";
+import { record, tempDir } from "./helpers.js";
+
+async function append(dir: string, from: number, count: number, options = { checkpointEvery: 50 }) {
+  const log = new AuditLog(dir, options);
+  await Promise.all(Array.from({ length: count }, (_, i) => log.append(record(from + i))));
+  await log.close();
+}
+
+async function run(dir: string, out: string, format: "ndjson" | "json" = "ndjson") {
+  const log = new AuditLog(dir, { checkpointEvery: 50 });
+  try {
+    await log.append({ actor: "op", action: "audit.export", outcome: "started" });
+    return await exportIncremental(log, { dir: out, format });
+  } finally {
+    await log.close();
+  }
+}
+
+/** The records of the export files, in name order. */
+function exportedRecords(out: string): string[] {
+  const recs: string[] = [];
+  for (const name of readdirSync(out)
+    .filter((n) => /^audit-\d+-\d+\.(nd)?json$/.test(n))
+    .sort()) {
+    const text = readFileSync(join(out, name), "utf8");
+    const lines = text.startsWith("[") ? (JSON.parse(text) as object[]).map((e) => JSON.stringify(e)) : text.split("\n").slice(0, -1);
+    for (const l of lines) if ((JSON.parse(l) as { type: string }).type === "record") recs.push(l);
+  }
+  return recs;
+}
+
+async function wholeLog(dir: string, upToSeq: number): Promise<string[]> {
+  const recs: string[] = [];
+  await exportRecords(dir, {}, (r) => {
+    if (r.seq <= upToSeq) recs.push(JSON.stringify(r));
+  });
+  return recs;
+}
+
+function keysOf(dir: string) {
+  const k = loadSigningKey(dir);
+  if (!k) throw new Error("no key");
+  return { publicKey: k.publicKey, macKey: k.macKey };
+}
+
+describe("exportIncremental", () => {
+  it.each(["ndjson", "json"] as const)("runs between appends: no gap, no duplicate, each file verifies alone (%s)", async (format) => {
+    const dir = tempDir();
+    const out = join(tempDir(), "exports");
+    let n = 1;
+    for (const count of [120, 1, 0, 77]) {
+      await append(dir, n, count);
+      n += count;
+      const r = await run(dir, out, format);
+      expect(r.file).toBeDefined();
+      expect(r.rejected).toEqual([]);
+    }
+    const files = readdirSync(out).filter((f) => f.endsWith(`.${format}`));
+    expect(files).toHaveLength(4);
+    for (const f of files) {
+      expect(verifyExportFile(join(out, f), keysOf(dir))).toMatchObject({ ok: true, keyPinned: true, macsChecked: true });
+      expect(verifyExportFile(join(out, f))).toMatchObject({ ok: true, keyPinned: false, macsChecked: false }); // the public key in the file alone
+    }
+    const cursor = JSON.parse(readFileSync(join(out, CURSOR_FILE), "utf8")) as { seq: number };
+    const got = exportedRecords(out);
+    expect(got).toEqual(await wholeLog(dir, cursor.seq));
+    expect(got.length).toBe(198 + 4); // and each run's own "started" record
+  });
+
+  it("a killed run's temporary file is removed; an export file whose cursor was not written is adopted, not written again", async () => {
+    const dir = tempDir();
+    const out = join(tempDir(), "exports");
+    await append(dir, 1, 60);
+    await run(dir, out);
+    const cursorBefore = readFileSync(join(out, CURSOR_FILE), "utf8");
+    await append(dir, 61, 30);
+    const second = await run(dir, out);
+    // As if killed after the rename and before the cursor: the cursor still names the first export.
+    writeFileSync(join(out, CURSOR_FILE), cursorBefore);
+    writeFileSync(join(out, ".audit-export-999-deadbeef.tmp"), '{"v":1,"type":"record"');
+    await append(dir, 91, 5);
+    const third = await run(dir, out);
+    expect(third.adopted).toBe(second.file?.name);
+    expect(third.file?.first).toBe((second.file?.last ?? 0) + 1);
+    expect(existsSync(join(out, ".audit-export-999-deadbeef.tmp"))).toBe(false);
+    const cursor = JSON.parse(readFileSync(join(out, CURSOR_FILE), "utf8")) as { seq: number };
+    expect(exportedRecords(out)).toEqual(await wholeLog(dir, cursor.seq));
+  });
+
+  it("a lost cursor resumes after the newest export file that verifies; one past the cursor that does not verify is moved aside", async () => {
+    const dir = tempDir();
+    const out = join(tempDir(), "exports");
+    await append(dir, 1, 40);
+    const first = await run(dir, out);
+    const cursorBefore = readFileSync(join(out, CURSOR_FILE), "utf8");
+    await append(dir, 41, 40);
+    const second = await run(dir, out);
+    const name = second.file?.name as string;
+    const copy = tempDir();
+    cpSync(out, copy, { recursive: true });
+    // Lost cursor: resumes after the second file.
+    writeFileSync(join(out, CURSOR_FILE), "");
+    await expect(run(dir, out)).rejects.toThrow(/is not an audit export cursor/);
+    (await import("node:fs")).unlinkSync(join(out, CURSOR_FILE));
+    const third = await run(dir, out);
+    expect(third.adopted).toBe(name);
+    expect(third.file?.first).toBe((second.file?.last ?? 0) + 1);
+    // An export past the cursor that was edited: moved aside, and the range written anew.
+    writeFileSync(join(copy, CURSOR_FILE), cursorBefore);
+    const text = readFileSync(join(copy, name), "utf8");
+    writeFileSync(join(copy, name), text.replace('"actor":"user-1"', '"actor":"user-2"'));
+    const again = await run(dir, copy);
+    expect(again.rejected).toEqual([name]);
+    expect(again.file?.first).toBe((first.file?.last ?? 0) + 1);
+    expect(readdirSync(copy).some((f) => f.startsWith(`${name}.rejected-`))).toBe(true);
+  });
+
+  it("refuses to export when the log no longer holds the checkpoint the last export ended with (a new chain)", async () => {
+    const dir = tempDir();
+    const out = join(tempDir(), "exports");
+    await append(dir, 1, 10);
+    await run(dir, out);
+    const other = tempDir();
+    await append(other, 1, 30);
+    await expect(run(other, out)).rejects.toThrow(/no longer continues the last export, which ended at record \d+: its record \d+ differs/);
+  });
+});
