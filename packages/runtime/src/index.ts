@@ -15,3 +15,4 @@ export * from "./stores.js";
 export * from "./keys.js";
 export * from "./operations/index.js";
 export * from "./env-formats.js";
+export * from "./jobs/index.js";
