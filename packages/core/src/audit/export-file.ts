@@ -61,6 +61,8 @@ export interface Segment {
   /** The first entry after the start line. */
   first: number;
   closing: { readonly seq: number; readonly hash: string; readonly records: number; readonly line: number } | undefined;
+  /** Line 1 is the checkpoint the previous export ended with (not counted as this segment's). */
+  startsAtCheckpoint: boolean;
   /** Line 1 was not a checkpoint, an anchor or record 1: the segment has no verifiable start. */
   badStart: string | undefined;
 }
@@ -68,7 +70,7 @@ export interface Segment {
 export function newSegment(keys: { publicKey: KeyObject; macKey?: Buffer | undefined }): Segment {
   const walk = newWalk({ publicKey: keys.publicKey, macKey: keys.macKey } as Parameters<typeof newWalk>[0], undefined);
   walk.skipMacs = keys.macKey === undefined;
-  return { walk, base: GENESIS, first: 1, closing: undefined, badStart: undefined };
+  return { walk, base: GENESIS, first: 1, closing: undefined, startsAtCheckpoint: false, badStart: undefined };
 }
 
 /** Consumes one line of the segment; false stops (a failure is in walk.failure, or badStart). */
@@ -96,6 +98,7 @@ export function feedSegment(s: Segment, text: string, line: number): boolean {
   if (line === 1 && (w.anchored || w.checkpoints === 1)) {
     s.base = w.expPrev;
     s.first = w.expSeq;
+    s.startsAtCheckpoint = !w.anchored;
     return true;
   }
   if (w.lastCheckpointSeq !== checkpointsBefore) s.closing = { seq: w.lastCheckpointSeq, hash: w.expPrev, records: w.records, line };

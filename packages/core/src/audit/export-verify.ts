@@ -137,7 +137,7 @@ export function verifyExportFile(path: string, keys: ExportVerifyKeys = {}): Exp
     first: s.first,
     last: s.closing?.seq,
     records: w.records,
-    checkpoints: w.checkpoints,
+    checkpoints: w.checkpoints - (s.startsAtCheckpoint ? 1 : 0),
     macsChecked: macKey !== undefined,
   });
   const fail = (line: number | undefined, seq: number | undefined, problem: string): ExportVerifyResult => ({

@@ -89,6 +89,16 @@ export const AuditConfig = z.strictObject({
   fsync: z.enum(["always", "checkpoint"]).optional(),
   /** Keeps the newest signed checkpoint outside the data directory (docs/audit.md, "Witnesses"). */
   witness: z.strictObject({ file: z.string().min(1).optional() }).optional(),
+  /** Scheduled export of the records since the last one, each file verifiable alone (docs/audit.md, "Scheduled export"). */
+  export: z
+    .strictObject({
+      /** A cron pattern or `every <n><s|m|h|d>` (docs/scheduled-jobs.md). */
+      schedule: z.string().min(1),
+      /** Where the export files and the cursor go: relative to the configuration file's directory (else the data directory). */
+      dir: z.string().min(1),
+      format: z.enum(["ndjson", "json"]).optional(),
+    })
+    .optional(),
 });
 
 export const RotationConfig = z.strictObject({
