@@ -11,7 +11,10 @@ import { loadConfig, openCaller, resolveConfigPath, resolveDataDir, runAuditExpo
 import type { Context } from "../context.js";
 import { EXIT } from "../exit-codes.js";
 
-export async function exportIncrementalCommand(ctx: Context, opts: { dir?: string | undefined; format?: string | undefined; since?: string | undefined }): Promise<number> {
+export async function exportIncrementalCommand(
+  ctx: Context,
+  opts: { dir?: string | undefined; format?: string | undefined; since?: string | undefined },
+): Promise<number> {
   const env = ctx.io.env;
   if (opts.since !== undefined) throw new InvalidInputError("--since cannot be used with --incremental: each run exports what follows the last one");
   const dataDir = resolveDataDir(ctx.globals.dataDir, env);
