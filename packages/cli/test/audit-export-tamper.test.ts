@@ -137,4 +137,21 @@ describe("audit verify --file on a tampered export", () => {
     expect(v.r.code).toBe(6);
     expect(JSON.parse(v.r.out)).toMatchObject({ ok: false, firstBad: { line: i + 1, seq: parsed(i).seq }, error: { code: "INTEGRITY" } });
   });
+
+  it("a JSON export (--format json): verifies, and a changed byte names its line; a missing file is exit 3", () => {
+    const dir = join(sb.cwd, "json-exports");
+    const r = cli(sb, ["audit", "export", "--incremental", "--dir", dir, "--format", "json", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const path = join(dir, (JSON.parse(r.out) as { file: { name: string } }).file.name);
+    const text = readFileSync(path, "utf8");
+    expect(cli(sb, ["audit", "verify", "--file", path]).code).toBe(0);
+    const jl = text.split("\n");
+    const k = jl.findIndex((l, j) => j > 5 && l.includes('"type":"record"'));
+    const seq = (JSON.parse(jl[k]?.replace(/,$/, "") as string) as { seq: number }).seq;
+    jl[k] = (jl[k] as string).replace('"actor":"alice"', '"actor":"alicf"');
+    expectBad(verify(jl.join("\n")), `line ${k + 1} (record ${seq}) was altered, or written without the audit key: its MAC does not match`);
+    const missing = cli(sb, ["audit", "verify", "--file", join(dir, "nope.ndjson")]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toBe(`polyvault: NOT_FOUND: export file ${join(dir, "nope.ndjson")} does not exist\n`);
+  });
 });

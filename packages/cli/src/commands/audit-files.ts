@@ -4,7 +4,7 @@
  * key to pin when verifying elsewhere).
  */
 import { createPublicKey } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { InvalidInputError, NotFoundError, loadSigningKey, verifyExportFile } from "@polyvault/core";
 import { loadConfig, openCaller, resolveConfigPath, resolveDataDir, runAuditExport } from "@polyvault/runtime";
@@ -54,6 +54,7 @@ function readPublicKey(path: string) {
 }
 
 export function verifyFileCommand(ctx: Context, opts: { file: string; publicKey?: string | undefined }): number {
+  if (!existsSync(opts.file)) throw new NotFoundError(`export file ${opts.file} does not exist`);
   const dataDir = resolveDataDir(ctx.globals.dataDir, ctx.io.env);
   const own = loadSigningKey(dataDir);
   const given = opts.publicKey === undefined ? undefined : readPublicKey(opts.publicKey);

@@ -151,6 +151,7 @@ export function verifyExportFile(path: string, keys: ExportVerifyKeys = {}): Exp
     const d = diagnose(w);
     return fail(d.line, d.seq, d.problem);
   }
+  if (total === 0) return fail(undefined, undefined, "is empty");
   if (!endsWithNewline) return fail(total, undefined, `line ${total} has no line end: the export was cut short, or its last line edited`);
   if (!trailer || held === undefined || total < 2)
     return fail(total, undefined, `line ${total} is not the export's signed trailer: the export was cut short, or its last line edited`);

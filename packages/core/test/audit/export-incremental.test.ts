@@ -15,8 +15,8 @@ async function append(dir: string, from: number, count: number, options = { chec
   await log.close();
 }
 
-async function run(dir: string, out: string, format: "ndjson" | "json" = "ndjson") {
-  const log = new AuditLog(dir, { checkpointEvery: 50 });
+async function run(dir: string, out: string, format: "ndjson" | "json" = "ndjson", now?: () => Date) {
+  const log = new AuditLog(dir, { checkpointEvery: 50, retentionDays: 100_000, ...(now ? { now } : {}) });
   try {
     await log.append({ actor: "op", action: "audit.export", outcome: "started" });
     return await exportIncremental(log, { dir: out, format });
@@ -132,5 +132,43 @@ describe("exportIncremental", () => {
     const other = tempDir();
     await append(other, 1, 30);
     await expect(run(other, out)).rejects.toThrow(/no longer continues the last export, which ended at record \d+: its record \d+ differs/);
+  });
+
+  it("two runs at once (one lock per directory): contiguous files, no duplicate", async () => {
+    const dir = tempDir();
+    const out = join(tempDir(), "exports");
+    await append(dir, 1, 200);
+    const [a, b] = await Promise.all([run(dir, out), run(dir, out)]);
+    // The first run's checkpoint sealed both "started" records: the second finds nothing new, or its own.
+    expect([a.file, b.file].filter(Boolean).length).toBeGreaterThanOrEqual(1);
+    expect(readdirSync(out).filter((f) => f.endsWith(".tmp") || f.includes(".rejected-"))).toEqual([]);
+    const cursor = JSON.parse(readFileSync(join(out, CURSOR_FILE), "utf8")) as { seq: number };
+    expect(exportedRecords(out)).toEqual(await wholeLog(dir, cursor.seq));
+  });
+
+  it("a pruned log: the first export starts at its anchor; a log pruned past the cursor is refused (a gap)", async () => {
+    const DAY = 86_400_000;
+    const dir = tempDir();
+    let clock = Date.parse("2024-01-01T00:00:00Z");
+    const old = new AuditLog(dir, { checkpointEvery: 4, retentionDays: 100_000, now: () => new Date(clock) });
+    for (let i = 1; i <= 10; i++) await old.append(record(i));
+    await old.close();
+    const out = join(tempDir(), "exports");
+    const early = join(tempDir(), "early");
+    await run(dir, early, "ndjson", () => new Date(clock)); // exported up to here, then pruned past it
+    const more = new AuditLog(dir, { checkpointEvery: 4, retentionDays: 100_000, now: () => new Date(clock) });
+    for (let i = 100; i <= 105; i++) await more.append(record(i)); // never exported to `early`
+    await more.close();
+    clock += 400 * DAY;
+    const recent = new AuditLog(dir, { retentionDays: 365, now: () => new Date(clock) });
+    await recent.append(record(11));
+    await recent.checkpoint();
+    expect((await recent.prune({ now: new Date(clock) })).pruned).toBeGreaterThan(10);
+    await recent.close();
+    const first = await run(dir, out);
+    const lines0 = readFileSync(join(out, first.file?.name as string), "utf8").split("\n");
+    expect(JSON.parse(lines0[0] as string)).toMatchObject({ type: "anchor" });
+    expect(verifyExportFile(join(out, first.file?.name as string), keysOf(dir))).toMatchObject({ ok: true });
+    await expect(run(dir, early)).rejects.toThrow(/no longer continues the last export, which ended at record \d+: records up to \d+ were pruned/);
   });
 });
