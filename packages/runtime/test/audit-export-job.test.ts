@@ -26,8 +26,15 @@ describe("audit.export configuration", () => {
   it("accepts schedule, dir and format; refuses what is missing, misspelt or unknown", () => {
     const c = parseConfig("audit:\n  export: { schedule: every 1h, dir: exports, format: json }\n", "polyvault.yaml", {});
     expect(c.audit?.export).toEqual({ schedule: "every 1h", dir: "exports", format: "json" });
-    expect(fails("audit:\n  export: { schedule: every 1h }\n")).toMatch(/audit\.export\.dir: /);
-    expect(fails("audit:\n  export: { schedule: every 1h, dir: x, format: csv }\n")).toMatch(/audit\.export\.format: /);
+    expect(fails("audit:\n  export: { schedule: every 1h }\n")).toBe(
+      "polyvault.yaml is not a valid configuration:\n  audit.export.dir: audit.export.dir must be a directory path",
+    );
+    expect(fails("audit:\n  export: { schedule: every 1h, dir: x, format: csv }\n")).toBe(
+      "polyvault.yaml is not a valid configuration:\n  audit.export.format: audit.export.format must be ndjson or json",
+    );
+    expect(fails('audit:\n  export: { schedule: "", dir: x }\n')).toBe(
+      "polyvault.yaml is not a valid configuration:\n  audit.export.schedule: audit.export.schedule must not be empty",
+    );
     expect(fails("audit:\n  export: { schedule: every 1h, dir: x, keep: 3 }\n")).toMatch(/audit\.export: Unrecognized key: "keep"/);
     expect(auditExportJob(parseConfig("audit: { checkpointEvery: 10 }\n", "polyvault.yaml", {}))).toBeUndefined();
   });
