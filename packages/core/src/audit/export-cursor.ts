@@ -61,7 +61,8 @@ export function readCursor(dir: string): ExportCursor | undefined {
   }
   const ok = c.format === `${EXPORT_FORMAT}-cursor` && Number.isInteger(c.seq) && typeof c.line === "string" && typeof c.file === "string";
   if (!ok) throw new IntegrityError(`${path} is not an audit export cursor (edited?); move it aside to restart from the newest export file in ${dir}`);
-  return { seq: c.seq as number, line: c.line as string, file: c.file as string };
+  const offset = Number.isInteger(c.offset) ? (c.offset as number) : undefined;
+  return { seq: c.seq as number, line: c.line as string, file: c.file as string, offset };
 }
 
 export function writeCursor(dir: string, cursor: ExportCursor): Promise<void> {

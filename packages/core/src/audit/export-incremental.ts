@@ -92,11 +92,11 @@ export async function exportIncremental(log: AuditLog, options: IncrementalExpor
       unlinkSync(tmp);
       return { ...base, file: undefined, cursor: found.cursor?.seq ?? 0 };
     }
-    const { trailer, closingLine } = written;
+    const { trailer, closingLine, closingOffset } = written;
     const name = exportFileName(trailer.first, trailer.last, format);
     await rename(tmp, join(dir, name));
     fsyncDirSync(dir); // the file is durable under its name before the cursor points past it
-    await writeCursor(dir, { seq: trailer.last, line: closingLine, file: name });
+    await writeCursor(dir, { seq: trailer.last, line: closingLine, file: name, offset: closingOffset });
     return { ...base, file: { name, first: trailer.first, last: trailer.last, records: trailer.records }, cursor: trailer.last };
   });
 }

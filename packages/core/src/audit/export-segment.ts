@@ -20,6 +20,8 @@ export interface SegmentStart {
   readonly seq: number;
   /** The checkpoint's line, exactly as in the log (and as the last export ended). */
   readonly line: string;
+  /** Where that line began in the log: a hint, used only when the bytes there are that line (else the log is scanned). */
+  readonly offset?: number | undefined;
 }
 
 export interface SegmentInput {
@@ -57,8 +59,13 @@ class Output {
   }
 }
 
-function seqOf(text: string): { type: unknown; seq: number | undefined; count: number | undefined; head: unknown } {
-  const e = JSON.parse(text) as { type?: unknown; seq?: unknown; count?: unknown; head?: unknown };
+function seqOf(text: string, logPath: string): { type: unknown; seq: number | undefined; count: number | undefined; head: unknown } {
+  let e: { type?: unknown; seq?: unknown; count?: unknown; head?: unknown };
+  try {
+    e = JSON.parse(text) as typeof e;
+  } catch {
+    throw new IntegrityError(`${logPath} holds a line that is not JSON before the last export's end; nothing was exported; run \`polyvault audit verify\``);
+  }
   return {
     type: e.type,
     seq: Number.isInteger(e.seq) ? (e.seq as number) : undefined,
@@ -73,8 +80,25 @@ function notFound(path: string, start: SegmentStart, why: string): IntegrityErro
   );
 }
 
+/** Where to start reading: the cursor's offset when the log holds its line there (the log was not rewritten since), else 0. */
+async function startOffset(i: SegmentInput): Promise<number> {
+  const at = i.start?.offset;
+  if (!i.start || at === undefined || at < 0) return 0;
+  const want = Buffer.from(`${i.start.line}\n`);
+  if (at + want.length > i.upTo) return 0;
+  const fh = await open(i.logPath, "r");
+  try {
+    const got = Buffer.alloc(want.length);
+    const { bytesRead } = await fh.read(got, 0, want.length, at);
+    return bytesRead === want.length && got.equals(want) ? at : 0;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Writes the export file at `out`; undefined when no signed checkpoint follows `start` (nothing to export). */
-export async function writeSegment(i: SegmentInput): Promise<{ trailer: ExportTrailer; closingLine: string } | undefined> {
+export async function writeSegment(i: SegmentInput): Promise<{ trailer: ExportTrailer; closingLine: string; closingOffset: number } | undefined> {
+  const from = await startOffset(i);
   const fh = await open(i.out, "wx", 0o600);
   try {
     const out = new Output(fh);
@@ -82,7 +106,9 @@ export async function writeSegment(i: SegmentInput): Promise<{ trailer: ExportTr
     let lineNo = 0;
     let closingBytes = 0;
     let closingLine = "";
-    const add = async (text: string): Promise<void> => {
+    let closingOffset = 0;
+    let pos = from; // the log's byte offset of the line being read
+    const add = async (text: string, at: number): Promise<void> => {
       lineNo++;
       if (!feedSegment(s, text, lineNo) || s.walk.failure) {
         const d = s.walk.failure ? diagnose(s.walk).problem : (s.badStart ?? "does not verify");
@@ -92,17 +118,23 @@ export async function writeSegment(i: SegmentInput): Promise<{ trailer: ExportTr
       if (s.closing?.line === lineNo) {
         closingBytes = out.size;
         closingLine = text;
+        closingOffset = at;
       }
     };
-    const lines = createInterface({ input: createReadStream(i.logPath, { encoding: "utf8", start: 0, end: i.upTo - 1 }), crlfDelay: Number.POSITIVE_INFINITY });
+    const lines = createInterface({
+      input: createReadStream(i.logPath, { encoding: "utf8", start: from, end: i.upTo - 1 }),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
     let started = i.start === undefined;
     for await (const text of lines) {
+      const at = pos;
+      pos += Buffer.byteLength(text) + 1;
       if (!started && i.start) {
-        const e = seqOf(text);
+        const e = seqOf(text, i.logPath);
         if (e.type === "anchor" && e.count !== undefined && e.count >= i.start.seq) {
           if (e.count > i.start.seq || e.head !== sha256Hex(i.start.line))
             throw notFound(i.logPath, i.start, `records up to ${e.count} were pruned (retention) or replaced by a new chain before they were exported`);
-          await add(i.start.line); // the anchor vouches for the very entry the last export ended with
+          await add(i.start.line, -1); // the anchor vouches for the very entry the last export ended with
           started = true;
           continue;
         }
@@ -112,7 +144,7 @@ export async function writeSegment(i: SegmentInput): Promise<{ trailer: ExportTr
           throw notFound(i.logPath, i.start, `its record ${i.start.seq} differs from the checkpoint the last export ended with (rewritten, or a new chain)`);
         started = true;
       }
-      await add(text);
+      await add(text, at);
     }
     if (!started && i.start) throw notFound(i.logPath, i.start, `it ends before record ${i.start.seq} (truncated, or a new chain)`);
     if (!s.closing) return undefined;
@@ -130,7 +162,7 @@ export async function writeSegment(i: SegmentInput): Promise<{ trailer: ExportTr
     const text = canonical(trailer);
     await fh.write(i.format === "json" ? `,\n${text}]\n` : `${text}\n`, closingBytes);
     await fh.sync();
-    return { trailer, closingLine };
+    return { trailer, closingLine, closingOffset };
   } finally {
     await fh.close();
   }

@@ -171,4 +171,28 @@ describe("exportIncremental", () => {
     expect(verifyExportFile(join(out, first.file?.name as string), keysOf(dir))).toMatchObject({ ok: true });
     await expect(run(dir, early)).rejects.toThrow(/no longer continues the last export, which ended at record \d+: records up to \d+ were pruned/);
   });
+
+  it("reads the log from the cursor's offset when its line is there, else from the start", async () => {
+    const dir = tempDir();
+    const out = join(tempDir(), "exports");
+    await append(dir, 1, 30);
+    await run(dir, out);
+    const cursor = JSON.parse(readFileSync(join(out, CURSOR_FILE), "utf8")) as { offset: number; line: string };
+    const log = readFileSync(join(dir, "audit.log"));
+    expect(log.subarray(cursor.offset, cursor.offset + Buffer.byteLength(cursor.line) + 1).toString()).toBe(`${cursor.line}\n`);
+    await append(dir, 31, 10);
+    // A line before the cursor made unreadable: only a run that reads from the start sees it.
+    const text = readFileSync(join(dir, "audit.log"), "utf8");
+    const i = text.indexOf("\n") + 1;
+    const copy = tempDir();
+    cpSync(dir, copy, { recursive: true });
+    writeFileSync(join(copy, "audit.log"), `${text.slice(0, i)}#${text.slice(i + 1)}`);
+    const outCopy = join(tempDir(), "exports");
+    cpSync(out, outCopy, { recursive: true });
+    const withOffset = await run(copy, outCopy);
+    expect(withOffset.file?.records).toBe(10 + 1);
+    writeFileSync(join(out, CURSOR_FILE), JSON.stringify({ ...JSON.parse(readFileSync(join(out, CURSOR_FILE), "utf8")), offset: 3 }));
+    writeFileSync(join(dir, "audit.log"), `${text.slice(0, i)}#${text.slice(i + 1)}`);
+    await expect(run(dir, out)).rejects.toThrow(/audit\.log holds a line that is not JSON before the last export's end; nothing was exported/);
+  });
 });
