@@ -5,6 +5,7 @@ export * from "./data-dir.js";
 export * from "./providers/index.js";
 export * from "./runtime.js";
 export * from "./api.js";
+export { type AuditExportOptions, auditExportDir, auditExportJob, runAuditExport } from "./jobs/audit-export.js";
 export * from "./config/rewrite.js";
 export * from "./config/json-schema.js";
 export * from "./requests.js";
