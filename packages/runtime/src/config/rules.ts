@@ -34,9 +34,15 @@ export function crossFieldProblems(config: PolyvaultConfig): string[] {
     }
   }
   problems.push(...encryptionProblems(config));
-  if (config.backups) {
+  // Job schedules: a cron pattern croner accepts, or `every <n><unit>` (jobs/schedule.ts).
+  const schedules: Array<[string, string | undefined]> = [
+    ["backups.schedule", config.backups?.schedule],
+    ["audit.export.schedule", config.audit?.export?.schedule],
+  ];
+  for (const [where, text] of schedules) {
+    if (text === undefined) continue;
     try {
-      parseSchedule(config.backups.schedule, "backups.schedule");
+      parseSchedule(text, where);
     } catch (err) {
       problems.push((err as Error).message);
     }

@@ -4,12 +4,13 @@
  */
 import type { PolyvaultConfig } from "../config/schema.js";
 import type { Runtime } from "../runtime.js";
+import { auditExportJob } from "./audit-export.js";
 import { backupJob } from "./backup.js";
 import { keyRotationJob } from "./key-rotation.js";
 import { JobRunner, type JobRunnerOptions } from "./runner.js";
 import type { JobFactory, ScheduledJob } from "./types.js";
 
-export const JOBS: readonly JobFactory[] = [keyRotationJob, backupJob];
+export const JOBS: readonly JobFactory[] = [keyRotationJob, backupJob, auditExportJob];
 
 /** The jobs the configuration asks for, in JOBS order. */
 export function configuredJobs(config: PolyvaultConfig, factories: readonly JobFactory[] = JOBS): ScheduledJob[] {

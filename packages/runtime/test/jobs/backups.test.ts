@@ -132,6 +132,9 @@ describe("keys and backups configuration", () => {
       /^backups.schedule: "at noon" is neither a cron pattern \(.+\) nor "every <n><s\|m\|h\|d>"/,
     );
     expect(fails("backups: { dir: b, keep: 1 }")).toBe('backups.schedule: backups.schedule must be a cron pattern or "every <n><s|m|h|d>"');
+    expect(fails("audit: { export: { schedule: 'every fortnight', dir: x } }")).toBe(
+      'audit.export.schedule: "fortnight" is not a duration (a whole number and s, m, h or d: 90d, 12h, 30m, 1s)',
+    );
     expect(fails("keys: { rotateEvery: 90 days }")).toBe(
       "keys.rotateEvery: keys.rotateEvery must be a duration: a whole number and s, m, h or d (90d, 12h, 1s)",
     );
