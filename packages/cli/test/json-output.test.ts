@@ -51,6 +51,7 @@ const ROWS: Array<[string, Row]> = [
   ["adopt", { args: ["adopt", "--provider", "archive", "--tenant", "acme"] }],
   ["audit verify", { args: ["audit", "verify"] }],
   ["audit export", { args: ["audit", "export"], kind: "stream" }],
+  ["audit public-key", { args: ["audit", "public-key"] }],
   ["compliance check", { args: ["compliance", "check", "--tenant", "acme", "--standard", "soc2"] }],
   ["backup create", { args: ["backup", "create", "--tenant", "acme", "--out", "acme.pvbackup"] }],
   ["backup verify", { args: ["backup", "verify", "acme.pvbackup"] }],
