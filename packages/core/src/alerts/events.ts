@@ -50,7 +50,9 @@ export type AlertEvent =
       readonly hour?: number | undefined;
     }
   /** The anomaly baseline was missing or refused (edited, damaged) and a new one was started. */
-  | { readonly kind: "anomaly.baseline-reset"; readonly reason: string; readonly learningUntil: string };
+  | { readonly kind: "anomaly.baseline-reset"; readonly reason: string; readonly learningUntil: string }
+  /** A scheduled job (docs/scheduled-jobs.md: keys.rotate, backups, …) failed; it is retried on a later tick. */
+  | { readonly kind: "job.failure"; readonly job: string; readonly error: AlertError };
 
 export type AlertKind = AlertEvent["kind"];
 
@@ -64,6 +66,7 @@ export const ALERT_KINDS: readonly AlertKind[] = [
   "audit.write-failure",
   "access.anomaly",
   "anomaly.baseline-reset",
+  "job.failure",
 ];
 
 /** What notify() reports; it never throws, so an alert never hides the error that caused it. */
