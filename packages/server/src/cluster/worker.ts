@@ -72,7 +72,8 @@ export function joinCluster(app: FastifyInstance, role: WorkerRole): void {
 /** `X-Polyvault-Worker` on every answer of `app` (the Vault-compatible listener too). */
 export function tagResponses(app: FastifyInstance, role: WorkerRole): void {
   const id = String(role.id);
-  app.addHook("onRequest", async (_req, reply) => {
+  // onSend: refusals from the earlier hooks (Host, Origin, rate limit) carry it too.
+  app.addHook("onSend", async (_req, reply) => {
     reply.header("x-polyvault-worker", id);
   });
 }
