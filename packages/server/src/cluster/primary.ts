@@ -9,8 +9,10 @@
  */
 import cluster, { type Worker } from "node:cluster";
 import { createServer } from "node:net";
+import { AuditLog } from "@polyvault/core";
 import { pino } from "pino";
 import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
+import { AuditHub } from "./audit-relay.js";
 import { PORT_ENV, type ToPrimary, type ToWorker, VAULT_PORT_ENV, WORKER_ENV, isOurs } from "./messages.js";
 
 export interface ClusterOptions {
@@ -65,6 +67,10 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     registers: [metrics],
   });
   const aggregator = new AggregatorRegistry();
+  // The gateway's one audit writer (audit-relay.ts); a witness that cannot be updated is logged here.
+  const onSideError = (err: unknown) =>
+    log.error({ error: (err as Error)?.message ?? String(err) }, "audit log: a checkpoint could not be published or witnessed");
+  const audit = new AuditHub((dir, o) => new AuditLog(dir, { ...o, onSideError }), onSideError);
   const byId = new Map<number, Worker>();
   const listening = new WeakSet<Worker>();
   let stopping = false;
@@ -107,6 +113,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
   cluster.on("message", (from: Worker, m: unknown) => {
     if (!isOurs<ToPrimary>(m)) return;
+    if (audit.handle(m, (res) => from.isConnected() && from.send(res))) return;
     if (m.type === "pv:metrics-req") {
       const answer = (res: ToWorker) => from.isConnected() && from.send(res);
       Promise.all([aggregator.clusterMetrics(), metrics.metrics()]).then(
@@ -127,7 +134,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       if (listening.has(w) && w.isConnected()) w.send({ type: "pv:drain" } satisfies ToWorker);
       else if (!w.isDead()) w.process.kill("SIGTERM");
     }
-    return (await exited()).every((c) => c === 0) ? 0 : 1;
+    const codes = await exited();
+    await audit.close();
+    return codes.every((c) => c === 0) ? 0 : 1;
   };
 
   let first: Ready;

@@ -6,12 +6,15 @@
  * - `/metrics` answers the primary's sum over every worker (prom-client's AggregatorRegistry);
  * - each sync run it records is relayed to the other workers, so every worker's status page lists the
  *   gateway's runs, not only its own;
+ * - its audit records go to the primary's one writer (audit-relay.ts), unless POLYVAULT_CLUSTER_AUDIT=lock
+ *   (each worker appends under the data directory's lock itself: the alternative, kept to measure it);
  * - only worker 1, the leader, runs the scheduler and the rotation recount (serve.ts).
  */
 import cluster from "node:cluster";
 import type { FastifyInstance } from "fastify";
 import { AggregatorRegistry } from "prom-client";
 import type { Gateway } from "../app.js";
+import { relayAudit } from "./audit-relay.js";
 import { PORT_ENV, type ToPrimary, type ToWorker, VAULT_PORT_ENV, WORKER_ENV, isOurs } from "./messages.js";
 
 export interface WorkerRole {
@@ -40,7 +43,8 @@ const send = (m: ToPrimary) => {
 /** Wires a worker's gateway app into the cluster; call before it listens. */
 export function joinCluster(app: FastifyInstance, role: WorkerRole): void {
   tagResponses(app, role);
-  const { metrics, activity }: Gateway = app.gateway;
+  const { metrics, activity, scopes, runtime }: Gateway = app.gateway;
+  if (process.env.POLYVAULT_CLUSTER_AUDIT !== "lock") relayAudit(scopes.security.audit, runtime.dataDir, runtime.config.audit);
   // prom-client answers the primary's requests for this worker's metrics from our registry.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([metrics.registry]);
