@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { INPUT_LIMITS, InvalidInputError, isPolyvaultError, readFileBoundedSync } from "@polyvault/core";
-import { DEFAULT_PORT, announceReady, drainOrdered, leaveCluster, serve, workerPorts, workerRole } from "@polyvault/server";
+import { DEFAULT_PORT, announceReady, drainOrdered, leaveCluster, serve, turnToOpen, workerPorts, workerRole } from "@polyvault/server";
 import type { Runner } from "../main.js";
 import { EXIT, EXIT_CODES } from "../exit-codes.js";
 import { serveCluster } from "./serve-cluster.js";
@@ -78,6 +78,7 @@ export function registerServe(program: Command, run: Runner): void {
           if (!role && workers > 1)
             return serveCluster(ctx, { workers, host: opts.host, port, vaultPort, logLevel: opts.logLevel, scheduler: opts.scheduler, tls: Boolean(tls) });
           const ports = role ? workerPorts() : { port, vaultPort };
+          await turnToOpen();
 
           const rt = await ctx.runtime();
           // Logs go to stderr (one JSON line each); stdout carries only the listening address.

@@ -3,9 +3,9 @@
  * starts the workers, restarts one that dies, answers their requests for the summed metrics, relays sync
  * run records between them, and on SIGTERM orders every worker to drain.
  *
- * Start-up is in two steps: worker 1 alone first (it may create the keyring, the audit chain, the local
- * token and the `config.change` record, none of which two processes should race to create), then the
- * others. A worker that exits before it listens stops the start, with its exit code (it has printed why).
+ * Start-up is in two steps: worker 1 opens its runtime first (it may create the keyring, the audit chain,
+ * the local token and the `config.change` record, none of which two processes should race to create),
+ * then the others, which have loaded their code meanwhile. A worker that exits before it listens stops the start, with its exit code (it has printed why).
  */
 import cluster, { type Worker } from "node:cluster";
 import { createServer } from "node:net";
@@ -13,7 +13,7 @@ import { AuditLog } from "@polyvault/core";
 import { pino } from "pino";
 import { AggregatorRegistry, Counter, Gauge, Registry } from "prom-client";
 import { AuditHub } from "./audit-relay.js";
-import { PORT_ENV, type ToPrimary, type ToWorker, VAULT_PORT_ENV, WORKER_ENV, isOurs } from "./messages.js";
+import { HOLD_ENV, PORT_ENV, type ToPrimary, type ToWorker, VAULT_PORT_ENV, WORKER_ENV, isOurs } from "./messages.js";
 
 export interface ClusterOptions {
   readonly workers: number;
@@ -74,9 +74,12 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   const byId = new Map<number, Worker>();
   const listening = new WeakSet<Worker>();
   let stopping = false;
+  /** Worker 1 listens: held workers may open their runtime (`pv:turn` → `pv:go`). */
+  let opened = false;
+  const held: Worker[] = [];
 
-  const fork = (id: number): Promise<Ready> => {
-    const worker = cluster.fork({ ...env, [WORKER_ENV]: String(id) });
+  const fork = (id: number, hold = false): Promise<Ready> => {
+    const worker = cluster.fork({ ...env, [WORKER_ENV]: String(id), ...(hold ? { [HOLD_ENV]: "1" } : {}) });
     byId.set(id, worker);
     log.info({ worker: id, workerPid: worker.process.pid }, "worker started");
     return new Promise((resolve, reject) => {
@@ -114,7 +117,10 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   cluster.on("message", (from: Worker, m: unknown) => {
     if (!isOurs<ToPrimary>(m)) return;
     if (audit.handle(m, (res) => from.isConnected() && from.send(res))) return;
-    if (m.type === "pv:metrics-req") {
+    if (m.type === "pv:turn") {
+      if (opened) from.send({ type: "pv:go" } satisfies ToWorker);
+      else held.push(from);
+    } else if (m.type === "pv:metrics-req") {
       const answer = (res: ToWorker) => from.isConnected() && from.send(res);
       Promise.all([aggregator.clusterMetrics(), metrics.metrics()]).then(
         ([workers, own]) => answer({ type: "pv:metrics-res", id: m.id, text: workers + own, contentType: aggregator.contentType }),
@@ -142,8 +148,13 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   let first: Ready;
   const started = Date.now();
   try {
-    first = await fork(1);
-    const rest = Array.from({ length: options.workers - 1 }, (_, i) => fork(i + 2));
+    // Workers 2…N load their code meanwhile and open the runtime once worker 1 listens (worker.ts, turnToOpen).
+    const starting = fork(1);
+    const rest = Array.from({ length: options.workers - 1 }, (_, i) => fork(i + 2, true));
+    for (const r of rest) r.catch(() => undefined); // awaited below; a failure before then is the same failure
+    first = await starting;
+    opened = true;
+    for (const w of held.splice(0)) if (w.isConnected()) w.send({ type: "pv:go" } satisfies ToWorker);
     await Promise.all(rest);
   } catch (err) {
     await stopAll();

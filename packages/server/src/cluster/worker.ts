@@ -15,7 +15,7 @@ import type { FastifyInstance } from "fastify";
 import { AggregatorRegistry } from "prom-client";
 import type { Gateway } from "../app.js";
 import { relayAudit } from "./audit-relay.js";
-import { PORT_ENV, type ToPrimary, type ToWorker, VAULT_PORT_ENV, WORKER_ENV, isOurs } from "./messages.js";
+import { HOLD_ENV, PORT_ENV, type ToPrimary, type ToWorker, VAULT_PORT_ENV, WORKER_ENV, isOurs } from "./messages.js";
 
 export interface WorkerRole {
   readonly id: number;
@@ -79,6 +79,24 @@ export function tagResponses(app: FastifyInstance, role: WorkerRole): void {
   // onSend: refusals from the earlier hooks (Host, Origin, rate limit) carry it too.
   app.addHook("onSend", async (_req, reply) => {
     reply.header("x-polyvault-worker", id);
+  });
+}
+
+/**
+ * Workers 2…N start with worker 1 (so their start-up overlaps its), but open the runtime only once it
+ * listens: it may create the keyring, the local token and the audit chain, which two processes must not race for.
+ */
+export function turnToOpen(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!cluster.isWorker || env[HOLD_ENV] !== "1") return Promise.resolve();
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      if (isOurs<ToWorker>(m) && m.type === "pv:go") {
+        process.off("message", on);
+        resolve();
+      }
+    };
+    process.on("message", on);
+    send({ type: "pv:turn" });
   });
 }
 
