@@ -9,7 +9,10 @@
  * Run after the build, with the Vault dev server up (`npm run emulators -- up vault`) and wrk on PATH:
  *
  *   node bench/gateway.mjs [--connections 32,128] [--workers 1,2] [--duration 10] [--rounds 2] [--threads 2]
- *                          [--audit-fsync always|checkpoint] [--json]
+ *                          [--audit-fsync always|checkpoint] [--audit-lock] [--json]
+ *
+ * `--audit-lock` adds `--workers 2` with each worker appending to the audit log under the data directory's
+ * lock itself (POLYVAULT_CLUSTER_AUDIT=lock), the alternative to the primary's one writer (docs/audit.md, "Workers").
  *
  * Polyvault runs with its defaults except: the log level is `warn` (Vault writes no access log either;
  * both write one audit record per request) and the per-token rate limit is set high enough not to refuse
@@ -31,6 +34,7 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "2" },
     threads: { type: "string", default: "2" },
     "audit-fsync": { type: "string", default: "always" },
+    "audit-lock": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
   },
 });
@@ -90,10 +94,7 @@ async function main() {
     await vault("POST", "secret/data/pvbench/db-url", { data: { value: VALUE } });
     await vault("PUT", `sys/audit/${device}`, { type: "file", options: { file_path: auditPath } });
     const vaultSide = { label: "vault", url: `${VAULT}/v1/secret/data/pvbench/db-url`, headers: { "x-vault-token": VAULT_TOKEN } };
-    const sides = [
-      vaultSide,
-      ...gateways.map((g) => ({ label: `polyvault w=${g.workers}`, url: g.secretUrl, headers: { authorization: `Bearer ${g.token}` } })),
-    ];
+    const sides = [vaultSide, ...gateways.map((g) => ({ label: `polyvault ${g.label}`, url: g.secretUrl, headers: { authorization: `Bearer ${g.token}` } }))];
     log(
       `GET one secret; wrk -t${threads}, ${duration} s per run after ${warmup} s of warm-up, ${rounds} round(s); Polyvault audit fsync: ${args["audit-fsync"]}`,
     );
@@ -107,10 +108,17 @@ async function main() {
       const v = runs.vault;
       const row = { connections, vault: { rps: mean(v, "rps"), p99: mean(v, "p99"), runs: v }, polyvault: [] };
       for (const g of gateways) {
-        const p = runs[`polyvault w=${g.workers}`];
+        const p = runs[`polyvault ${g.label}`];
         const rps = mean(p, "rps");
         const p99 = mean(p, "p99");
-        row.polyvault.push({ workers: g.workers, rps, p99, ratio: { rps: rps / row.vault.rps, p99: p99 / row.vault.p99 }, runs: p });
+        row.polyvault.push({
+          workers: g.workers,
+          auditLock: Boolean(g.auditLock),
+          rps,
+          p99,
+          ratio: { rps: rps / row.vault.rps, p99: p99 / row.vault.p99 },
+          runs: p,
+        });
       }
       results.push(row);
     }
@@ -144,7 +152,7 @@ function printTable(out) {
     console.log(`| ${r.connections} | Vault dev server, file audit | ${r.vault.rps.toFixed(0)} | ${r.vault.p99.toFixed(1)} | | |`);
     for (const p of r.polyvault)
       console.log(
-        `| ${r.connections} | polyvault serve --workers ${p.workers} | ${p.rps.toFixed(0)} | ${p.p99.toFixed(1)} | **${p.ratio.rps.toFixed(2)}×** | ${p.ratio.p99.toFixed(2)}× |`,
+        `| ${r.connections} | polyvault serve --workers ${p.workers}${p.auditLock ? " (each worker appends under the lock)" : ""} | ${p.rps.toFixed(0)} | ${p.p99.toFixed(1)} | **${p.ratio.rps.toFixed(2)}×** | ${p.ratio.p99.toFixed(2)}× |`,
       );
   }
 }
