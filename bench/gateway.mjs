@@ -89,8 +89,16 @@ async function main() {
   const device = `pvbench${Date.now().toString(36)}`;
   const gateways = [];
   try {
+    const fsync = args["audit-fsync"];
     for (const w of workerCounts)
-      gateways.push({ workers: w, ...(await startPolyvault(join(dir, `pv-w${w}`), { workers: w, fsync: args["audit-fsync"], value: VALUE })) });
+      gateways.push({ label: `w=${w}`, workers: w, ...(await startPolyvault(join(dir, `pv-w${w}`), { workers: w, fsync, value: VALUE })) });
+    if (args["audit-lock"])
+      gateways.push({
+        label: "w=2 lock",
+        workers: 2,
+        auditLock: true,
+        ...(await startPolyvault(join(dir, "pv-lock"), { workers: 2, fsync, value: VALUE, auditLock: true })),
+      });
     await vault("POST", "secret/data/pvbench/db-url", { data: { value: VALUE } });
     await vault("PUT", `sys/audit/${device}`, { type: "file", options: { file_path: auditPath } });
     const vaultSide = { label: "vault", url: `${VAULT}/v1/secret/data/pvbench/db-url`, headers: { "x-vault-token": VAULT_TOKEN } };
