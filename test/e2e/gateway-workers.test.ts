@@ -82,6 +82,19 @@ describe("polyvault serve --workers 2", () => {
     rmSync(cwd, { recursive: true, force: true });
   });
 
+  it("refuses a bad --workers before anything starts (exit 2, nothing listening)", () => {
+    for (const [value, message] of [
+      ["0", '--workers must be a whole number from 1 to 256 (got "0")'],
+      ["two", '--workers must be a whole number from 1 to 256 (got "two")'],
+      ["257", '--workers must be a whole number from 1 to 256 (got "257")'],
+    ]) {
+      const r = cli("serve", "--port", "0", "--workers", value as string);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`polyvault: INVALID_INPUT: ${message}\n`);
+      expect(r.stdout).toBe("");
+    }
+  });
+
   it("deals connections to both workers; each checks the local token and the Host header", async () => {
     const answers = await Promise.all(Array.from({ length: 24 }, () => get("/v1/tenants/acme/secrets/db%2Furl")));
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));

@@ -71,8 +71,9 @@ export function registerServe(program: Command, run: Runner): void {
             throw new InvalidInputError(`--log-level must be one of ${LEVELS.join(", ")} (got ${JSON.stringify(opts.logLevel)})`);
           if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new InvalidInputError("give both --tls-cert and --tls-key, or neither");
           const tls = opts.tlsCert && opts.tlsKey ? { cert: readPem("--tls-cert", opts.tlsCert), key: readPem("--tls-key", opts.tlsKey) } : undefined;
-          const workers = wholeNumber("--workers", opts.workers, 256);
-          if (workers < 1) throw new InvalidInputError("--workers must be at least 1");
+          const workers = Number(opts.workers);
+          if (!/^\d+$/.test(opts.workers) || workers < 1 || workers > 256)
+            throw new InvalidInputError(`--workers must be a whole number from 1 to 256 (got ${JSON.stringify(opts.workers)})`);
           // --workers N > 1: this process is the cluster's primary; each worker runs the code below.
           const role = workerRole();
           if (!role && workers > 1)
