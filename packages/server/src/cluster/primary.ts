@@ -5,7 +5,11 @@
  *
  * Start-up is in two steps: worker 1 opens its runtime first (it may create the keyring, the audit chain,
  * the local token and the `config.change` record, none of which two processes should race to create),
- * then the others, which have loaded their code meanwhile. A worker that exits before it listens stops the start, with its exit code (it has printed why).
+ * then the others, which have loaded their code meanwhile.
+ *
+ * Workers run this process's own script and arguments again (node:cluster's default: `polyvault serve
+ * …`); the CLI's serve command is the worker side (workerRole(), turnToOpen(), serve({ worker }),
+ * announceReady(), drainOrdered(), leaveCluster()). A library that embeds the gateway does the same. A worker that exits before it listens stops the start, with its exit code (it has printed why).
  */
 import cluster, { type Worker } from "node:cluster";
 import { createServer } from "node:net";
