@@ -95,6 +95,18 @@ describe("polyvault serve --workers 2", () => {
     }
   });
 
+  it("a worker that cannot start ends the start with its error and exit code (exit 2, nothing left running)", () => {
+    const r = spawnSync(process.execPath, [BIN, "serve", "--port", "0", "--workers", "2", "--host", "0.0.0.0"], {
+      cwd,
+      env,
+      encoding: "utf8",
+      timeout: 120_000, // a worker kept alive by its IPC channel would hang the start: killed here, exit null
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^polyvault: INVALID_INPUT: refusing to serve on 0\.0\.0\.0 without access control: anyone who can reach it would be admin/m);
+    expect(r.stdout).toBe("");
+  });
+
   it("deals connections to both workers; each checks the local token and the Host header", async () => {
     const answers = await Promise.all(Array.from({ length: 24 }, () => get("/v1/tenants/acme/secrets/db%2Furl")));
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));

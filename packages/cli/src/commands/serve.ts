@@ -79,22 +79,28 @@ export function registerServe(program: Command, run: Runner): void {
           if (!role && workers > 1)
             return serveCluster(ctx, { workers, host: opts.host, port, vaultPort, logLevel: opts.logLevel, scheduler: opts.scheduler, tls: Boolean(tls) });
           const ports = role ? workerPorts() : { port, vaultPort };
-          await turnToOpen();
-
-          const rt = await ctx.runtime();
-          // Logs go to stderr (one JSON line each); stdout carries only the listening address.
-          const gateway = await serve(rt, {
-            host: opts.host,
-            port: ports.port,
-            vaultPort: ports.vaultPort,
-            worker: role,
-            tls,
-            scheduler: opts.scheduler,
-            rateLimitPerMinute,
-            allowNoAuth: opts.insecureNoAuth,
-            allowNoTls: opts.insecureNoTls,
-            allowedHosts: opts.allowedHost,
-            logger: { level: opts.logLevel, stream: process.stderr },
+          // A worker that cannot start leaves the cluster, so that it exits (its IPC channel would keep it alive) and the primary sees why.
+          const starting = async () => {
+            await turnToOpen();
+            const rt = await ctx.runtime();
+            // Logs go to stderr (one JSON line each); stdout carries only the listening address.
+            return serve(rt, {
+              host: opts.host,
+              port: ports.port,
+              vaultPort: ports.vaultPort,
+              worker: role,
+              tls,
+              scheduler: opts.scheduler,
+              rateLimitPerMinute,
+              allowNoAuth: opts.insecureNoAuth,
+              allowNoTls: opts.insecureNoTls,
+              allowedHosts: opts.allowedHost,
+              logger: { level: opts.logLevel, stream: process.stderr },
+            });
+          };
+          const gateway = await starting().catch((err: unknown) => {
+            leaveCluster();
+            throw err;
           });
           const drain = role ? drainOrdered() : undefined;
           if (role) announceReady({ url: gateway.url, vaultUrl: gateway.vault?.url, tokenFile: gateway.tokenFile });
