@@ -36,6 +36,11 @@ export class GatewayMetrics {
   readonly syncActions: Counter<"route" | "action">;
   readonly syncRuns: Counter<"route" | "source" | "outcome">;
   readonly failoverReads: Counter<"provider">;
+  /**
+   * What `/metrics` answers. A cluster worker replaces it with the primary's sum over every worker
+   * (cluster/worker.ts); each gauge below says how workers' values combine (`aggregator`).
+   */
+  render: () => Promise<{ text: string; contentType: string }> = async () => ({ text: await this.registry.metrics(), contentType: this.registry.contentType });
 
   constructor(deps: MetricsDeps) {
     const registers = [this.registry];
@@ -96,6 +101,8 @@ export class GatewayMetrics {
       help: "Circuit breaker of each provider: 1 for its current state (closed, open, half-open), 0 for the others",
       labelNames: ["provider", "state"],
       registers,
+      // Each worker has its own breaker: 1 when any worker's is in that state.
+      aggregator: "max",
       collect() {
         for (const name of runtime.providers.keys()) {
           const s = runtime.gate(name).breakerState;
@@ -108,6 +115,8 @@ export class GatewayMetrics {
       help: "1 when the provider's last health probe succeeded (probed at scrape time, cached briefly)",
       labelNames: ["provider"],
       registers,
+      // Down when any worker's probe failed.
+      aggregator: "min",
       async collect() {
         for (const [name, h] of Object.entries(await health.check())) this.set({ provider: name }, h.up ? 1 : 0);
       },
@@ -129,6 +138,8 @@ export class GatewayMetrics {
       help: "When each route's last run finished (any process), and whether it succeeded",
       labelNames: ["route", "ok"],
       registers,
+      // Read from the shared state store: every worker sees the same time.
+      aggregator: "max",
       async collect() {
         this.reset();
         if (!Object.keys(runtime.config.routes ?? {}).length) return;
@@ -141,6 +152,8 @@ export class GatewayMetrics {
       help: "Managed secrets by rotation status (ok, due, overdue, pending), per tenant; refreshed every few minutes",
       labelNames: ["tenant", "status"],
       registers,
+      // Recounted by one worker only (the leader); the others report none.
+      aggregator: "max",
       collect() {
         this.reset();
         for (const [t, counts] of activity.rotation) for (const [status, n] of Object.entries(counts)) this.inc({ tenant: tenants.of(t), status }, n);
