@@ -2,12 +2,11 @@
  * `state: postgres://…` through the CLI: several processes on one PostgreSQL share the state and the
  * route lease. (The three-`polyvault serve` test builds on this once the gateway is in.)
  */
-import { spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, cli, filesBelow, sandbox } from "../harness/cli.js";
+import { cli, filesBelow, run, sandbox } from "../harness/cli.js";
 import { type Cluster, startCluster } from "./cluster.mjs";
 
 let pg: Cluster;
@@ -28,18 +27,6 @@ routes:
 state: "${state}"
 `;
 
-function cliAsync(sb: ReturnType<typeof sandbox>, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: sb.cwd, env: sb.env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    p.on("error", reject);
-    p.on("exit", (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
-
 describe("CLI with the state on PostgreSQL", () => {
   it("three processes apply one route at once: 60 creates in all, each secret written once; status from a fourth; no value in the database", async () => {
     const sb = sandbox();
@@ -51,9 +38,9 @@ describe("CLI with the state on PostgreSQL", () => {
     const imported = cli(sb, ["env", "import", "app.env", "--tenant", "acme"]);
     expect(imported.code, imported.stderr).toBe(0);
     writeFileSync(join(sb.cwd, "polyvault.yaml"), config(url));
-    const results = await Promise.all([0, 1, 2].map(() => cliAsync(sb, ["sync", "apply", "--json"])));
+    const results = await Promise.all([0, 1, 2].map(() => run(sb, ["sync", "apply", "--json"])));
     const runs = results.map((r) => {
-      expect(r.code, r.err).toBe(0);
+      expect(r.code, r.stderr).toBe(0);
       return (JSON.parse(r.out) as { runs: Array<{ skipped?: string; counts?: { created: number } }> }).runs[0];
     });
     // Whoever held the lease did the work; a process that came later found nothing left (or skipped).
@@ -78,7 +65,7 @@ describe("CLI with the state on PostgreSQL", () => {
     expect(records.rows[0].n).toBe(60);
     expect(dump).toContain("S_59");
     expect(dump).not.toContain(CANARY);
-    for (const r of [...results.map((x) => x.out + x.err), status.out, status.stderr]) expect(r).not.toContain(CANARY);
+    for (const r of [...results.map((x) => x.out + x.stderr), status.out, status.stderr]) expect(r).not.toContain(CANARY);
   });
 
   it("a state that is neither sqlite nor a postgres URL is refused (exit 2), with nothing written", () => {

@@ -6,7 +6,7 @@
  * and afterwards nothing in the sandbox has changed and no file appeared outside it.
  */
 import { randomBytes } from "node:crypto";
-import { type Dirent, existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,7 +43,7 @@ let gateway: Gateway | undefined;
 function snapshot(): Record<string, number> {
   const out: Record<string, number> = {};
   const walk = (dir: string) => {
-    let entries: Dirent[];
+    let entries: import("node:fs").Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (err) {
