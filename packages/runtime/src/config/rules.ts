@@ -1,5 +1,6 @@
 /** Cross-field rules: small functions that push `path: message` problems. */
 import { encryptionProblems } from "../stores.js";
+import { canaryTargetProblems } from "./rotation-schema.js";
 import type { PolyvaultConfig } from "./schema.js";
 
 export function crossFieldProblems(config: PolyvaultConfig): string[] {
@@ -33,5 +34,6 @@ export function crossFieldProblems(config: PolyvaultConfig): string[] {
     }
   }
   problems.push(...encryptionProblems(config));
+  problems.push(...canaryTargetProblems(config));
   return problems;
 }

@@ -4,6 +4,7 @@
  */
 import { TENANT_ID_PATTERN } from "@polyvault/core";
 import { BUILTIN_PROVIDERS, schemasOf } from "../providers/registry.js";
+import { CanaryConfig, canaryRule } from "./rotation-schema.js";
 import { z } from "zod";
 
 const providerName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { error: "provider names are lowercase letters, digits, '-' or '_'" });
@@ -69,18 +70,22 @@ export const AlertsConfig = z.strictObject({
   expiryDays: z.number().int().min(1).optional(),
 });
 
-export const RotationPolicy = z.strictObject({
-  tenants: z.union([z.literal("*"), z.array(tenantId)]).optional(),
-  /** A glob over secret names (picomatch: `*` within a `/` segment, `**` across). */
-  secrets: z.string().min(1),
-  intervalDays: z.number().int().min(1),
-  /** An executable, or [executable, ...args], run without a shell; its stdout is the new value. */
-  command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-  length: z.number().int().min(8).max(4096).optional(),
-  alphabet: z.string().min(1).optional(),
-  strategy: z.enum(["blue-green", "gradual"]).optional(),
-  timeoutSeconds: z.number().int().min(1).max(3600).optional(),
-});
+export const RotationPolicy = z
+  .strictObject({
+    tenants: z.union([z.literal("*"), z.array(tenantId)]).optional(),
+    /** A glob over secret names (picomatch: `*` within a `/` segment, `**` across). */
+    secrets: z.string().min(1),
+    intervalDays: z.number().int().min(1),
+    /** An executable, or [executable, ...args], run without a shell; its stdout is the new value. */
+    command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    length: z.number().int().min(8).max(4096).optional(),
+    alphabet: z.string().min(1).optional(),
+    strategy: z.enum(["blue-green", "gradual", "canary"]).optional(),
+    timeoutSeconds: z.number().int().min(1).max(3600).optional(),
+    /** strategy canary: the targets that get the new value first and the check it must pass (rotation-schema.ts). */
+    canary: CanaryConfig.optional(),
+  })
+  .superRefine(canaryRule);
 /** The audit log (docs/audit.md); every key optional, defaults in core's AUDIT_DEFAULTS. */
 export const AuditConfig = z.strictObject({
   checkpointEvery: z.number().int().min(1).max(1_000_000).optional(),
