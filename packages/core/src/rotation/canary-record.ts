@@ -31,7 +31,7 @@ const Entry = z.strictObject({
   /** Targets (route:provider) that hold the new revision, read back. */
   targetsDone: z.array(z.string()),
   /** The revision that put the old value back (after a rollback). */
-  restoredAs: z.number().int().min(1).optional(),
+  restoredRevision: z.number().int().min(1).optional(),
   /** Why the rotation was rolled back, or why the rollback did not complete. */
   reason: z.string().optional(),
   startedAt: z.string(),

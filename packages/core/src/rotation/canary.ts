@@ -143,7 +143,7 @@ async function rollBackEverywhere(ctx: CanaryContext, rec: Omit<CanaryRecord, "u
   try {
     await phase(ctx, { tenant, name: rec.name, phase: "rollback", revision: rec.fromRevision, reason }, async () => {
       const back = await rollbackRotation(ctx, rec.name, { force });
-      current = await records.put({ ...current, restoredAs: back.revision });
+      current = await records.put({ ...current, restoredRevision: back.revision });
       await ctx.afterWrite?.();
       const all = await ctx.rollout.targetsFor(tenant, rec.name, back.revision);
       const { canary, rest } = splitTargets(
@@ -151,7 +151,13 @@ async function rollBackEverywhere(ctx: CanaryContext, rec: Omit<CanaryRecord, "u
         rec.canaryTargets.map((t) => t.slice(t.lastIndexOf(":") + 1)),
         `rollback of ${tenant}/${rec.name}`,
       );
-      const res = await rollOut([...canary, ...rest]);
+      // A target the new revision never reached already holds the old value: its push changes nothing.
+      const sameValue = (t: RolloutTarget): RolloutTarget => ({
+        name: t.name,
+        push: () => t.push(),
+        readBack: async () => (await t.readBack()) || Boolean(await t.holdsSource?.()),
+      });
+      const res = await rollOut([...canary, ...rest].map(sameValue));
       if (!res.ok)
         throw new ConflictError(
           `the primary holds the old value again (revision ${back.revision}), but ${res.reason}; \`polyvault sync apply\` carries it there`,

@@ -25,6 +25,8 @@ export const CanaryConfig = z.strictObject({
 /** Missing check, canary block without strategy canary (or the reverse), bad valueEnv: `path: message` issues. */
 export function canaryRule(policy: { strategy?: string | undefined; canary?: z.infer<typeof CanaryConfig> | undefined }, ctx: z.RefinementCtx): void {
   const c = policy.canary;
+  // An empty target list or check is the schema's own issue (with the same words): not reported twice.
+  if (c && (c.targets.length === 0 || (c.check !== undefined && c.check.length === 0))) return;
   const problem = canaryProblem({
     strategy: policy.strategy as "canary" | undefined,
     canary: c,

@@ -183,7 +183,7 @@ export async function rotationRollback(
       const r = await rollbackCanary({ ...ctx, rollout: await rolloutOf(rt), onPhase: canaryPhaseAudit(caller), afterWrite: () => rt.flushPushes() }, secret, {
         force,
       });
-      return { restoredRevision: r.fromRevision, revision: r.restoredAs ?? r.fromRevision };
+      return { restoredRevision: r.fromRevision, revision: r.restoredRevision ?? r.fromRevision };
     },
     (r) => ({ detail: detailOf(r) }),
   );
