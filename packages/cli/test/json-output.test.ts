@@ -59,6 +59,7 @@ const ROWS: Array<[string, Row]> = [
   ["rotation confirm", { args: ["rotation", "confirm", "JWT", "--tenant", "acme"] }],
   ["rotation run (again)", { args: ["rotation", "run", "--force", "--secret", "JWT"] }],
   ["rotation rollback", { args: ["rotation", "rollback", "JWT", "--tenant", "acme"] }],
+  ["rotation status", { args: ["rotation", "status"] }],
   ["secrets delete", { args: ["secrets", "delete", "DATABASE_URL", "--tenant", "acme"] }],
   ["audit new-chain", { args: ["audit", "new-chain", "--reason", "json-output test"] }],
   ["demo", { args: ["demo"] }],

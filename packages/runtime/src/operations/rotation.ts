@@ -138,7 +138,8 @@ export async function rotationRun(rt: Runtime, options: RunOptions = {}): Promis
       };
       return { results, summary };
     },
-    (r) => ({ detail: detailOf(r.summary) }),
+    // rolledBack (canary rotations) only when there is one: the detail of other runs reads as before.
+    (r) => ({ detail: detailOf({ ...r.summary, rolledBack: r.summary.rolledBack || undefined }) }),
   );
 }
 
