@@ -90,23 +90,22 @@ export async function runCanary(ctx: CanaryContext, name: string, policy: Resolv
   const value = await rotationValue(policy, tenant, name, ctx.env);
   try {
     const staged = await phase(ctx, { tenant, name, phase: "stage" }, () => stageRotation(ctx, name, policy, { value }));
-    const { canary: first, rest } = splitTargets(await ctx.rollout.targetsFor(tenant, name, staged.stagedRevision), canary.targets, where);
     const records = recordsOf(ctx);
-    let rec = await records.put({
+    let rec: Omit<CanaryRecord, "updatedAt"> = {
       tenant,
       name,
       fromRevision: staged.previousRevision,
       toRevision: staged.stagedRevision,
       phase: "canary",
       outcome: "running",
-      canaryTargets: first.map((t) => t.name),
+      canaryTargets: [...canary.targets],
       targetsDone: [],
       startedAt: new Date().toISOString(),
-    });
+    };
     const ev = { tenant, name, revision: staged.stagedRevision };
     const push = async (p: "canary" | "rollout", targets: RolloutTarget[]) => {
       rec = await records.put({ ...rec, phase: p });
-      const r = await phase(ctx, { ...ev, phase: p, targets: targets.map((t) => t.name) }, async () => {
+      await phase(ctx, { ...ev, phase: p, targets: targets.map((t) => t.name) }, async () => {
         const res = await rollOut(targets, {
           onTargetDone: async (t) => {
             rec = await records.put({ ...rec, targetsDone: [...rec.targetsDone, t] });
@@ -114,9 +113,11 @@ export async function runCanary(ctx: CanaryContext, name: string, policy: Resolv
         });
         if (!res.ok) throw new Error(res.reason);
       });
-      return r;
     };
+    // From here on, whatever fails is rolled back everywhere.
     try {
+      const { canary: first, rest } = splitTargets(await ctx.rollout.targetsFor(tenant, name, staged.stagedRevision), canary.targets, where);
+      rec = { ...rec, canaryTargets: first.map((t) => t.name) };
       await push("canary", first);
       rec = await records.put({ ...rec, phase: "check" });
       await phase(ctx, { ...ev, phase: "check", targets: rec.canaryTargets }, () =>
@@ -128,14 +129,13 @@ export async function runCanary(ctx: CanaryContext, name: string, policy: Resolv
       await emit(ctx.onEvent, { type: "rotation.failed", tenant, name, revision: staged.stagedRevision, reason });
       return { ok: false, reason, record: await rollBackEverywhere(ctx, rec, reason) };
     }
-    rec = await records.put({ ...rec, phase: "done", outcome: "passed" });
-    return { ok: true, record: rec };
+    return { ok: true, record: await records.put({ ...rec, phase: "done", outcome: "passed" }) };
   } finally {
     value.fill(0);
   }
 }
 
-/** Writes the old value again at the primary and pushes it to every target, canaries first; never throws. */
+/** Writes the old value again at the primary and pushes it to every target, canaries first; the outcome is in the record. */
 async function rollBackEverywhere(ctx: CanaryContext, rec: Omit<CanaryRecord, "updatedAt">, reason: string, force = false): Promise<CanaryRecord> {
   const records = recordsOf(ctx);
   const tenant = rec.tenant;
