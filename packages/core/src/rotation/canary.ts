@@ -202,7 +202,7 @@ export async function confirmCanary(ctx: CanaryContext, name: string) {
   const records = recordsOf(ctx);
   const rec = await records.get(tenant, name);
   const pending = await ctx.pending.get(tenant, name);
-  if (!rec || rec.outcome !== "passed" || rec.toRevision !== pending?.stagedRevision)
+  if (rec?.outcome !== "passed" || rec.toRevision !== pending?.stagedRevision)
     throw new ConflictError(
       `the canary rotation of ${tenant}/${name} has not passed (${rec ? `phase ${rec.phase}, ${rec.outcome}` : "no canary record"}); roll it back with \`polyvault rotation rollback\``,
     );
