@@ -94,6 +94,18 @@ export const AuditConfig = z.strictObject({
   fsync: z.enum(["always", "checkpoint"]).optional(),
   /** Keeps the newest signed checkpoint outside the data directory (docs/audit.md, "Witnesses"). */
   witness: z.strictObject({ file: z.string().min(1).optional() }).optional(),
+  /** Scheduled export of the records since the last one, each file verifiable alone (docs/audit.md, "Scheduled export"). */
+  export: z
+    .strictObject({
+      /** A cron pattern or `every <n><s|m|h|d>` (docs/scheduled-jobs.md). */
+      schedule: z
+        .string({ error: 'audit.export.schedule must be a cron pattern or "every <n><s|m|h|d>"' })
+        .min(1, { error: "audit.export.schedule must not be empty" }),
+      /** Where the export files and the cursor go: relative to the configuration file's directory (else the data directory). */
+      dir: z.string({ error: "audit.export.dir must be a directory path" }).min(1, { error: "audit.export.dir must not be empty" }),
+      format: z.enum(["ndjson", "json"], { error: "audit.export.format must be ndjson or json" }).optional(),
+    })
+    .optional(),
 });
 
 export const RotationConfig = z.strictObject({
