@@ -70,22 +70,20 @@ export const AlertsConfig = z.strictObject({
   expiryDays: z.number().int().min(1).optional(),
 });
 
-export const RotationPolicy = z
-  .strictObject({
-    tenants: z.union([z.literal("*"), z.array(tenantId)]).optional(),
-    /** A glob over secret names (picomatch: `*` within a `/` segment, `**` across). */
-    secrets: z.string().min(1),
-    intervalDays: z.number().int().min(1),
-    /** An executable, or [executable, ...args], run without a shell; its stdout is the new value. */
-    command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    length: z.number().int().min(8).max(4096).optional(),
-    alphabet: z.string().min(1).optional(),
-    strategy: z.enum(["blue-green", "gradual", "canary"]).optional(),
-    timeoutSeconds: z.number().int().min(1).max(3600).optional(),
-    /** strategy canary: the targets that get the new value first and the check it must pass (rotation-schema.ts). */
-    canary: CanaryConfig.optional(),
-  })
-  .superRefine(canaryRule);
+export const RotationPolicy = z.strictObject({
+  tenants: z.union([z.literal("*"), z.array(tenantId)]).optional(),
+  /** A glob over secret names (picomatch: `*` within a `/` segment, `**` across). */
+  secrets: z.string().min(1),
+  intervalDays: z.number().int().min(1),
+  /** An executable, or [executable, ...args], run without a shell; its stdout is the new value. */
+  command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  length: z.number().int().min(8).max(4096).optional(),
+  alphabet: z.string().min(1).optional(),
+  strategy: z.enum(["blue-green", "gradual", "canary"]).optional(),
+  timeoutSeconds: z.number().int().min(1).max(3600).optional(),
+  /** strategy canary: the targets that get the new value first and the check it must pass (rotation-schema.ts). */
+  canary: CanaryConfig.optional(),
+});
 /** The audit log (docs/audit.md); every key optional, defaults in core's AUDIT_DEFAULTS. */
 export const AuditConfig = z.strictObject({
   checkpointEvery: z.number().int().min(1).max(1_000_000).optional(),
@@ -112,7 +110,8 @@ export const RotationConfig = z.strictObject({
   defaultIntervalDays: z.number().int().min(1).optional(),
   /** Days before its deadline that a secret shows as `due` (default 7). */
   dueSoonDays: z.number().int().min(0).optional(),
-  policies: z.array(RotationPolicy).optional(),
+  /** canaryRule: strategy canary and its block go together (the same words as core's RotationPolicies). */
+  policies: z.array(RotationPolicy.superRefine(canaryRule)).optional(),
 });
 
 export const ComplianceConfig = z.strictObject({
