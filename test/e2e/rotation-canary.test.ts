@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliSandbox, SLOW, expectSameBytes, leakForms } from "./cli-sandbox.js";
+import { BIN, CliSandbox, SLOW, expectSameBytes, leakForms } from "./cli-sandbox.js";
 import { awsYaml, cliEnv, unavailable, vaultYaml } from "./endpoints.js";
 
 const run = `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
@@ -27,7 +27,7 @@ rotation:
       intervalDays: 30
       command: ./new-value.sh
       strategy: canary
-      canary: { targets: [vault], check: [./check.sh, --service, db] }
+      canary: { targets: [vault], check: [./check.sh, --service, db], timeoutSeconds: 300 }
 `;
 
 const notRun = unavailable("vault") ?? unavailable("aws");
@@ -58,9 +58,12 @@ const notRun = unavailable("vault") ?? unavailable("aws");
     sb.writeConfig(readFileSync(file("primary.yaml"), "utf8"));
     // The value source prints next-value; the check records its stdin and argv and exits with check-exit.
     writeFileSync(file("new-value.sh"), `#!/bin/sh\ncat "${file("next-value")}"\n`);
+    // It also reads what Vault and AWS hold at that moment (failover reads, as `everywhere` does).
+    const peek = (where: string) =>
+      `"${process.execPath}" "${BIN}" secrets get ${NAME} --tenant ${tenant} --json --config "${file(`${where}.yaml`)}" > "${file(`seen-${where}`)}"`;
     writeFileSync(
       file("check.sh"),
-      `#!/bin/sh\ncat > "${file("received")}"\nprintf '%s\\n' "$@" "$POLYVAULT_CANARY_TARGETS" > "${file("argv")}"\nexit "$(cat "${file("check-exit")}")"\n`,
+      `#!/bin/sh\ncat > "${file("received")}"\nprintf '%s\\n' "$@" "$POLYVAULT_CANARY_TARGETS" > "${file("argv")}"\n${peek("vault")}\n${peek("aws")}\nexit "$(cat "${file("check-exit")}")"\n`,
     );
     chmodSync(file("new-value.sh"), 0o700);
     chmodSync(file("check.sh"), 0o700);
@@ -87,6 +90,10 @@ const notRun = unavailable("vault") ?? unavailable("aws");
     expect(result).toMatchObject({ name: NAME, outcome: "rolled-back", fromVersion: 1, toVersion: 2 });
     expectSameBytes(readFileSync(file("received")), next);
     expect(readFileSync(file("argv"), "utf8")).toBe("--service\ndb\nout:vault\n");
+    // While the check ran, the canary (Vault) held the new value and AWS still the old one.
+    const seen = (where: string) => Buffer.from((JSON.parse(readFileSync(file(`seen-${where}`), "utf8")) as { value: string }).value);
+    expectSameBytes(seen("vault"), next);
+    expectSameBytes(seen("aws"), old);
     await everywhere(old);
 
     const s = await status();
