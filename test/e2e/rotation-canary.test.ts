@@ -36,7 +36,7 @@ const notRun = unavailable("vault") ?? unavailable("aws");
   const sb = new CliSandbox(cliEnv());
   const file = (n: string) => join(sb.cwd, n);
   const old = sb.canary();
-  const rotate = () => sb.run(["rotation", "run", "--tenant", tenant, "--secret", NAME, "--force", "--json"]);
+  const rotate = () => sb.run(["rotation", "run", "--tenant", tenant, "--secret", NAME, "--force", "--json"], { killAfterMs: 170_000 });
   /** What the primary, the Vault mirror and the AWS mirror each hold, read through Polyvault. */
   const everywhere = async (expected: Buffer) => {
     for (const where of ["primary.yaml", "vault.yaml", "aws.yaml"]) {
