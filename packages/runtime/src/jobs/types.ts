@@ -16,7 +16,7 @@ export interface JobContext {
   readonly runtime: Runtime;
   /** Who the job acts as: its operations are authorized and audited under this caller. */
   readonly caller: Caller;
-  /** When the runner started this run. */
+  /** When the runner started this run, in whole seconds (what the state store records as its start). */
   readonly now: Date;
   /** Aborted when the scheduler stops: long work checks it between steps and stops early. */
   readonly signal: AbortSignal;
@@ -60,6 +60,8 @@ export interface JobRunRecord {
   readonly finishedAt: Date;
   readonly ok: boolean;
   readonly counts: Readonly<Record<string, number>>;
+  /** For a failed run: when the newest successful run before it started (its period is still the one due). */
+  readonly lastOkAt?: Date | undefined;
 }
 
 /** What the runner reports for one tick of one job. */

@@ -10,3 +10,4 @@ export * from "./restore.js";
 export * from "./rotation.js";
 export * from "./sync.js";
 export * from "./rotation-canary.js";
+export * from "./backup-drill.js";
