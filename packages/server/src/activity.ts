@@ -28,7 +28,16 @@ export class Activity {
   rotationCheckedAt: Date | undefined;
   rotationError: string | undefined;
 
+  /** Told about each run this process records (a cluster worker relays it to the others: cluster/worker.ts). */
+  onRecord: ((rec: RunRecord) => void) | undefined;
+
   constructor(readonly runtime: Runtime) {}
+
+  /** A run recorded by another worker of the same gateway (shown on the status page; not counted again). */
+  adopt(rec: RunRecord): void {
+    this.runs.unshift(rec);
+    this.runs.length = Math.min(this.runs.length, KEEP);
+  }
 
   record(run: RouteRun | { route: string; error: unknown }, source: RunSource): RunRecord {
     const rec: RunRecord =
@@ -42,8 +51,8 @@ export class Activity {
             ...(run.skipped ? { skipped: run.skipped } : {}),
             ...(run.result ? { counts: { ...run.result.counts } } : {}),
           };
-    this.runs.unshift(rec);
-    this.runs.length = Math.min(this.runs.length, KEEP);
+    this.adopt(rec);
+    this.onRecord?.(rec);
     return rec;
   }
 

@@ -7,3 +7,5 @@ export { openApiDocument } from "./openapi.js";
 export type { ServerOptions } from "./options.js";
 export { DEFAULT_PORT, type RunningGateway, type ServeOptions, serve } from "./serve.js";
 export { type VaultServerOptions, createVaultServer } from "./vault-compat/index.js";
+export { type ClusterOptions, type RunningCluster, WorkerStartError, startCluster } from "./cluster/primary.js";
+export { type WorkerRole, announceReady, drainOrdered, leaveCluster, turnToOpen, workerPorts, workerRole } from "./cluster/worker.js";

@@ -13,6 +13,7 @@ import { createServer } from "./app.js";
 import { ensureLocalToken } from "./local-token.js";
 import { hostnameOf } from "./request-guard.js";
 import type { ServerOptions } from "./options.js";
+import { type WorkerRole, joinCluster, tagResponses } from "./cluster/worker.js";
 import { createVaultServer } from "./vault-compat/index.js";
 
 export interface ServeOptions extends Omit<ServerOptions, "localToken" | "listenHost"> {
@@ -35,6 +36,12 @@ export interface ServeOptions extends Omit<ServerOptions, "localToken" | "listen
    * serves without one (only for a gateway no other user or process of the machine can reach).
    */
   readonly localToken?: { readonly token: string; readonly file: string } | false | undefined;
+  /**
+   * Set in a worker of `serve --workers N` (cluster/worker.ts): metrics summed over the workers, run
+   * records shared, and what runs once per gateway (the scheduler, the rotation recount) runs only in
+   * the leader. Absent: a single-process gateway, which is its own leader.
+   */
+  readonly worker?: WorkerRole | undefined;
 }
 
 export interface RunningGateway {
@@ -69,12 +76,15 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
   const local = enforcing || options.localToken === false ? undefined : (options.localToken ?? (await ensureLocalToken(runtime.dataDir)));
   const app = await createServer(runtime, { ...options, listenHost: host, localToken: local });
   const { scopes, activity, metrics } = app.gateway;
+  if (options.worker) joinCluster(app, options.worker);
+  const leader = options.worker?.leader ?? true;
   for (const warning of [...runtime.warnings, ...scopes.security.alerts.warnings]) app.log.warn({ warning }, "configuration warning");
   if (local) app.log.info({ tokenFile: local.file }, "no `access` configured: /v1 requests need the local token (Authorization: Bearer <token in this file>)");
   const address = await app.listen({ host, port: options.port ?? DEFAULT_PORT });
   let vault: { app: FastifyInstance; url: string } | undefined;
   if (options.vaultPort !== undefined) {
     const vaultApp = await createVaultServer(app.gateway, { ...options, listenHost: host, localToken: local });
+    if (options.worker) tagResponses(vaultApp, options.worker);
     try {
       vault = { app: vaultApp, url: await vaultApp.listen({ host, port: options.vaultPort }) };
     } catch (err) {
@@ -85,7 +95,8 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
 
   let stopScheduler: (() => void) | undefined;
   const scheduled = Object.values(runtime.config.routes ?? {}).some((r) => r.schedule);
-  if (options.scheduler !== false && scheduled) {
+  // Jobs that must run once per gateway belong here, under `leader` (with --workers N, worker 1 only).
+  if (options.scheduler !== false && scheduled && leader) {
     const engine = await runtime.sync();
     stopScheduler = engine.watch((run) => {
       const rec = activity.record(run, "schedule");
@@ -95,16 +106,16 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
     });
   }
   // Scheduled jobs (key rotation, backups, …: docs/scheduled-jobs.md), each once per period across gateways.
-  const jobs = options.scheduler === false ? undefined : jobRunner(runtime, { onRun: (r) => logJob(app, r) });
+  const jobs = options.scheduler === false || !leader ? undefined : jobRunner(runtime, { onRun: (r) => logJob(app, r) });
   if (jobs?.jobs.length) jobs.start();
   const refresh = () =>
     activity.refreshRotation().then(
       () => activity.rotationError && app.log.warn({ error: activity.rotationError }, "rotation status could not be refreshed for every tenant"),
       (err: unknown) => app.log.warn({ error: (err as Error).message }, "rotation status could not be refreshed"),
     );
-  void refresh();
-  const timer = setInterval(refresh, options.rotationRefreshMs ?? 300_000);
-  timer.unref();
+  if (leader) void refresh();
+  const timer = leader ? setInterval(refresh, options.rotationRefreshMs ?? 300_000) : undefined;
+  timer?.unref();
 
   let closing: Promise<void> | undefined;
   return {

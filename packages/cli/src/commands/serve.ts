@@ -1,8 +1,10 @@
+import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { INPUT_LIMITS, InvalidInputError, isPolyvaultError, readFileBoundedSync } from "@polyvault/core";
-import { DEFAULT_PORT, serve } from "@polyvault/server";
+import { DEFAULT_PORT, announceReady, drainOrdered, leaveCluster, serve, turnToOpen, workerPorts, workerRole } from "@polyvault/server";
 import type { Runner } from "../main.js";
 import { EXIT, EXIT_CODES } from "../exit-codes.js";
+import { serveCluster } from "./serve-cluster.js";
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -27,6 +29,7 @@ export function registerServe(program: Command, run: Runner): void {
     .description("HTTP gateway: REST API with bearer tokens, /health, /health/secrets, /metrics, /openapi.json, a status page, and the sync scheduler")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", `port to listen on (0: any free port)`, String(DEFAULT_PORT))
+    .option("--workers <n>", "gateway processes sharing the port (default: this machine's cores; 1: one process)", String(availableParallelism()))
     .option("--vault-port <port>", "also answer Vault KV v2 reads (vault kv get/list/metadata get, node-vault…) on this port, same host; a tenant is the mount")
     .option("--tls-cert <file>", "PEM certificate: serve HTTPS (with --tls-key)")
     .option("--tls-key <file>", "PEM private key for --tls-cert")
@@ -48,6 +51,7 @@ export function registerServe(program: Command, run: Runner): void {
           opts: {
             host: string;
             port: string;
+            workers: string;
             vaultPort?: string;
             tlsCert?: string;
             tlsKey?: string;
@@ -67,41 +71,61 @@ export function registerServe(program: Command, run: Runner): void {
             throw new InvalidInputError(`--log-level must be one of ${LEVELS.join(", ")} (got ${JSON.stringify(opts.logLevel)})`);
           if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new InvalidInputError("give both --tls-cert and --tls-key, or neither");
           const tls = opts.tlsCert && opts.tlsKey ? { cert: readPem("--tls-cert", opts.tlsCert), key: readPem("--tls-key", opts.tlsKey) } : undefined;
-
-          const rt = await ctx.runtime();
-          // Logs go to stderr (one JSON line each); stdout carries only the listening address.
-          const gateway = await serve(rt, {
-            host: opts.host,
-            port,
-            vaultPort,
-            tls,
-            scheduler: opts.scheduler,
-            rateLimitPerMinute,
-            allowNoAuth: opts.insecureNoAuth,
-            allowNoTls: opts.insecureNoTls,
-            allowedHosts: opts.allowedHost,
-            logger: { level: opts.logLevel, stream: process.stderr },
-          });
-          ctx.out.result(
-            {
-              listening: gateway.url,
-              ...(gateway.vault ? { vaultListening: gateway.vault.url } : {}),
+          const workers = Number(opts.workers);
+          if (!/^\d+$/.test(opts.workers) || workers < 1 || workers > 256)
+            throw new InvalidInputError(`--workers must be a whole number from 1 to 256 (got ${JSON.stringify(opts.workers)})`);
+          // --workers N > 1: this process is the cluster's primary; each worker runs the code below.
+          const role = workerRole();
+          if (!role && workers > 1)
+            return serveCluster(ctx, { workers, host: opts.host, port, vaultPort, logLevel: opts.logLevel, scheduler: opts.scheduler, tls: Boolean(tls) });
+          const ports = role ? workerPorts() : { port, vaultPort };
+          // A worker that cannot start leaves the cluster, so that it exits (its IPC channel would keep it alive) and the primary sees why.
+          const starting = async () => {
+            await turnToOpen();
+            const rt = await ctx.runtime();
+            // Logs go to stderr (one JSON line each); stdout carries only the listening address.
+            return serve(rt, {
+              host: opts.host,
+              port: ports.port,
+              vaultPort: ports.vaultPort,
+              worker: role,
+              tls,
               scheduler: opts.scheduler,
-              tls: Boolean(tls),
-              ...(gateway.tokenFile ? { tokenFile: gateway.tokenFile } : {}),
-            },
-            () => [
-              `polyvault: gateway listening on ${gateway.url}`,
-              ...(gateway.vault ? [`polyvault: vault-compatible reads listening on ${gateway.vault.url} (VAULT_ADDR; a tenant is the mount)`] : []),
-              ...(gateway.tokenFile
-                ? [`polyvault: no \`access\` configured: send 'Authorization: Bearer <token>' with the token in ${gateway.tokenFile}`]
-                : []),
-            ],
-          );
-          // SIGTERM (or Ctrl-C): stop accepting, drain in-flight requests, seal the audit log, exit 0.
+              rateLimitPerMinute,
+              allowNoAuth: opts.insecureNoAuth,
+              allowNoTls: opts.insecureNoTls,
+              allowedHosts: opts.allowedHost,
+              logger: { level: opts.logLevel, stream: process.stderr },
+            });
+          };
+          const gateway = await starting().catch((err: unknown) => {
+            leaveCluster();
+            throw err;
+          });
+          const drain = role ? drainOrdered() : undefined;
+          if (role) announceReady({ url: gateway.url, vaultUrl: gateway.vault?.url, tokenFile: gateway.tokenFile });
+          else
+            ctx.out.result(
+              {
+                listening: gateway.url,
+                ...(gateway.vault ? { vaultListening: gateway.vault.url } : {}),
+                scheduler: opts.scheduler,
+                tls: Boolean(tls),
+                ...(gateway.tokenFile ? { tokenFile: gateway.tokenFile } : {}),
+              },
+              () => [
+                `polyvault: gateway listening on ${gateway.url}`,
+                ...(gateway.vault ? [`polyvault: vault-compatible reads listening on ${gateway.vault.url} (VAULT_ADDR; a tenant is the mount)`] : []),
+                ...(gateway.tokenFile
+                  ? [`polyvault: no \`access\` configured: send 'Authorization: Bearer <token>' with the token in ${gateway.tokenFile}`]
+                  : []),
+              ],
+            );
+          // SIGTERM (or Ctrl-C, or the primary's order): stop accepting, drain in-flight requests, seal the audit log, exit 0.
           const signal = await new Promise<string>((resolve) => {
             process.once("SIGTERM", () => resolve("SIGTERM"));
             process.once("SIGINT", () => resolve("SIGINT"));
+            void drain?.then(() => resolve("drain ordered by the primary"));
           });
           gateway.app.log.info({ signal }, "shutting down: draining requests, sealing the audit log");
           // A drain that hangs (a provider call that never ends) must not keep the process: a second
@@ -114,6 +138,7 @@ export function registerServe(program: Command, run: Runner): void {
           process.once("SIGINT", () => force("second SIGINT"));
           setTimeout(() => force("30 s drain deadline"), 30_000).unref();
           await gateway.close();
+          leaveCluster();
           return EXIT.OK;
         },
       ),

@@ -2,13 +2,15 @@
  * The gateway's Prometheus metrics (docs/gateway.md lists each one). Counters that core keeps (the
  * seed's security counters per tenant, the runtime's provider call counts, breaker states, sync state)
  * are read at scrape time (`collect`); the rest are counted as things happen. Label sets are bounded:
- * provider, operation, outcome, route, action, status code, and tenant (bounded by TenantLabels);
+ * provider, operation, outcome, route, action, status code, anomaly rule, tenant (bounded by TenantLabels)
+ * and principal (bounded in anomaly.ts);
  * never a secret name, never a value.
  */
 import type { RequestScopes, Runtime } from "@polyvault/runtime";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Activity } from "../activity.js";
 import type { HealthMonitor } from "../health.js";
+import { anomalyCounter } from "./anomaly.js";
 import { TenantLabels } from "./labels.js";
 import type { DurationHistogram } from "./timing.js";
 
@@ -34,6 +36,11 @@ export class GatewayMetrics {
   readonly syncActions: Counter<"route" | "action">;
   readonly syncRuns: Counter<"route" | "source" | "outcome">;
   readonly failoverReads: Counter<"provider">;
+  /**
+   * What `/metrics` answers. A cluster worker replaces it with the primary's sum over every worker
+   * (cluster/worker.ts); each gauge below says how workers' values combine (`aggregator`).
+   */
+  render: () => Promise<{ text: string; contentType: string }> = async () => ({ text: await this.registry.metrics(), contentType: this.registry.contentType });
 
   constructor(deps: MetricsDeps) {
     const registers = [this.registry];
@@ -64,6 +71,7 @@ export class GatewayMetrics {
         for (const [t, n] of Object.entries(scopes.security.counters.snapshot())) this.inc({ tenant: t === "*" ? "*" : tenants.of(t) }, n);
       },
     });
+    anomalyCounter(registers, runtime, scopes);
     this.failoverReads = new Counter({
       name: "polyvault_failover_reads_total",
       help: "Reads answered by a mirror because the primary was unavailable, by the mirror that answered",
@@ -93,6 +101,8 @@ export class GatewayMetrics {
       help: "Circuit breaker of each provider: 1 for its current state (closed, open, half-open), 0 for the others",
       labelNames: ["provider", "state"],
       registers,
+      // Each worker has its own breaker: 1 when any worker's is in that state.
+      aggregator: "max",
       collect() {
         for (const name of runtime.providers.keys()) {
           const s = runtime.gate(name).breakerState;
@@ -105,6 +115,8 @@ export class GatewayMetrics {
       help: "1 when the provider's last health probe succeeded (probed at scrape time, cached briefly)",
       labelNames: ["provider"],
       registers,
+      // Down when any worker's probe failed.
+      aggregator: "min",
       async collect() {
         for (const [name, h] of Object.entries(await health.check())) this.set({ provider: name }, h.up ? 1 : 0);
       },
@@ -126,6 +138,8 @@ export class GatewayMetrics {
       help: "When each route's last run finished (any process), and whether it succeeded",
       labelNames: ["route", "ok"],
       registers,
+      // Read from the shared state store: every worker sees the same time.
+      aggregator: "max",
       async collect() {
         this.reset();
         if (!Object.keys(runtime.config.routes ?? {}).length) return;
@@ -138,6 +152,8 @@ export class GatewayMetrics {
       help: "Managed secrets by rotation status (ok, due, overdue, pending), per tenant; refreshed every few minutes",
       labelNames: ["tenant", "status"],
       registers,
+      // Recounted by one worker only (the leader); the others report none.
+      aggregator: "max",
       collect() {
         this.reset();
         for (const [t, counts] of activity.rotation) for (const [status, n] of Object.entries(counts)) this.inc({ tenant: tenants.of(t), status }, n);

@@ -41,8 +41,8 @@ export function opsRoutes(health: HealthMonitor, metrics: GatewayMetrics, versio
       auth: false,
       responses: { 200: { description: "Metrics", contentType: "text/plain" } },
       handler: async (_input, _req, reply) => {
-        const text = await metrics.registry.metrics();
-        reply.type(metrics.registry.contentType);
+        const { text, contentType } = await metrics.render();
+        reply.type(contentType);
         return text;
       },
     }),
