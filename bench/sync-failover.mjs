@@ -13,7 +13,7 @@
  *     failover reads of that build too.
  * Latency is per read (p50/p99 in ms), throughput in reads/s, and the 1-minute load average per round.
  *
- * `node bench/sync-failover.mjs [--readers 32] [--seconds 4] [--rounds 3] [--secrets 200] [--baseline DIR] [--only healthy|failover] [--json]`
+ * `node bench/sync-failover.mjs [--readers 32] [--seconds 4] [--rounds 3] [--secrets 200] [--baseline DIR] [--only healthy|failover] [--audit-fsync always|checkpoint] [--json]`
  * (`--only` skips the other kind and the ratios: for a profile, `node --cpu-prof bench/sync-failover.mjs --only failover`).
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -40,13 +40,14 @@ const closedPort = () =>
   });
 
 /** Two configurations of one data directory: before the outage (primary up) and during it. */
-async function configs(dir, tenant) {
+async function configs(dir, tenant, auditFsync) {
   const mirror = { type: "file", dir: join(dir, "mirror") };
   const route = { r: { source: "primary", targets: ["mirror"], tenants: [tenant] } };
   const up = {
     providers: { primary: { type: "file", dir: join(dir, "primary") }, mirror },
     tenants: { [tenant]: { primary: "primary", mirrors: ["mirror"] } },
     routes: route,
+    ...(auditFsync ? { audit: { fsync: auditFsync } } : {}),
   };
   const dead = {
     type: "aws",
@@ -58,11 +59,11 @@ async function configs(dir, tenant) {
 }
 
 /** Populates the primary and mirrors it (the setup, untimed). */
-async function prepare(lib, secrets) {
+async function prepare(lib, secrets, auditFsync) {
   const dir = await mkdtemp(join(tmpdir(), "pv-bench-failover-"));
   (await lib.initMasterKey(dir)).key.fill(0);
   const tenant = `f${Date.now().toString(36)}`;
-  const cfg = await configs(dir, tenant);
+  const cfg = await configs(dir, tenant, auditFsync);
   const rt = await lib.Runtime.open({ dataDir: dir, config: cfg.up, env: {}, pushOnWrite: false });
   const m = rt.manager(tenant);
   const names = Array.from({ length: secrets }, (_, i) => `bench/${String(i).padStart(5, "0")}`);
@@ -125,10 +126,10 @@ async function round(lib, setup, kind, opts) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-export async function benchFailover({ readers = 32, seconds = 4, rounds = 3, secrets = 200, baseline, only } = {}) {
+export async function benchFailover({ readers = 32, seconds = 4, rounds = 3, secrets = 200, baseline, only, auditFsync } = {}) {
   const current = await load(here);
   const old = baseline ? await load(resolve(baseline)) : undefined;
-  const setup = await prepare(current, secrets);
+  const setup = await prepare(current, secrets, auditFsync);
   const runs = { healthy: [], failover: [], ...(old ? { baselineFailover: [] } : {}) };
   try {
     for (let r = 0; r < rounds; r++) {
@@ -191,6 +192,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     secrets: Number(arg("--secrets", 200)),
     baseline: arg("--baseline", undefined),
     only: arg("--only", undefined),
+    auditFsync: arg("--audit-fsync", undefined),
   });
   if (process.argv.includes("--json")) console.log(JSON.stringify(r, null, 2));
   else printFailover(r);
