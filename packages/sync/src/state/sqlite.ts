@@ -97,8 +97,11 @@ export class SqliteStateStore implements StateStore {
   }
 
   async records(route: string, target: string, tenant: string): Promise<Map<string, SyncRecord>> {
-    const rows = this.#prepare("SELECT * FROM records WHERE route = ? AND target = ? AND tenant = ?").all(route, target, tenant) as RecordRow[];
-    return new Map(rows.map((r) => [r.name, toRecord(r)]));
+    // Row by row into the map: a tenant of 100,000 records is never also held as an array of rows.
+    const out = new Map<string, SyncRecord>();
+    for (const r of this.#prepare("SELECT * FROM records WHERE route = ? AND target = ? AND tenant = ?").iterate(route, target, tenant) as Iterable<RecordRow>)
+      out.set(r.name, toRecord(r, { route, target, tenant }));
+    return out;
   }
 
   async upsert(r: SyncRecord): Promise<void> {
@@ -121,7 +124,7 @@ export class SqliteStateStore implements StateStore {
         ? this.#prepare("SELECT * FROM records WHERE target = ? AND tenant = ?").all(target, tenant)
         : this.#prepare("SELECT * FROM records WHERE target = ? AND tenant = ? AND name = ?").all(target, tenant, name)
     ) as RecordRow[];
-    return rows.map(toRecord);
+    return rows.map((r) => toRecord(r));
   }
 
   /** Unverified: a signed store (signed.ts) answers from authenticated records only. */
@@ -235,11 +238,12 @@ export class SqliteStateStore implements StateStore {
   }
 }
 
-function toRecord(r: RecordRow): SyncRecord {
+/** `known`: the query's own route, target and tenant, shared by every row instead of a copy in each. */
+function toRecord(r: RecordRow, known?: { route: string; target: string; tenant: string }): SyncRecord {
   return {
-    route: r.route,
-    target: r.target,
-    tenant: r.tenant,
+    route: known?.route ?? r.route,
+    target: known?.target ?? r.target,
+    tenant: known?.tenant ?? r.tenant,
     name: r.name,
     sourceDigest: r.source_digest,
     sourceRevision: r.source_revision,
