@@ -66,7 +66,13 @@ async function engineMirror(dir, tenant, type, url, prefix, extra, names) {
     const [run] = await engine.apply({ route: prefix, names });
     const seconds = (performance.now() - t0) / 1000;
     const puts = rt.calls().t.put;
+    log(`${type}: calls ${JSON.stringify(rt.calls().t)}`);
     const { created, updated, failed } = run.result.counts;
+    // Why writes failed, by error code and first message (names and values are not in these).
+    if (failed > 0)
+      log(
+        `${type}: ${failed} failed, e.g. ${JSON.stringify(run.result.errors?.[0] ?? run.result.items?.find((i) => i.error)?.error ?? run.result).slice(0, 400)}`,
+      );
     return { seconds: +seconds.toFixed(1), created, updated, failed, puts, rate: +(puts / seconds).toFixed(2) };
   } finally {
     await rt.close();
@@ -190,12 +196,15 @@ export async function benchSyncLatency() {
       const url = await slowed(`pv-${run}-${type}`, type === "aws" ? AWS : VAULT);
       proxies.push(`pv-${run}-${type}`);
       const r = {};
+      // Routes, prefixes and sync state of their own per provider: the route name is the key of its
+      // sync records, and a route that found AWS's records would be stopped by the mass-overwrite guard.
+      const tag = `${run}${type[0]}`;
       try {
         log(`${type}: engine, initial mirror of ${COUNT}`);
-        r.engine = await engineMirror(dir, tenant, type, url, `${run}e`, {}, undefined);
+        r.engine = await engineMirror(dir, tenant, type, url, `${tag}e`, {}, undefined);
         log(`${type}: engine ${JSON.stringify(r.engine)}`);
         log(`${type}: naive sequential raw SDK, ${NAIVE_COUNT}`);
-        r.naiveSeconds = await naive(type, url, `${run}n`, tenant, NAIVE_COUNT);
+        r.naiveSeconds = await naive(type, url, `${tag}n`, tenant, NAIVE_COUNT);
         r.naiveSecondsFor = NAIVE_COUNT;
         const perSecretNaive = r.naiveSeconds / NAIVE_COUNT;
         r.ratio = +((perSecretNaive * COUNT) / r.engine.seconds).toFixed(2);
@@ -206,12 +215,12 @@ export async function benchSyncLatency() {
           tenant,
           type,
           url,
-          `${run}r`,
+          `${tag}r`,
           { rateLimit: { perSecond: BUDGET, burst: 1 } },
           RATE_COUNT < COUNT ? names.slice(0, RATE_COUNT) : undefined,
         );
         r.budgeted.shareOfBudget = +(r.budgeted.rate / BUDGET).toFixed(3);
-        const times = await landed(type, `${run}r`);
+        const times = await landed(type, `${tag}r`);
         r.budgeted.landed = times.length;
         r.budgeted.busiestSecond = busiestSecond(type, times);
         // The server's view: creations per second from the first to the last one.
@@ -219,7 +228,7 @@ export async function benchSyncLatency() {
         log(`${type}: budgeted ${JSON.stringify(r.budgeted)}`);
       } finally {
         log(`${type}: cleaning up`);
-        await cleanUp(type, run).catch((e) => log(`clean-up failed: ${e.message}`));
+        await cleanUp(type, tag).catch((e) => log(`clean-up failed: ${e.message}`));
       }
       out.results[type] = r;
     }

@@ -151,6 +151,15 @@ export class VaultProvider implements Provider {
     const op = this.op();
     const { kv } = this.parts;
 
+    // A create (ifVersion null, as the sync engine's initial mirror asks) goes straight to a write with
+    // cas=0, which Vault refuses if anything exists at the path (a live secret, deleted versions, or one
+    // Polyvault does not manage): one round trip fewer than inspecting first. A refusal falls through to
+    // the inspecting loop, which tells those cases apart and answers as it always did.
+    if (ifVersion === null && !options.adopt) {
+      const created = await this.tryCreate(op, path, record, writeId);
+      if (created) return this.finish(op, path, owner, metadata, name, created);
+    }
+
     for (let round = 1; round <= MAX_WRITE_ROUNDS; round++) {
       const state = await inspect(op, kv, path, owner);
       // adopt: the user confirmed taking over a secret Polyvault does not manage (`polyvault adopt`).
@@ -174,13 +183,36 @@ export class VaultProvider implements Provider {
         else if (ifVersion !== undefined) throw err;
         else continue;
       }
-      const custom = { ...metadata, ...markers(owner), [DESCRIBES_KEY]: String(written.version) };
-      await kv.writeCustomMetadata(op, path, custom);
-      return { name, version: String(written.version), updatedAt: written.createdAt, managed: true, metadata: { ...metadata } };
+      return this.finish(op, path, owner, metadata, name, written);
     }
     throw new ConflictError(`secret ${JSON.stringify(name)} kept changing under ${MAX_WRITE_ROUNDS} concurrent writes; not written`, {
       provider: this.name,
     });
+  }
+  /** The cas=0 write of a create; undefined when something is already at the path. */
+  private async tryCreate(op: Operation, path: string, record: Record<string, unknown>, writeId: string) {
+    try {
+      return await this.parts.kv.writeVersion(op, path, record, 0);
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      // A write retried after a lost answer may have landed the first time: recognise our own id.
+      const now = await this.parts.kv.readVersion(op, path);
+      return now?.data.pv_write === writeId ? now : undefined;
+    }
+  }
+
+  /** Points the custom metadata (markers, user metadata) at the version just written. */
+  private async finish(
+    op: Operation,
+    path: string,
+    owner: Owner,
+    metadata: Record<string, string>,
+    name: string,
+    written: { version: number; createdAt: Date | undefined },
+  ): Promise<SecretHead> {
+    const custom = { ...metadata, ...markers(owner), [DESCRIBES_KEY]: String(written.version) };
+    await this.parts.kv.writeCustomMetadata(op, path, custom);
+    return { name, version: String(written.version), updatedAt: written.createdAt, managed: true, metadata: { ...metadata } };
   }
 
   async delete(tenant: TenantId, name: string, options: DeleteOptions = {}): Promise<void> {

@@ -70,6 +70,26 @@ describe("vault KV v2 specifics", () => {
     expect((await raw.read(metadata("foreign/deleted"))).data.current_version).toBe(1);
   });
 
+  it("a create (ifVersion null) writes with cas=0 and still tells apart what is already at the path", async () => {
+    const created = await provider.put(tenant, "create/fresh", Buffer.from("v1"), { ifVersion: null, metadata: { "pv-digest": "d1" } });
+    expect(created.version).toBe("1");
+    expect((await raw.read(metadata("create/fresh"))).data.custom_metadata).toMatchObject({ "managed-by": "polyvault", "pv-vault-version": "1" });
+    // Ours and live: the answer names the version it is at, and nothing is written.
+    await expect(provider.put(tenant, "create/fresh", Buffer.from("v2"), { ifVersion: null })).rejects.toThrow('secret "create/fresh" already exists (version 1)');
+    expect((await raw.read(metadata("create/fresh"))).data.current_version).toBe(1);
+    // Another tool's secret, live or soft-deleted: refused as not managed, left as it was.
+    await raw.write(data("create/foreign"), { data: { value: "theirs" } });
+    await expect(provider.put(tenant, "create/foreign", Buffer.from("y"), { ifVersion: null })).rejects.toBeInstanceOf(ConflictError);
+    expect((await raw.read(data("create/foreign"))).data.data).toEqual({ value: "theirs" });
+    await raw.delete(data("create/foreign"));
+    await expect(provider.put(tenant, "create/foreign", Buffer.from("y"), { ifVersion: null })).rejects.toBeInstanceOf(ConflictError);
+    expect((await raw.read(metadata("create/foreign"))).data.current_version).toBe(1);
+    // Ours, soft-deleted: a create writes the next version over it.
+    await provider.delete(tenant, "create/fresh");
+    expect((await provider.put(tenant, "create/fresh", Buffer.from("v3"), { ifVersion: null })).version).toBe("2");
+    expect((await provider.get(tenant, "create/fresh")).value.toString()).toBe("v3");
+  });
+
   it("adopts an unmanaged secret only when asked: overwritten and marked managed", async () => {
     await raw.write(data("adopt/me"), { data: { value: "theirs" } });
     await raw.write(metadata("adopt/me"), { custom_metadata: { owner: "other-tool" } });
