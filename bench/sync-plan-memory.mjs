@@ -8,8 +8,8 @@
  * N no-ops, with the source's heads, the target's heads and N records to compare — the most a plan of
  * this tenant ever holds. Then `polyvault sync plan --json` runs in a child process, and its peak
  * resident set (process.resourceUsage().maxRSS, read at exit by a preloaded module) is printed against,
- * in the same run, the peak of `polyvault sync status --json` on the same data directory (the command's
- * floor: start-up, keys, state) and, with `--baseline <packages dir>`, the plan of another build.
+ * in the same run, the peak of the same command planning a tenant with no secrets (its floor: start-up,
+ * keys, state, providers) and, with `--baseline <packages dir>`, the plan of another build.
  *
  * `node bench/sync-plan-memory.mjs [--count 100000] [--dir DIR] [--baseline DIR] [--keep] [--json]`
  * DIR defaults to /dev/shm where it exists (the set-up writes 2N files; fsync costs nothing there).
@@ -107,20 +107,21 @@ export async function benchPlanMemory({ count = 100_000, dir, baseline, keep = f
   await mkdir(root, { recursive: true });
   try {
     if (!existsSync(join(root, "polyvault.yaml"))) await populate(root, count, log);
-    const status = await cli(here, root, ["sync", "status"]);
+    const floor = await cli(here, root, ["sync", "plan", "--tenant", "nobody-here"]);
     const plan = await cli(here, root, ["sync", "plan"]);
-    if (plan.code !== 0) throw new Error(`sync plan exited ${plan.code}`);
+    if (plan.code !== 0 || floor.code !== 0) throw new Error(`sync plan exited ${plan.code} (floor: ${floor.code})`);
     const { actions, summary } = JSON.parse(plan.stdout);
     const out = {
       count,
       planned: actions.length,
       summary,
       plan: { maxRssMiB: plan.maxRssMiB, seconds: plan.seconds, load: plan.load, outputMiB: +(plan.stdout.length / 2 ** 20).toFixed(1) },
-      floor: { command: "sync status", maxRssMiB: status.maxRssMiB, load: status.load },
-      ratioToFloor: +(plan.maxRssMiB / status.maxRssMiB).toFixed(2),
+      floor: { command: "sync plan --tenant nobody-here", maxRssMiB: floor.maxRssMiB, load: floor.load },
+      ratioToFloor: +(plan.maxRssMiB / floor.maxRssMiB).toFixed(2),
     };
     if (baseline) {
       const old = await cli(resolve(baseline), root, ["sync", "plan"]);
+      if (old.code !== 0) throw new Error(`the baseline's sync plan exited ${old.code}`);
       out.baseline = { maxRssMiB: old.maxRssMiB, seconds: old.seconds, load: old.load, code: old.code, sameOutput: old.stdout === plan.stdout };
       out.ratioToBaseline = +(plan.maxRssMiB / old.maxRssMiB).toFixed(2);
     }

@@ -35,10 +35,3 @@ export async function* streamHeads(provider: Provider, tenant: TenantId, only: R
     }
   }
 }
-
-/** Every head of a tenant by name (a name listed twice keeps its last head). */
-export async function headIndex(provider: Provider, tenant: TenantId, only: ReadonlySet<string> | undefined): Promise<Map<string, SecretHead>> {
-  const out = new Map<string, SecretHead>();
-  for await (const h of streamHeads(provider, tenant, only)) out.set(h.name, h);
-  return out;
-}

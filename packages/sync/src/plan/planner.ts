@@ -4,9 +4,10 @@
  * the source is listed once per tenant, whatever the number of targets.
  */
 import { ENVELOPE_OVERHEAD, META, type SecretHead, type TenantId } from "@polyvault/core";
-import type { StateStore, SyncRecord } from "../state/types.js";
+import type { StateStore } from "../state/types.js";
 import { diff } from "./diff.js";
-import { headIndex, streamHeads } from "./heads.js";
+import { streamHeads } from "./heads.js";
+import { type TargetEntry, diffInputs, indexTarget } from "./target-index.js";
 import { type Plan, type PlanAction, type RouteSpec, type RouteTarget, summarize } from "./types.js";
 
 export interface PlanOptions {
@@ -30,19 +31,20 @@ function unfitReason(target: RouteTarget, tenant: TenantId, source: SecretHead):
   return undefined;
 }
 
-/** One target of a tenant: its heads and records (held while the source streams by) and its decisions so far. */
+/** One target of a tenant: its index (target-index.ts) and its decisions so far. */
 interface Side {
   readonly target: RouteTarget;
-  readonly heads: Map<string, SecretHead>;
-  readonly records: Map<string, SyncRecord>;
-  /** By name: an action, or a stale record to remove (a name listed twice is decided again: the last head wins). */
-  readonly decided: Map<string, { readonly action: PlanAction; readonly refresh: boolean }>;
+  readonly index: Map<string, TargetEntry>;
+  /** By name (a name the source lists twice is decided again: the last head wins). */
+  readonly decided: Map<string, PlanAction>;
+  /** Names whose record matches nothing in either provider: removed by apply, not shown. */
+  readonly stale: Set<string>;
 }
 
 function decide(route: RouteSpec, tenant: TenantId, side: Side, name: string, source: SecretHead | undefined): void {
   const { target } = side;
-  const tgt = side.heads.get(name);
-  const record = side.records.get(name);
+  const e = side.index.get(name);
+  const { target: tgt, record } = diffInputs(e, { route: route.name, target: target.provider.name, tenant });
   const r = diff({
     source,
     target: tgt,
@@ -51,15 +53,32 @@ function decide(route: RouteSpec, tenant: TenantId, side: Side, name: string, so
     conflict: route.conflict,
     unfit: source ? unfitReason(target, tenant, source) : undefined,
   });
-  const base = { route: route.name, target: target.provider.name, tenant, name, encryption: target.encryption };
+  const base = { route: route.name, target: target.provider.name, tenant, name: e?.name ?? name, encryption: target.encryption };
   if (!r) {
     // Matches nothing in either provider: removed (an unauthenticated record never reaches here).
-    side.decided.set(name, { action: { ...base, action: "noop", reason: "stale record", apply: "none" }, refresh: true });
+    side.decided.set(name, { ...base, action: "noop", reason: "stale record", apply: "none" });
+    side.stale.add(name);
     return;
   }
+  side.stale.delete(name);
   const sourceRevision = source ? Number(source.metadata[META.revision]) : undefined;
-  const action = { ...base, ...r, sourceRevision, sourceDigest: source?.metadata[META.digest], expectTargetVersion: tgt ? tgt.version : null };
-  side.decided.set(name, { action, refresh: false });
+  // The digest string the index already holds, when it is the same (an in-sync secret's).
+  const sd = source?.metadata[META.digest];
+  const sourceDigest = sd !== undefined && sd === e?.recordDigest ? e.recordDigest : sd !== undefined && sd === e?.digest ? e.digest : sd;
+  // Every property in one literal (not spreads): a fast object of ~120 bytes, not a dictionary of ~500.
+  side.decided.set(name, {
+    route: base.route,
+    target: base.target,
+    tenant,
+    name: base.name,
+    encryption: base.encryption,
+    action: r.action,
+    reason: r.reason,
+    apply: r.apply,
+    sourceRevision,
+    sourceDigest,
+    expectTargetVersion: tgt ? tgt.version : null,
+  });
 }
 
 /**
@@ -78,35 +97,20 @@ export async function planRoute(route: RouteSpec, state: StateStore, options: Pl
   for (const tenant of tenants) {
     const sides: Side[] = [];
     for (const target of route.targets) {
-      const heads = await headIndex(target.provider, tenant, only);
       const records = await state.records(route.name, target.provider.name, tenant);
-      live[`${target.provider.name}\u0000${tenant}`] = liveCount(only, heads, records);
-      sides.push({ target, heads, records, decided: new Map() });
+      const index = await indexTarget(target.provider, tenant, only, records);
+      live[`${target.provider.name}\u0000${tenant}`] = index.live;
+      sides.push({ target, index: index.entries, decided: new Map(), stale: new Set() });
     }
     for await (const source of streamHeads(route.source, tenant, only)) {
       if (!allowed(tenant, source.name)) continue;
       for (const side of sides) decide(route, tenant, side, source.name, source);
     }
     for (const side of sides) {
-      const rest = [...side.heads.keys(), ...(only ? [...side.records.keys()].filter((n) => only.has(n)) : side.records.keys())];
-      for (const name of rest) if (!side.decided.has(name) && allowed(tenant, name)) decide(route, tenant, side, name, undefined);
-      for (const name of [...side.decided.keys()].sort()) {
-        const d = side.decided.get(name) as { action: PlanAction; refresh: boolean };
-        (d.refresh ? stateRefresh : actions).push(d.action);
-      }
+      for (const name of side.index.keys()) if (!side.decided.has(name) && allowed(tenant, name)) decide(route, tenant, side, name, undefined);
+      side.index.clear();
+      for (const name of [...side.decided.keys()].sort()) (side.stale.has(name) ? stateRefresh : actions).push(side.decided.get(name) as PlanAction);
     }
   }
   return { actions, summary: summarize(actions), stateRefresh, live };
-}
-
-/**
- * Target secrets whose current version an authenticated record of this route vouches for. A one-name
- * plan (push on write) has one head: it counts the authenticated records instead (a forged record never
- * counts; listing the whole target on every push would cost a read per secret on Vault).
- */
-function liveCount(only: Set<string> | undefined, targetHeads: Map<string, SecretHead>, records: Map<string, SyncRecord>): number {
-  if (only) return records.size;
-  let n = 0;
-  for (const [name, r] of records) if (targetHeads.get(name)?.version === r.targetVersion) n++;
-  return n;
 }
