@@ -63,9 +63,19 @@ export function summarizeProfile(file, top = 25) {
     fns.set(key, e);
   }
   const pct = (us) => +((100 * us) / total).toFixed(1);
+  // The work of serving (what one GET costs): neither waiting (idle) nor loading modules at start-up.
+  const busy = [...layers].filter(([l]) => l !== "(idle)" && !l.startsWith("start-up")).reduce((a, [, us]) => a + us, 0);
   return {
     totalMs: Math.round(total / 1000),
-    layers: [...layers].sort((a, b) => b[1] - a[1]).map(([layer, us]) => ({ layer, ms: Math.round(us / 1000), percent: pct(us) })),
+    busyMs: Math.round(busy / 1000),
+    layers: [...layers]
+      .sort((a, b) => b[1] - a[1])
+      .map(([layer, us]) => ({
+        layer,
+        ms: Math.round(us / 1000),
+        percent: pct(us),
+        ofBusy: layer === "(idle)" || layer.startsWith("start-up") ? undefined : +((100 * us) / busy).toFixed(1),
+      })),
     top: [...fns]
       .sort((a, b) => b[1].ms - a[1].ms)
       .slice(0, top)
@@ -74,8 +84,9 @@ export function summarizeProfile(file, top = 25) {
 }
 
 export function printProfile(s, log = console.log) {
-  log(`  self time by layer (of ${s.totalMs} ms sampled):`);
-  for (const l of s.layers) log(`    ${String(l.percent).padStart(5)} %  ${String(l.ms).padStart(6)} ms  ${l.layer}`);
+  log(`  self time by layer (of ${s.totalMs} ms sampled; "of busy": of the ${s.busyMs} ms neither idle nor start-up):`);
+  for (const l of s.layers)
+    log(`    ${String(l.percent).padStart(5)} %  ${String(l.ms).padStart(6)} ms  ${l.ofBusy === undefined ? "" : `${l.ofBusy} % of busy  `}${l.layer}`);
   log("  top functions by self time:");
   for (const f of s.top) log(`    ${String(f.percent).padStart(5)} %  ${String(f.ms).padStart(6)} ms  ${f.fn}  [${f.layer}]`);
 }
