@@ -43,7 +43,7 @@ let gateway: Gateway | undefined;
 function snapshot(): Record<string, number> {
   const out: Record<string, number> = {};
   const walk = (dir: string) => {
-    let entries;
+    let entries: import("node:fs").Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (err) {

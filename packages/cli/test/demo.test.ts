@@ -23,7 +23,16 @@ describe("polyvault demo", () => {
       "drift",
       "drift repaired",
       "failover read",
+      "scheduled jobs",
+      "jobs status",
+      "backup drill",
     ]);
+    expect(by["scheduled jobs"]).toMatch(
+      /^keys\.rotate \(every 1h\): nothing-due: key version 2 is current; next rotation due .+\n {4}backups \(0 3 \* \* \*\): done: 2 tenant\(s\) backed up to .+ and verified/,
+    );
+    expect(by["backup drill"]).toMatch(
+      /^acme's newest bundle restored into a scratch data directory: 4 version\(s\) of 4 secret\(s\) read back with matching digests/,
+    );
     expect(by["sync plan"]).toMatch(/4 to create/);
     expect(by.drift).toMatch(/SPOTIFY_CLIENT_ID: drift/);
     expect(by["drift repaired"]).toMatch(/^1 secret\(s\) repaired/);

@@ -16,6 +16,7 @@ tenants:
 routes:
   m: { source: local, targets: [mirror], tenants: [acme], schedule: "*/5 * * * *", prune: true }
 rotation: { defaultIntervalDays: 90 }
+backups: { schedule: "0 3 * * *", dir: ./backups, keep: 2 }
 `;
 
 type Kind = "document" | "stream";
@@ -50,6 +51,7 @@ const ROWS: Array<[string, Row]> = [
   ["adopt", { args: ["adopt", "--provider", "archive", "--tenant", "acme"] }],
   ["audit verify", { args: ["audit", "verify"] }],
   ["audit export", { args: ["audit", "export"], kind: "stream" }],
+  ["audit public-key", { args: ["audit", "public-key"] }],
   ["compliance check", { args: ["compliance", "check", "--tenant", "acme", "--standard", "soc2"] }],
   ["backup create", { args: ["backup", "create", "--tenant", "acme", "--out", "acme.pvbackup"] }],
   ["backup verify", { args: ["backup", "verify", "acme.pvbackup"] }],
@@ -59,6 +61,10 @@ const ROWS: Array<[string, Row]> = [
   ["rotation confirm", { args: ["rotation", "confirm", "JWT", "--tenant", "acme"] }],
   ["rotation run (again)", { args: ["rotation", "run", "--force", "--secret", "JWT"] }],
   ["rotation rollback", { args: ["rotation", "rollback", "JWT", "--tenant", "acme"] }],
+  ["jobs list", { args: ["jobs", "list"] }],
+  ["jobs run", { args: ["jobs", "run"] }],
+  ["backup list", { args: ["backup", "list"] }],
+  ["backup drill", { args: ["backup", "drill", "--tenant", "acme"] }],
   ["secrets delete", { args: ["secrets", "delete", "DATABASE_URL", "--tenant", "acme"] }],
   ["audit new-chain", { args: ["audit", "new-chain", "--reason", "json-output test"] }],
   ["demo", { args: ["demo"] }],

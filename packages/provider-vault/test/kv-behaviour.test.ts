@@ -75,7 +75,9 @@ describe("vault KV v2 specifics", () => {
     expect(created.version).toBe("1");
     expect((await raw.read(metadata("create/fresh"))).data.custom_metadata).toMatchObject({ "managed-by": "polyvault", "pv-vault-version": "1" });
     // Ours and live: the answer names the version it is at, and nothing is written.
-    await expect(provider.put(tenant, "create/fresh", Buffer.from("v2"), { ifVersion: null })).rejects.toThrow('secret "create/fresh" already exists (version 1)');
+    await expect(provider.put(tenant, "create/fresh", Buffer.from("v2"), { ifVersion: null })).rejects.toThrow(
+      'secret "create/fresh" already exists (version 1)',
+    );
     expect((await raw.read(metadata("create/fresh"))).data.current_version).toBe(1);
     // Another tool's secret, live or soft-deleted: refused as not managed, left as it was.
     await raw.write(data("create/foreign"), { data: { value: "theirs" } });

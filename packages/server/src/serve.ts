@@ -7,7 +7,7 @@
  */
 import { isIP } from "node:net";
 import { InvalidInputError } from "@polyvault/core";
-import type { Runtime } from "@polyvault/runtime";
+import { type JobRun, type Runtime, jobRunner } from "@polyvault/runtime";
 import type { FastifyInstance } from "fastify";
 import { createServer } from "./app.js";
 import { ensureLocalToken } from "./local-token.js";
@@ -94,6 +94,9 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
       else app.log.warn({ route: rec.route, counts: rec.counts, error: rec.error }, "scheduled sync failed");
     });
   }
+  // Scheduled jobs (key rotation, backups, …: docs/scheduled-jobs.md), each once per period across gateways.
+  const jobs = options.scheduler === false ? undefined : jobRunner(runtime, { onRun: (r) => logJob(app, r) });
+  if (jobs?.jobs.length) jobs.start();
   const refresh = () =>
     activity.refreshRotation().then(
       () => activity.rotationError && app.log.warn({ error: activity.rotationError }, "rotation status could not be refreshed for every tenant"),
@@ -112,6 +115,7 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
     close: () =>
       (closing ??= (async () => {
         stopScheduler?.();
+        await jobs?.stop();
         clearInterval(timer);
         await vault?.app.close();
         await app.close();
@@ -121,4 +125,10 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
         await scopes.security.audit.checkpoint();
       })()),
   };
+}
+
+function logJob(app: FastifyInstance, r: JobRun): void {
+  const fields = { job: r.job, status: r.status, message: r.message, ...("counts" in r ? { counts: r.counts } : {}) };
+  if (r.status === "failed") app.log.warn({ ...fields, error: r.error }, "scheduled job failed");
+  else app.log.info(fields, "scheduled job finished");
 }

@@ -7,6 +7,7 @@ import { loadConfig, resolveConfigPath, resolveDataDir } from "@polyvault/runtim
 import type { Context } from "../context.js";
 import type { Runner } from "../main.js";
 import { EXIT } from "../exit-codes.js";
+import { exportIncrementalCommand, publicKeyCommand, verifyFileCommand } from "./audit-files.js";
 
 /**
  * The audit commands read the log and its keys only: they need neither the master key nor the providers,
@@ -38,9 +39,13 @@ export function registerAudit(program: Command, run: Runner): void {
     .description("check every record's MAC and hash link and every checkpoint's signature; exit 6 naming the first bad record")
     .option("--allow-unsigned-tail", "accept records after the last checkpoint (a running writer has not sealed them yet)")
     .option("--witness <file>", "compare with this witness file (default: audit.witness.file from the configuration)")
+    .option("--file <export>", "check an export file of `audit export --incremental` on its own instead of the log")
+    .option("--public-key <pem>", "with --file: the audit public key it must be signed with (default: the data directory's)")
     .action(
-      run(async (ctx, opts: { allowUnsignedTail?: boolean; witness?: string }) =>
-        withSecurity(ctx, async (security, principal, dataDir, auditConfig) => {
+      run(async (ctx, opts: { allowUnsignedTail?: boolean; witness?: string; file?: string; publicKey?: string }) => {
+        if (opts.file !== undefined) return verifyFileCommand(ctx, { file: opts.file, publicKey: opts.publicKey });
+        if (opts.publicKey !== undefined) throw new InvalidInputError("--public-key goes with --file");
+        return withSecurity(ctx, async (security, principal, dataDir, auditConfig) => {
           await security.authorize(principal, "*", "audit.verify");
           const file = opts.witness ?? auditConfig?.witness?.file;
           const witness = file === undefined ? undefined : new FileWitness(file);
@@ -64,9 +69,14 @@ export function registerAudit(program: Command, run: Runner): void {
           if (ctx.out.json) ctx.out.record({ ...result, error: { code: "INTEGRITY", message } });
           else ctx.io.stderr.write(`polyvault: INTEGRITY: ${message}\n`);
           return EXIT.INTEGRITY;
-        }),
-      ),
+        });
+      }),
     );
+
+  audit
+    .command("public-key")
+    .description("print the audit public key (PEM), to pin with `audit verify --file F --public-key` elsewhere")
+    .action(run(async (ctx) => publicKeyCommand(ctx)));
 
   audit
     .command("new-chain")
@@ -104,8 +114,12 @@ export function registerAudit(program: Command, run: Runner): void {
     .description("print the audit records (never a value): NDJSON, or one JSON array; only tenants you may audit")
     .option("--format <format>", "ndjson (the default, also with --json: a stream) or json (one array)")
     .option("--since <time>", "only records at or after this time: ISO 8601 (2025-01-31, 2025-01-31T12:00:00Z) or a duration back from now (90m, 24h, 7d, 2w)")
+    .option("--incremental", "write the entries since the last incremental export to a new file in --dir that verifies on its own")
+    .option("--dir <dir>", "with --incremental: where the export files and their cursor go (default: audit.export.dir)")
     .action(
-      run(async (ctx, opts: { format?: string; since?: string }) => {
+      run(async (ctx, opts: { format?: string; since?: string; incremental?: boolean; dir?: string }) => {
+        if (opts.incremental) return exportIncrementalCommand(ctx, opts);
+        if (opts.dir !== undefined) throw new InvalidInputError("--dir goes with --incremental");
         const format = opts.format ?? "ndjson";
         if (format !== "json" && format !== "ndjson") throw new InvalidInputError(`--format must be json or ndjson (got ${JSON.stringify(opts.format)})`);
         const since = opts.since === undefined ? undefined : parseSince(opts.since);

@@ -1,6 +1,7 @@
 /**
  * `polyvault demo`: a tour of the main job on the embedded default, in a temporary data directory:
- * two tenants, set/get, isolation and tamper detection, rotation, key rotation and rewrap.
+ * two tenants, set/get, isolation and tamper detection, rotation, key rotation and rewrap, sync, drift,
+ * failover, and the scheduled jobs (key rotation, verified backups, a restore drill).
  */
 import { cp, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,6 +10,7 @@ import type { Command } from "commander";
 import { IntegrityError, NotFoundError, SecretManager, initMasterKey, keyUsage, readBundle, spotifyBundle } from "@polyvault/core";
 import { Runtime, keysRewrap, keysRotate, sumOf, syncApply, syncPlan } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
+import { demoJobs } from "./demo-jobs.js";
 import { EXIT } from "../exit-codes.js";
 
 export function registerDemo(program: Command, run: Runner): void {
@@ -33,6 +35,9 @@ export function registerDemo(program: Command, run: Runner): void {
             providers: { local: { type: "file" as const }, mirror: { type: "file" as const, dir: join(dataDir, "mirror-store") } },
             tenants: { acme: { primary: "local", mirrors: ["mirror"] } },
             routes: { "acme-mirror": { source: "local", targets: ["mirror"], tenants: ["acme"], prune: true, conflict: "source-wins" as const } },
+            // Scheduled jobs (docs/scheduled-jobs.md): key rotation every 90 days, a verified nightly backup.
+            keys: { rotateEvery: "90d" },
+            backups: { schedule: "0 3 * * *", dir: join(dataDir, "backups"), keep: 7 },
           };
           const rt = await Runtime.open({ dataDir, config, env: {}, pushOnWrite: false });
           try {
@@ -114,6 +119,7 @@ export function registerDemo(program: Command, run: Runner): void {
               await rm(store, { force: true });
               await rename(`${store}.offline`, store);
             }
+            await demoJobs(rt, say);
           } finally {
             await rt.close();
           }

@@ -8,6 +8,7 @@ import { registerCredentials } from "./credentials.js";
 import { registerDemo } from "./demo.js";
 import { registerEnv } from "./env.js";
 import { registerInit } from "./init.js";
+import { registerJobs } from "./jobs.js";
 import { registerKeys } from "./keys.js";
 import { registerRotation } from "./rotation.js";
 import { registerSecrets } from "./secrets.js";
@@ -31,6 +32,7 @@ export const COMMANDS: Array<(program: Command, run: Runner) => void> = [
   registerAudit,
   registerCompliance,
   registerBackup,
+  registerJobs,
   registerServe,
   registerDemo,
 ];

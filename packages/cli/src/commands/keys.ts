@@ -28,6 +28,11 @@ export function registerKeys(program: Command, run: Runner): void {
           ...(status.unreadable.length
             ? [`${status.unreadable.length} stored record(s) could not be read (not counted above):`, ...unreadableLines(status.unreadable)]
             : []),
+          ...(status.rotation
+            ? [
+                `scheduled rotation: every ${status.rotation.every}; next due ${status.rotation.nextDue.toISOString()} (run by \`serve\` or \`polyvault jobs run --watch\`)`,
+              ]
+            : []),
         ]);
         return EXIT.OK;
       }),

@@ -30,7 +30,7 @@ export function registerServe(program: Command, run: Runner): void {
     .option("--vault-port <port>", "also answer Vault KV v2 reads (vault kv get/list/metadata get, node-vault…) on this port, same host; a tenant is the mount")
     .option("--tls-cert <file>", "PEM certificate: serve HTTPS (with --tls-key)")
     .option("--tls-key <file>", "PEM private key for --tls-cert")
-    .option("--no-scheduler", "do not run scheduled routes in this process (push-on-write still runs)")
+    .option("--no-scheduler", "do not run scheduled routes or jobs in this process (push-on-write still runs)")
     .option("--rate-limit <n>", "requests per minute per token (no token or an unknown one: per client address); 0 turns the limit off", "6000")
     .option("--log-level <level>", `log level: ${LEVELS.join(", ")}`, "info")
     .option("--insecure-no-auth", "allow a non-loopback --host without access control (anyone who can reach it is admin)")

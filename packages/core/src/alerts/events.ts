@@ -35,7 +35,9 @@ export type AlertEvent =
       readonly name: string;
       readonly reason?: string | undefined;
     }
-  | { readonly kind: "audit.write-failure"; readonly action: string; readonly tenant?: string | undefined; readonly error: AlertError };
+  | { readonly kind: "audit.write-failure"; readonly action: string; readonly tenant?: string | undefined; readonly error: AlertError }
+  /** A scheduled job (docs/scheduled-jobs.md: keys.rotate, backups, …) failed; it is retried on a later tick. */
+  | { readonly kind: "job.failure"; readonly job: string; readonly error: AlertError };
 
 export type AlertKind = AlertEvent["kind"];
 
@@ -47,6 +49,7 @@ export const ALERT_KINDS: readonly AlertKind[] = [
   "sync.failure",
   "sync.conflict",
   "audit.write-failure",
+  "job.failure",
 ];
 
 /** What notify() reports; it never throws, so an alert never hides the error that caused it. */

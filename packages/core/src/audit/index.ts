@@ -2,6 +2,11 @@
 export { type AuditBatchInfo, AuditLog, type AuditLogOptions } from "./audit-log.js";
 export { recordConfigChange } from "./config-change.js";
 export { type ExportOptions, exportRecords, parseSince } from "./export.js";
+export { CURSOR_FILE, exportFileName, listExports, readCursor } from "./export-cursor.js";
+export { EXPORT_FORMAT, type ExportTrailer } from "./export-file.js";
+export { type IncrementalExportOptions, type IncrementalExportResult, exportIncremental } from "./export-incremental.js";
+export type { ExportFormat } from "./export-segment.js";
+export { type ExportSummary, type ExportVerifyKeys, type ExportVerifyResult, verifyExportFile } from "./export-verify.js";
 export type { PruneResult } from "./prune.js";
 export { type AuditKeys, ensureSigningKey, loadSigningKey, signingKeyPath } from "./signing-key.js";
 export { AuditStep, type AuditStepOptions, errorOutcome, requestIdOf } from "./step.js";

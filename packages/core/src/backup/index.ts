@@ -1,4 +1,5 @@
 /** Signed, ciphertext-only backups of one tenant, restore with a plan, and restore drills. */
+export * from "./catalog.js";
 export * from "./create.js";
 export * from "./drills.js";
 export * from "./io.js";

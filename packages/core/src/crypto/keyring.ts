@@ -6,12 +6,15 @@
  *
  * Changes (creation, rotate, retire) are made under keys/keyring.lock on a fresh read of the file
  * (keyring-store.ts), so two processes never lose each other's versions. Another process's rotation
- * becomes visible here after reload(); a version retired elsewhere stays usable here until then.
+ * becomes visible here after reload(), or by itself when a ciphertext names a version newer than this
+ * process knows and the file has changed since (a scheduled rotation in another gateway sharing the
+ * data directory: docs/scheduled-jobs.md); a version retired elsewhere stays usable here until reload().
  */
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConflictError, IntegrityError, InternalError, InvalidInputError, NotFoundError } from "../errors.js";
 import { parseTenantId } from "../names.js";
-import { type KeyringFile, type KeyState, unwrapSecret, verifyCheck, wrapKey } from "./keyring-file.js";
+import { type KeyringFile, type KeyState, parseKeyringFile, unwrapSecret, verifyCheck, wrapKey } from "./keyring-file.js";
 import { type KeyringOpenOptions, mayCreateKeyring } from "./keyring-create.js";
 import { appendVersion, changeKeyringFile, readKeyringFile } from "./keyring-store.js";
 import { KEYRING_FILE, keysDir, MASTER_KEY_BYTES } from "./master-key.js";
@@ -50,6 +53,8 @@ export class Keyring implements Disposable {
   /** (version, tenant, name) → data key ‖ commitment; bounded, least recently used evicted and wiped. */
   #secretKeys = new Map<string, { version: number; key: Buffer }>();
   #closed = false;
+  /** The file's identity (inode, size, mtime) at the last refresh by #refreshIfChanged. */
+  #seen: string | undefined;
 
   private constructor(path: string, master: Buffer) {
     this.path = path;
@@ -211,7 +216,11 @@ export class Keyring implements Disposable {
   }
 
   #secret(version: number): Buffer {
-    const entry = this.#live().versions[version - 1];
+    let entry = this.#live().versions[version - 1];
+    if (entry === undefined && Number.isInteger(version) && version > this.#file.versions.length) {
+      this.#refreshIfChanged();
+      entry = this.#file.versions[version - 1];
+    }
     if (entry === undefined || !Number.isInteger(version)) {
       throw new IntegrityError(`key version ${version} is not in this keyring (${this.path})`);
     }
@@ -220,6 +229,29 @@ export class Keyring implements Disposable {
       throw new IntegrityError(`key version ${version} is retired: its key was destroyed, so data sealed under it cannot be opened`);
     }
     return secret;
+  }
+
+  /**
+   * Re-reads keys/keyring.json when it changed since the last look (another process rotated). Sync,
+   * because key derivation is; the file is authenticated by #load (check value, wrapped secrets), and
+   * an unchanged file is not read again, so a ciphertext naming a version that does not exist costs a stat.
+   */
+  #refreshIfChanged(): void {
+    let fd: number;
+    try {
+      fd = openSync(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      return; // gone or unreadable: the caller reports the unknown version
+    }
+    try {
+      const st = fstatSync(fd);
+      const id = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      if (!st.isFile() || st.size > 1024 * 1024 || id === this.#seen) return;
+      this.#load(parseKeyringFile(readFileSync(fd, "utf8"), this.path));
+      this.#seen = id;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Verifies the master key, unwraps every active version and forgets keys of versions no longer usable. */

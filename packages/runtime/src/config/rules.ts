@@ -1,4 +1,5 @@
 /** Cross-field rules: small functions that push `path: message` problems. */
+import { parseSchedule } from "../jobs/schedule.js";
 import { encryptionProblems } from "../stores.js";
 import type { PolyvaultConfig } from "./schema.js";
 
@@ -33,5 +34,18 @@ export function crossFieldProblems(config: PolyvaultConfig): string[] {
     }
   }
   problems.push(...encryptionProblems(config));
+  // Job schedules: a cron pattern croner accepts, or `every <n><unit>` (jobs/schedule.ts).
+  const schedules: Array<[string, string | undefined]> = [
+    ["backups.schedule", config.backups?.schedule],
+    ["audit.export.schedule", config.audit?.export?.schedule],
+  ];
+  for (const [where, text] of schedules) {
+    if (text === undefined) continue;
+    try {
+      parseSchedule(text, where);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
   return problems;
 }

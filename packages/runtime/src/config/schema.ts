@@ -89,6 +89,18 @@ export const AuditConfig = z.strictObject({
   fsync: z.enum(["always", "checkpoint"]).optional(),
   /** Keeps the newest signed checkpoint outside the data directory (docs/audit.md, "Witnesses"). */
   witness: z.strictObject({ file: z.string().min(1).optional() }).optional(),
+  /** Scheduled export of the records since the last one, each file verifiable alone (docs/audit.md, "Scheduled export"). */
+  export: z
+    .strictObject({
+      /** A cron pattern or `every <n><s|m|h|d>` (docs/scheduled-jobs.md). */
+      schedule: z
+        .string({ error: 'audit.export.schedule must be a cron pattern or "every <n><s|m|h|d>"' })
+        .min(1, { error: "audit.export.schedule must not be empty" }),
+      /** Where the export files and the cursor go: relative to the configuration file's directory (else the data directory). */
+      dir: z.string({ error: "audit.export.dir must be a directory path" }).min(1, { error: "audit.export.dir must not be empty" }),
+      format: z.enum(["ndjson", "json"], { error: "audit.export.format must be ndjson or json" }).optional(),
+    })
+    .optional(),
 });
 
 export const RotationConfig = z.strictObject({
@@ -107,6 +119,38 @@ export const ComplianceConfig = z.strictObject({
   maxKeyUses: z.number().int().min(1).optional(),
 });
 
+const DURATION_TEXT = /^[1-9][0-9]{0,6}[smhd]$/;
+const duration = (what: string) =>
+  z.string({ error: `${what} must be a duration: a whole number and s, m, h or d (90d, 12h, 1s)` }).regex(DURATION_TEXT, {
+    error: `${what} must be a duration: a whole number and s, m, h or d (90d, 12h, 1s)`,
+  });
+
+/** Scheduled key rotation (docs/scheduled-jobs.md, "keys.rotate"). */
+export const KeysConfig = z.strictObject({
+  /** Rotate once the current key version is this old; then rewrap everything in the background. */
+  rotateEvery: duration("keys.rotateEvery"),
+  /** The background rewrap's budget: provider calls per second per store (default 20). */
+  rewrapPerSecond: z
+    .number({ error: "keys.rewrapPerSecond must be a number" })
+    .positive({ error: "keys.rewrapPerSecond must be more than 0" })
+    .max(10_000)
+    .optional(),
+});
+
+/** Scheduled, verified backups (docs/backup.md, "Scheduled backups"); the schedule is checked in rules.ts. */
+export const BackupsConfig = z.strictObject({
+  /** A cron pattern, or `every <n><s|m|h|d>`. */
+  schedule: z.string({ error: 'backups.schedule must be a cron pattern or "every <n><s|m|h|d>"' }).min(1, { error: "backups.schedule must not be empty" }),
+  /** Where bundles go (relative: to the configuration file's directory, else the data directory). */
+  dir: z.string({ error: "backups.dir must be a directory path" }).min(1, { error: "backups.dir must not be empty" }),
+  /** Bundles kept per tenant, newest first; older ones are deleted after a verified run. */
+  keep: z.number({ error: "backups.keep must be a whole number of at least 1" }).int({ error: "backups.keep must be a whole number of at least 1" }).min(1, {
+    error: "backups.keep must be a whole number of at least 1",
+  }),
+  /** Which tenants (default every known tenant). */
+  tenants: z.union([z.literal("*"), z.array(tenantId).min(1)]).optional(),
+});
+
 /** The whole file, for a given `providers:` entry schema (the registry's; see polyvaultConfigSchema in load.ts). */
 export function polyvaultConfigSchema<P extends z.ZodType>(provider: P) {
   return z.strictObject({
@@ -122,6 +166,8 @@ export function polyvaultConfigSchema<P extends z.ZodType>(provider: P) {
     audit: AuditConfig.optional(),
     rotation: RotationConfig.optional(),
     compliance: ComplianceConfig.optional(),
+    keys: KeysConfig.optional(),
+    backups: BackupsConfig.optional(),
   });
 }
 

@@ -9,3 +9,4 @@ export * from "./operation.js";
 export * from "./restore.js";
 export * from "./rotation.js";
 export * from "./sync.js";
+export * from "./backup-drill.js";

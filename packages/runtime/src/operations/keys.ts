@@ -6,18 +6,29 @@
  * counts and where is in ../keys.ts (issues 15.5, 15.8).
  */
 import { InvalidInputError, type RewrapResult, type UnreadableRecord, rewrapTenant } from "@polyvault/core";
+import { paced } from "../jobs/paced.js";
+import { nextKeyRotation, parseDuration } from "../jobs/schedule.js";
 import { type KeyStatus, countKeyUse, keyedStores, retireIfUnused } from "../keys.js";
 import type { Runtime } from "../runtime.js";
 import { callerOf } from "./caller.js";
 import { type OperationOptions, detailOf, runOperation, withProgress } from "./operation.js";
 
-export type KeysStatus = KeyStatus;
+export interface KeysStatus extends KeyStatus {
+  /** With `keys.rotateEvery` configured: the period and when the current version is due (docs/scheduled-jobs.md). */
+  readonly rotation?: { readonly every: string; readonly nextDue: Date } | undefined;
+}
 
 export function keysStatus(rt: Runtime, options: OperationOptions = {}): Promise<KeysStatus> {
   return runOperation(
     options.caller ?? callerOf(rt),
     { action: "keys.status", permission: "keys", changes: false },
-    () => countKeyUse(rt),
+    async () => {
+      await rt.keyring.reload(); // a scheduled rotation elsewhere shows at once
+      const status = await countKeyUse(rt);
+      const every = rt.config.keys?.rotateEvery;
+      if (every === undefined) return status;
+      return { ...status, rotation: { every, nextDue: nextKeyRotation(rt.keyring, parseDuration(every, "keys.rotateEvery")) } };
+    },
     (s) => ({ detail: detailOf({ current: s.current, versions: s.versions.length, unreadable: s.unreadable.length }) }),
   );
 }
@@ -37,6 +48,10 @@ export function keysRotate(rt: Runtime, options: OperationOptions = {}): Promise
 export interface RewrapOptions extends OperationOptions {
   /** Only this tenant (default: every tenant). */
   readonly tenant?: string | undefined;
+  /** At most this many provider calls a second per store (the scheduled rewrap's budget; default none). */
+  readonly perSecond?: number | undefined;
+  /** Stops the rewrap between provider calls (it resumes when run again). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface RewrapReport {
@@ -55,12 +70,13 @@ export function keysRewrap(rt: Runtime, options: RewrapOptions = {}): Promise<Re
     async () => {
       const results: RewrapResult[] = [];
       for (const { tenant, store } of await keyedStores(rt, only)) {
+        const provider = options.perSecond || options.signal ? paced(store.provider, options.perSecond, options.signal) : store.provider;
         results.push(
           await withProgress(options, `rewrap ${tenant} in ${store.provider.name}`, (bar) =>
             rewrapTenant({
               tenant,
               keyring: rt.keyring,
-              provider: store.provider,
+              provider,
               onProgress: (p) => bar.update(p.secretsDone, p.secretsTotal),
               // A re-sealed copy in a sync target is a new version that Polyvault itself wrote: the
               // records that named the old version now name the new one (signed like every record).

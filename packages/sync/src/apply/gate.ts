@@ -49,7 +49,7 @@ export class ProviderGate {
           this.#waits++;
         },
       });
-      this.#slot = throttle(async () => {});
+      this.#slot = throttle(async () => undefined);
     }
     this.#halfOpenAfterMs = options.halfOpenAfterMs ?? 10_000;
     this.#breaker = circuitBreaker(
