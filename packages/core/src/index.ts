@@ -13,3 +13,4 @@ export * from "./access/index.js";
 export * from "./alerts/index.js";
 export * from "./retry/index.js";
 export * from "./descriptor.js";
+export * from "./anomaly/index.js";

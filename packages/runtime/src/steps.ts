@@ -20,7 +20,7 @@ export async function buildSteps(ctx: StepContext): Promise<OperationStep[]> {
   const security = openSecurity(ctx);
   const principal = await security.authenticate(ctx.env.POLYVAULT_TOKEN, ctx.actor ?? LOCAL_OPERATOR);
   await security.recordConfig(ctx.config, principal);
-  return security.steps(security.enforcing ? principal : undefined);
+  return security.steps(security.enforcing ? principal : undefined, principal);
 }
 
 /** The audit log, access control and alerts of a data directory, from configuration. */

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { AccessDeniedError } from "../errors.js";
 import type { Alerts } from "../alerts/alerts.js";
+import type { AccessObservation } from "../anomaly/detector.js";
 import type { AuditRecordInput } from "../audit/types.js";
 import type { FailureResult, LockoutStore } from "./lockout.js";
 import type { AccessControl, Decision } from "./policy.js";
@@ -32,6 +33,8 @@ export interface GuardDeps {
   readonly counters: FailureCounters;
   /** Appends a record, alerting when it cannot be written; rejects like AuditLog.append. */
   readonly record: (r: AuditRecordInput) => Promise<void>;
+  /** Told of every decision, allowed or denied (the access-anomaly monitor). Must not throw. */
+  readonly observe?: ((o: AccessObservation) => void) | undefined;
 }
 
 export type Allowed = Extract<Decision, { allowed: true }>;
@@ -45,13 +48,16 @@ export class Guard {
   /** `action` names the operation in the denial's audit record (default: the permission itself). */
   async check(tenant: string, permission: Permission, name?: string, requestId: string = randomUUID(), action: string = permission): Promise<Allowed> {
     const base = { actor: this.principal, tenant: tenant === "*" ? undefined : tenant, action, name, requestId };
+    const seen = { principal: this.principal, tenant: tenant === "*" ? undefined : tenant, name };
     const until = this.deps.lockout.lockedUntil(this.principal);
     if (until) {
+      this.deps.observe?.({ ...seen, denied: true });
       this.deps.counters.inc(tenant);
       await this.deps.record({ ...base, outcome: "denied", reason: "locked out" }).catch(() => undefined);
       throw new AccessDeniedError(`principal ${this.principal} is locked out until ${until.toISOString()} after repeated denied requests`);
     }
     const decision = this.deps.policy.authorize(this.principal, tenant, permission, name);
+    this.deps.observe?.({ ...seen, denied: !decision.allowed });
     if (decision.allowed) return decision;
     this.deps.counters.inc(tenant);
     const failure = await this.deps.lockout.recordFailure(this.principal).catch((): FailureResult | undefined => undefined);

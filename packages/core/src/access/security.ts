@@ -8,6 +8,8 @@ import { randomUUID } from "node:crypto";
 import { UnauthorizedError } from "../errors.js";
 import { Alerts, type AlertsOptions } from "../alerts/alerts.js";
 import { alertError } from "../alerts/events.js";
+import { AnomalyMonitor } from "../anomaly/monitor.js";
+import { AnomalyStep } from "../anomaly/step.js";
 import { AuditLog } from "../audit/audit-log.js";
 import { recordConfigChange } from "../audit/config-change.js";
 import { AuditStep } from "../audit/step.js";
@@ -37,6 +39,8 @@ export class Security {
   readonly policy: AccessControl | undefined;
   readonly lockout: LockoutStore | undefined;
   readonly counters = new FailureCounters();
+  /** Access-anomaly alerts, when `alerts.anomaly` is configured (docs/anomaly-alerts.md). */
+  readonly anomaly: AnomalyMonitor | undefined;
 
   constructor(options: SecurityOptions) {
     this.alerts = Alerts.fromConfig(options.alerts, options.env ?? process.env);
@@ -48,6 +52,10 @@ export class Security {
     });
     this.policy = options.access ? new AccessControl(options.access) : undefined;
     this.lockout = options.access ? new LockoutStore(options.dataDir, options.access.lockout, options.now) : undefined;
+    const anomaly = options.alerts?.anomaly;
+    this.anomaly = anomaly
+      ? new AnomalyMonitor({ dataDir: options.dataDir, options: anomaly, alerts: this.alerts, record: (r) => this.record(r), now: options.now })
+      : undefined;
   }
 
   /** The Security behind steps built by steps() (for commands that need to authorize outside SecretManager). */
@@ -127,14 +135,26 @@ export class Security {
 
   guard(principal: string): Guard | undefined {
     if (!this.policy || !this.lockout) return undefined;
-    return new Guard(principal, { policy: this.policy, lockout: this.lockout, alerts: this.alerts, counters: this.counters, record: (r) => this.record(r) });
+    const anomaly = this.anomaly;
+    return new Guard(principal, {
+      policy: this.policy,
+      lockout: this.lockout,
+      alerts: this.alerts,
+      counters: this.counters,
+      record: (r) => this.record(r),
+      observe: anomaly ? (o) => void anomaly.observe(o) : undefined,
+    });
   }
 
-  /** The SecretManager's steps, in order: access (when on), then audit. */
-  steps(principal: string | undefined): OperationStep[] {
+  /**
+   * The SecretManager's steps, in order: access (when on; its guard tells the anomaly monitor of each
+   * decision), else the anomaly step (when configured) under `actor`; then audit.
+   */
+  steps(principal: string | undefined, actor: string = LOCAL_OPERATOR): OperationStep[] {
     const guard = principal === undefined ? undefined : this.guard(principal);
     const steps: OperationStep[] = [];
     if (guard) steps.push(new AccessStep(guard));
+    else if (this.anomaly) steps.push(new AnomalyStep(this.anomaly, actor));
     steps.push(new AuditStep(this.audit, { actor: guard ? principal : undefined, onWriteFailure: (err, r) => this.#auditFailed(err, r) }));
     for (const s of steps) bySteps.set(s, { security: this, principal: guard ? principal : undefined });
     return steps;
@@ -163,6 +183,7 @@ export class Security {
   }
 
   async close(): Promise<void> {
+    await this.anomaly?.close();
     await this.audit.close();
   }
 

@@ -13,6 +13,7 @@
  */
 import { createHmac, randomUUID } from "node:crypto";
 import pRetry, { AbortError } from "p-retry";
+import type { AnomalyOptions } from "../anomaly/options.js";
 import { InvalidInputError } from "../errors.js";
 import { type AlertDelivery, type AlertEvent, alertError } from "./events.js";
 
@@ -22,6 +23,8 @@ export interface AlertsOptions {
   readonly secretEnv?: string | undefined;
   readonly violationThreshold?: number | undefined;
   readonly expiryDays?: number | undefined;
+  /** Access-anomaly rules (docs/anomaly-alerts.md); absent: off. */
+  readonly anomaly?: AnomalyOptions | undefined;
 }
 
 export interface AlertsInit {

@@ -36,6 +36,21 @@ export type AlertEvent =
       readonly reason?: string | undefined;
     }
   | { readonly kind: "audit.write-failure"; readonly action: string; readonly tenant?: string | undefined; readonly error: AlertError }
+  /** An access-anomaly rule tripped (docs/anomaly-alerts.md): counts and thresholds, never a secret name. */
+  | {
+      readonly kind: "access.anomaly";
+      readonly rule: "new-tenant" | "burst" | "sweep" | "denials" | "off-hours";
+      readonly principal: string;
+      readonly tenant?: string | undefined;
+      readonly observed: number;
+      readonly threshold: number;
+      readonly baseline: number;
+      readonly windowSeconds?: number | undefined;
+      readonly newPrefixes?: number | undefined;
+      readonly hour?: number | undefined;
+    }
+  /** The anomaly baseline was missing or refused (edited, damaged) and a new one was started. */
+  | { readonly kind: "anomaly.baseline-reset"; readonly reason: string; readonly learningUntil: string }
   /** A scheduled job (docs/scheduled-jobs.md: keys.rotate, backups, …) failed; it is retried on a later tick. */
   | { readonly kind: "job.failure"; readonly job: string; readonly error: AlertError };
 
@@ -49,6 +64,8 @@ export const ALERT_KINDS: readonly AlertKind[] = [
   "sync.failure",
   "sync.conflict",
   "audit.write-failure",
+  "access.anomaly",
+  "anomaly.baseline-reset",
   "job.failure",
 ];
 

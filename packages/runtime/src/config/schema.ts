@@ -59,6 +59,29 @@ export const AccessConfig = z.strictObject({
     .optional(),
 });
 
+const seconds = z.number().int().min(1).max(86_400);
+/** Access-anomaly rules (docs/anomaly-alerts.md): each threshold, and the learning period before alerting. */
+export const AnomalyConfig = z.strictObject({
+  learningHours: z
+    .number()
+    .min(0)
+    .max(24 * 90)
+    .optional(),
+  newTenant: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+  burst: z
+    .strictObject({
+      windowSeconds: seconds.optional(),
+      factor: z.number().min(1).max(1000).optional(),
+      minRequests: z.number().int().min(2).max(4096).optional(),
+    })
+    .optional(),
+  sweep: z
+    .strictObject({ windowSeconds: seconds.optional(), factor: z.number().min(1).max(1000).optional(), minNames: z.number().int().min(2).max(4096).optional() })
+    .optional(),
+  denials: z.strictObject({ count: z.number().int().min(1).max(4096).optional(), windowSeconds: seconds.optional() }).optional(),
+  offHours: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+});
+
 export const AlertsConfig = z.strictObject({
   webhook: z.url({ protocol: /^https?$/, error: "alerts.webhook must be an http:// or https:// URL" }),
   secretEnv: z
@@ -67,6 +90,7 @@ export const AlertsConfig = z.strictObject({
     .optional(),
   violationThreshold: z.number().int().min(1).optional(),
   expiryDays: z.number().int().min(1).optional(),
+  anomaly: AnomalyConfig.optional(),
 });
 
 export const RotationPolicy = z.strictObject({

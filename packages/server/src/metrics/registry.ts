@@ -2,13 +2,15 @@
  * The gateway's Prometheus metrics (docs/gateway.md lists each one). Counters that core keeps (the
  * seed's security counters per tenant, the runtime's provider call counts, breaker states, sync state)
  * are read at scrape time (`collect`); the rest are counted as things happen. Label sets are bounded:
- * provider, operation, outcome, route, action, status code, and tenant (bounded by TenantLabels);
+ * provider, operation, outcome, route, action, status code, anomaly rule, tenant (bounded by TenantLabels)
+ * and principal (bounded in anomaly.ts);
  * never a secret name, never a value.
  */
 import type { RequestScopes, Runtime } from "@polyvault/runtime";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Activity } from "../activity.js";
 import type { HealthMonitor } from "../health.js";
+import { anomalyCounter } from "./anomaly.js";
 import { TenantLabels } from "./labels.js";
 import type { DurationHistogram } from "./timing.js";
 
@@ -64,6 +66,7 @@ export class GatewayMetrics {
         for (const [t, n] of Object.entries(scopes.security.counters.snapshot())) this.inc({ tenant: t === "*" ? "*" : tenants.of(t) }, n);
       },
     });
+    anomalyCounter(registers, runtime, scopes);
     this.failoverReads = new Counter({
       name: "polyvault_failover_reads_total",
       help: "Reads answered by a mirror because the primary was unavailable, by the mirror that answered",
