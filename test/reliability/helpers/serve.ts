@@ -16,7 +16,7 @@ export interface Gateway {
   baseHeaders(method: string): Record<string, string>;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number>;
-  /** Sends `signal` (SIGKILL: no drain, no exit hook) and resolves once the process is gone. */
+  /** Sends `signal` to the gateway's whole process group (SIGKILL: no drain, no exit hook; with workers, every worker too) and resolves once the primary is gone. */
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
@@ -25,6 +25,9 @@ export async function startGateway(sb: Sandbox, env: NodeJS.ProcessEnv = {}, arg
     cwd: sb.cwd,
     env: { ...sb.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    // A process group of its own: with `--workers N` a kill must reach the workers too, as a crash of
+    // the machine or an OOM kill of the group would (SIGTERM still goes to the primary, which drains them).
+    detached: true,
   });
   const chunks: Buffer[] = [];
   child.stderr?.on("data", (c: Buffer) => chunks.push(c));
@@ -77,12 +80,12 @@ export async function startGateway(sb: Sandbox, env: NodeJS.ProcessEnv = {}, arg
       return { status: res.status, text, json };
     },
     async kill(signal) {
-      child.kill(signal);
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
       await exited;
     },
     async stop() {
       child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, "SIGKILL"), 15_000);
       const code = await exited;
       clearTimeout(timer);
       return code;
