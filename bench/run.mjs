@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench -- <name> [args]`: crypto | file | providers | sync | sync-latency | audit | gateway | anomaly (see docs/benchmarks.md). Builds first.
+// `npm run bench -- <name> [args]`: crypto | file | providers | sync | sync-latency | audit | gateway | anomaly | failover | plan-memory | gateway-profile (see docs/benchmarks.md). Builds first.
 import { spawnSync } from "node:child_process";
 
 const [name = "crypto", ...rest] = process.argv.slice(2);
@@ -12,6 +12,9 @@ const suites = {
   audit: ["bench/audit.mjs"],
   gateway: ["bench/gateway.mjs"],
   anomaly: ["bench/anomaly.mjs"],
+  failover: ["bench/sync-failover.mjs"],
+  "plan-memory": ["bench/sync-plan-memory.mjs"],
+  "gateway-profile": ["bench/gateway-profile.mjs"],
 };
 const files = suites[name];
 if (!files) {

@@ -33,6 +33,8 @@ interface Scenario {
   readonly via: "t" | "b";
   /** The server cannot be reached at all while it lasts: sync cannot converge until it ends. */
   readonly outage: boolean;
+  /** A burst's number of refused requests. */
+  readonly refusals?: number;
   inject(t: ServerType): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ const burst = (name: string, status: 429 | 503, count: number | "always"): Scena
   name,
   via: "b",
   outage: count === "always",
+  refusals: count === "always" ? 0 : count,
   async inject(t) {
     const p = bench.burst[t];
     if (count === "always") p?.failAlways(status);
@@ -235,7 +238,9 @@ async function scenario(t: ServerType, s: Scenario): Promise<void> {
   let ok = false;
   const seen: string[] = [];
   try {
-    const rounds = isBurst ? 8 : ROUNDS;
+    // A throttled apply stops at the first operation whose retries (4 attempts) all met a refusal, so a
+    // burst of N refusals may take about N / 4 applies to use up, plus the one that converges.
+    const rounds = isBurst ? Math.max(8, Math.ceil((s.refusals ?? 0) / 2) + 2) : ROUNDS;
     for (let r = 1; r <= rounds && !ok; r++) {
       tally.trial();
       const round = await applyOnce(t, s);

@@ -61,6 +61,7 @@ const ROWS: Array<[string, Row]> = [
   ["rotation confirm", { args: ["rotation", "confirm", "JWT", "--tenant", "acme"] }],
   ["rotation run (again)", { args: ["rotation", "run", "--force", "--secret", "JWT"] }],
   ["rotation rollback", { args: ["rotation", "rollback", "JWT", "--tenant", "acme"] }],
+  ["rotation status", { args: ["rotation", "status"] }],
   ["jobs list", { args: ["jobs", "list"] }],
   ["jobs run", { args: ["jobs", "run"] }],
   ["backup list", { args: ["backup", "list"] }],

@@ -50,6 +50,7 @@ describe("denials of operations are audited, not only exit 4", () => {
       { args: ["rotation", "run", "--tenant", "acme"], action: "rotation.run", tenant: "acme", permission: "rotate" },
       { args: ["rotation", "confirm", "a", "--tenant", "acme"], action: "rotation.confirm", tenant: "acme", permission: "rotate" },
       { args: ["rotation", "rollback", "a", "--tenant", "acme"], action: "rotation.rollback", tenant: "acme", permission: "rotate" },
+      { args: ["rotation", "status"], action: "rotation.status", permission: "list" },
       { args: ["compliance", "check", "--tenant", "acme", "--standard", "hipaa"], action: "compliance.check", tenant: "acme", permission: "compliance" },
       { args: ["migrate", "--tenant", "acme", "--from", "local", "--to", "other"], action: "migrate", tenant: "acme", permission: "sync" },
       { args: ["adopt", "--provider", "other", "--tenant", "acme"], action: "adopt", tenant: "acme", permission: "write" },

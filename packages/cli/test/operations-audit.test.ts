@@ -75,6 +75,7 @@ describe("operations: recorded before and after, with what they did", () => {
         name: "b",
         detail: /^restoredRevision=1 revision=3$/,
       },
+      { args: ["rotation", "status", "--tenant", "acme"], action: "rotation.status", tenant: "acme", detail: /^pending=0 canaries=0$/ },
       {
         args: ["compliance", "check", "--tenant", "acme", "--standard", "soc2"],
         action: "compliance.check",

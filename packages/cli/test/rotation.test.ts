@@ -80,7 +80,7 @@ describe("rotation due / run / confirm / rollback", () => {
     const run = cli(sb, ["rotation", "run", "--tenant", "acme", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.out);
-    expect(out.summary).toEqual({ staged: 2, confirmed: 0, skipped: 0, failed: 0 });
+    expect(out.summary).toEqual({ staged: 2, confirmed: 0, skipped: 0, failed: 0, rolledBack: 0 });
     expect(
       out.results.map((x: { name: string; outcome: string; fromVersion: number; toVersion: number }) => [x.name, x.outcome, x.fromVersion, x.toVersion]),
     ).toEqual([

@@ -14,6 +14,7 @@ import {
 } from "@polyvault/core";
 import { ensureDir } from "./fs-atomic.js";
 import { createLayout, headOf } from "./layout.js";
+import { createListings } from "./listing.js";
 import { fileNameFits } from "./names.js";
 import type { FileProviderOptions } from "./options.js";
 import { createWrites } from "./writes.js";
@@ -21,6 +22,7 @@ import { createWrites } from "./writes.js";
 export function createRaw(options: FileProviderOptions): Provider {
   const store = createLayout(options.dir, options.name, options.maxValueBytes ?? 1024 * 1024);
   const { root, secretPath, secretDir, live, readVersion, current, allNames } = store;
+  const listings = createListings(allNames);
 
   return {
     name: options.name,
@@ -40,12 +42,11 @@ export function createRaw(options: FileProviderOptions): Provider {
     async list(tenant: TenantId, opts: ListOptions = {}): Promise<ListPage> {
       const size = Math.max(1, Math.min(opts.pageSize ?? 100, 1000));
       const after = opts.cursor === undefined ? undefined : Buffer.from(opts.cursor, "base64url").toString("utf8");
-      const names = (await allNames(tenant)).filter((n) => after === undefined || n > after);
+      const { names, start } = await listings.from(tenant, opts.cursor, after);
       const items: SecretHead[] = [];
-      let last: string | undefined;
-      for (const name of names) {
-        if (items.length === size) break;
-        last = name;
+      let at = start;
+      for (; at < names.length && items.length < size; at++) {
+        const name = names[at] as string;
         // allNames walked real directories only (the tenant's own checked for links first).
         const dir = secretPath(tenant, name);
         const [rev] = await live(dir);
@@ -59,8 +60,10 @@ export function createRaw(options: FileProviderOptions): Provider {
           items.push({ name, version: String(rev), updatedAt: undefined, managed: true, metadata: {} });
         }
       }
-      const more = last !== undefined && names.indexOf(last) < names.length - 1;
-      return { items, cursor: more && last !== undefined ? Buffer.from(last, "utf8").toString("base64url") : undefined };
+      if (at >= names.length) return { items, cursor: undefined };
+      const cursor = Buffer.from(names[at - 1] as string, "utf8").toString("base64url");
+      listings.keep(tenant, cursor, names, at);
+      return { items, cursor };
     },
 
     head: async (tenant, name) => headOf(await current(tenant, name, false)),

@@ -14,6 +14,7 @@ export interface RolloutTargetLike {
   readonly name: string;
   push(): Promise<void>;
   readBack(): Promise<boolean>;
+  holdsSource(): Promise<boolean>;
 }
 
 export function syncRollout(options: { routes: readonly RouteSpec[]; state: StateStore; keyring: Keyring; source: (tenant: TenantId) => string }) {
@@ -25,6 +26,14 @@ export function syncRollout(options: { routes: readonly RouteSpec[]; state: Stat
         if (route.source.name !== options.source(tenant) || !route.tenants.includes(tenant)) continue;
         for (const target of route.targets) {
           const single: RouteSpec = { ...route, targets: [target], conflict: "source-wins" };
+          const look = async () => {
+            const [source, copy, records] = await Promise.all([
+              route.source.head(tenant, name),
+              target.provider.head(tenant, name),
+              options.state.records(route.name, target.provider.name, tenant),
+            ]);
+            return { source, copy, r: records.get(name) };
+          };
           out.push({
             name: `${route.name}:${target.provider.name}`,
             async push() {
@@ -37,13 +46,14 @@ export function syncRollout(options: { routes: readonly RouteSpec[]; state: Stat
             // current version is the one the (authenticated) record says this route wrote, for this
             // revision and the source's digest.
             async readBack() {
-              const [source, copy, records] = await Promise.all([
-                route.source.head(tenant, name),
-                target.provider.head(tenant, name),
-                options.state.records(route.name, target.provider.name, tenant),
-              ]);
-              const r = records.get(name);
+              const { source, copy, r } = await look();
               return r !== undefined && r.targetVersion === copy.version && r.sourceRevision === revision && r.sourceDigest === source.metadata[META.digest];
+            },
+            // The copy holds the source's current value (same digest), whichever revision carried it there:
+            // a canary rollback's old value, already at a target the new revision never reached.
+            async holdsSource() {
+              const { source, copy, r } = await look();
+              return r !== undefined && r.targetVersion === copy.version && r.sourceDigest === source.metadata[META.digest];
             },
           });
         }

@@ -146,6 +146,36 @@ export function stateStoreSuite(label: string, place: Place): void {
       expect(await new SignedStateStore(store, deriveStateKey(Buffer.alloc(32, 8))).records("r1", "mirror", "acme")).toEqual(new Map());
     });
 
+    it("signed recordsOf one secret (failover reads; cached where the store can tell) answers what the store holds now", async () => {
+      const { store, another } = await open();
+      const key = deriveStateKey(Buffer.alloc(32, 7));
+      const signed = new SignedStateStore(store, key);
+      const digestOf = async () => (await signed.recordsOf("mirror", "acme", "a")).map((r) => r.sourceDigest);
+      await signed.upsert(rec("a"));
+      expect(await digestOf()).toEqual(["digest-a"]);
+      expect(await digestOf()).toEqual(["digest-a"]);
+      // Written through this store, then through another one (another connection: another process or gateway).
+      await signed.upsert(rec("a", { sourceDigest: "d2", sourceRevision: 2 }));
+      expect(await digestOf()).toEqual(["d2"]);
+      const other = new SignedStateStore(await another(), key);
+      await other.upsert(rec("a", { sourceDigest: "d3", sourceRevision: 3 }));
+      expect(await digestOf()).toEqual(["d3"]);
+      // A row changed under its MAC by someone holding no key: no record vouches for the copy any more.
+      const raw = (await store.records("r1", "mirror", "acme")).get("a") as SyncRecord;
+      await (await another()).upsert({ ...raw, sourceDigest: "forged" });
+      expect(await digestOf()).toEqual([]);
+      await other.remove("r1", "mirror", "acme", "a");
+      expect(await digestOf()).toEqual([]);
+      await other.upsert(rec("a", { sourceDigest: "d4", sourceRevision: 4 }));
+      expect(await digestOf()).toEqual(["d4"]);
+      // The caller may sort what it gets: that does not reorder what the next caller gets.
+      await signed.upsert(rec("a", { route: "r2", sourceDigest: "d5", syncedAt: new Date(1_800_000_000_000) }));
+      const first = await signed.recordsOf("mirror", "acme", "a");
+      const order = first.map((r) => r.route);
+      first.reverse();
+      expect((await signed.recordsOf("mirror", "acme", "a")).map((r) => r.route)).toEqual(order);
+    });
+
     it("leases: a TTL over MAX_LEASE_MS is refused; the holder's start is kept across renewals", async () => {
       const { store } = await open();
       await expect(store.tryLease("route:x", "A", MAX_LEASE_MS + 1)).rejects.toThrow(/at most/);

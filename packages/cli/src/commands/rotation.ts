@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { InvalidInputError } from "@polyvault/core";
-import { rotationConfirm, rotationDue, rotationRollback, rotationRun } from "@polyvault/runtime";
+import { rotationConfirm, rotationDue, rotationRollback, rotationRun, rotationStatus } from "@polyvault/runtime";
 import type { Runner } from "../main.js";
 import { table } from "../output.js";
 import { EXIT } from "../exit-codes.js";
@@ -9,7 +9,9 @@ const day = (d: Date | undefined) => d?.toISOString().slice(0, 10);
 
 /** `polyvault rotation …`: argument parsing and output; the operations (authorize → audit → run) are the runtime's. */
 export function registerRotation(program: Command, run: Runner): void {
-  const rotation = program.command("rotation").description("scheduled rotation: which secrets are due, rotate them (blue-green), confirm or roll back");
+  const rotation = program
+    .command("rotation")
+    .description("scheduled rotation: which secrets are due, rotate them (blue-green, gradual, canary), status, confirm or roll back");
 
   rotation
     .command("due")
@@ -69,9 +71,43 @@ export function registerRotation(program: Command, run: Runner): void {
               )
             : []),
           `${summary.staged} staged, ${summary.confirmed} confirmed, ${summary.skipped} skipped, ${summary.failed} failed` +
+            (summary.rolledBack ? `, ${summary.rolledBack} rolled back` : "") +
             (summary.staged ? "; confirm each with `polyvault rotation confirm NAME --tenant T`" : ""),
         ]);
-        return summary.failed > 0 ? EXIT.CHECK_FAILED : EXIT.OK;
+        return summary.failed + summary.rolledBack > 0 ? EXIT.CHECK_FAILED : EXIT.OK;
+      }),
+    );
+
+  rotation
+    .command("status")
+    .description("rotations waiting for confirm or rollback, and each canary rotation's phase and outcome (no value is read)")
+    .option("--tenant <tenant>", "only this tenant")
+    .action(
+      run(async (ctx, opts: { tenant?: string }) => {
+        const r = await rotationStatus(await ctx.runtime(), { ...ctx.ops(), tenant: opts.tenant });
+        const canaryOf = (t: string, n: string) => r.canaries.find((c) => c.tenant === t && c.name === n);
+        const rows = [
+          ...r.pending.map((p) => ({
+            tenant: p.tenant,
+            name: p.name,
+            strategy: p.strategy,
+            from: p.previousRevision,
+            to: p.stagedRevision,
+            c: canaryOf(p.tenant, p.name),
+          })),
+          ...r.canaries
+            .filter((c) => !r.pending.some((p) => p.tenant === c.tenant && p.name === c.name))
+            .map((c) => ({ tenant: c.tenant, name: c.name, strategy: "canary", from: c.fromRevision, to: c.toRevision, c })),
+        ];
+        ctx.out.result(r, () =>
+          rows.length === 0
+            ? "no rotation is pending and no canary rotation is recorded"
+            : table(
+                ["TENANT", "NAME", "STRATEGY", "FROM", "TO", "PHASE", "OUTCOME", "REASON"],
+                rows.map((x) => [x.tenant, x.name, x.strategy, x.from, x.to, x.c?.phase ?? "", x.c?.outcome ?? "pending", x.c?.reason ?? ""]),
+              ),
+        );
+        return EXIT.OK;
       }),
     );
 
@@ -92,7 +128,7 @@ export function registerRotation(program: Command, run: Runner): void {
 
   rotation
     .command("rollback <name>")
-    .description("undo a staged rotation: the previous value is written again as a new revision")
+    .description("undo a staged rotation: the previous value is written again as a new revision (a canary rotation: at every target too)")
     .requiredOption("--tenant <tenant>", "tenant id")
     .option("--force", "roll back even if the secret was written again after the rotation")
     .action(

@@ -3,8 +3,12 @@
  * <dataDir>/access-state.json (0600), replaced atomically under a lock. It holds principal ids and
  * times only. A principal with `maxFailures` failures within `windowSeconds` is locked for `lockSeconds`;
  * requests refused while locked do not extend the lock.
+ *
+ * Every request asks whether its principal is locked: that answer comes from the file as last parsed
+ * while a `stat` shows the same file (inode, size, modification and change times); any replacement or
+ * edit, by this process or another, is read again. Recording a failure always reads the file afresh.
  */
-import { readFileSync } from "node:fs";
+import { type BigIntStats, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { UnavailableError } from "../errors.js";
 import { writeFileAtomicSync } from "../audit/file-io.js";
@@ -35,6 +39,8 @@ export class LockoutStore {
   readonly policy: { readonly maxFailures: number; readonly windowSeconds: number; readonly lockSeconds: number };
   readonly #lock: string;
   readonly #now: () => Date;
+  /** The state as last parsed, for lockedUntil (read-only), and the stat it was parsed under. */
+  #seen: { readonly stat: string; readonly state: State } | undefined;
 
   constructor(dataDir: string, options: LockoutOptions = {}, now: () => Date = () => new Date()) {
     this.path = join(dataDir, "access-state.json");
@@ -49,7 +55,7 @@ export class LockoutStore {
 
   /** When the principal's lock ends, if it is locked now. */
   lockedUntil(principal: string): Date | undefined {
-    const until = this.#read().principals[principal]?.lockedUntil;
+    const until = this.#current().principals[principal]?.lockedUntil;
     return until !== undefined && until > this.#now().getTime() ? new Date(until) : undefined;
   }
 
@@ -84,6 +90,23 @@ export class LockoutStore {
       if (e.lockedUntil !== undefined && e.lockedUntil <= now) delete e.lockedUntil;
       if (e.failures.length === 0 && e.lockedUntil === undefined) delete state.principals[id];
     }
+  }
+
+  /** The state for reading only: parsed again only when the file is not the one last parsed. */
+  #current(): State {
+    let st: BigIntStats | undefined;
+    try {
+      st = statSync(this.path, { bigint: true, throwIfNoEntry: false });
+    } catch (err) {
+      throw new UnavailableError(`access state ${this.path} cannot be read (${(err as NodeJS.ErrnoException).code}); refusing requests until it can`);
+    }
+    if (st === undefined) return { v: 1, principals: Object.create(null) };
+    // Read before parsing: a file replaced in between is parsed now and read again at the next call.
+    const stat = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    if (this.#seen?.stat === stat) return this.#seen.state;
+    const state = this.#read();
+    this.#seen = { stat, state };
+    return state;
   }
 
   #read(): State {

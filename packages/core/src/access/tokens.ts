@@ -2,7 +2,8 @@
  * Bearer tokens: a principal is stored as the SHA-256 of its token, and a presented token is matched by
  * comparing digests with crypto.timingSafeEqual against *every* principal, with no early return: the time
  * taken does not depend on which principal matched, nor on how much of a token was right (both sides are
- * 32-byte digests, so length and prefix never show either).
+ * 32-byte digests, so length and prefix never show either). The stored digests are decoded once per
+ * access configuration, not on every request.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { PrincipalSpec } from "./types.js";
@@ -11,14 +12,29 @@ export function tokenSha256(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
+type Stored = ReadonlyArray<readonly [id: string, digest: Buffer | undefined]>;
+const decoded = new WeakMap<object, Stored>();
+
+/** Each principal's stored digest as bytes (undefined when malformed: the schema forbids it), once per configuration. */
+function storedDigests(principals: Readonly<Record<string, PrincipalSpec>>): Stored {
+  let stored = decoded.get(principals);
+  if (!stored) {
+    stored = Object.entries(principals).map(([id, spec]) => {
+      const digest = Buffer.from(spec.tokenSha256, "hex");
+      return [id, digest.length === 32 ? digest : undefined] as const;
+    });
+    decoded.set(principals, stored);
+  }
+  return stored;
+}
+
 /** The id of the principal whose token this is, or undefined. */
 export function principalForToken(token: string, principals: Readonly<Record<string, PrincipalSpec>>): string | undefined {
   const presented = createHash("sha256").update(token, "utf8").digest();
   let found: string | undefined;
-  for (const [id, spec] of Object.entries(principals)) {
-    const stored = Buffer.from(spec.tokenSha256, "hex");
-    // A malformed stored digest (the schema forbids it) is compared against itself so the work stays the same.
-    const match = timingSafeEqual(presented, stored.length === 32 ? stored : presented) && stored.length === 32;
+  for (const [id, stored] of storedDigests(principals)) {
+    // A malformed stored digest is compared against the presented one itself, so the work stays the same.
+    const match = timingSafeEqual(presented, stored ?? presented) && stored !== undefined;
     if (match && found === undefined) found = id;
   }
   return found;

@@ -37,14 +37,15 @@ async function currentRevision(ctx: RotationContext, name: string): Promise<numb
   return rev;
 }
 
-export async function stageRotation(ctx: RotationContext, name: string, policy: ResolvedPolicy): Promise<Staged> {
+/** `options.value`: the new value, made by the caller (who keeps and wipes its own copy); else from the policy. */
+export async function stageRotation(ctx: RotationContext, name: string, policy: ResolvedPolicy, options: { value?: Buffer } = {}): Promise<Staged> {
   const { manager, pending } = ctx;
   const tenant = manager.tenant;
   const open = await pending.get(tenant, name);
   if (open)
     throw new ConflictError(`a rotation of ${tenant}/${name} is already pending (revision ${open.stagedRevision ?? "?"}); confirm or roll it back first`);
   const previousRevision = await currentRevision(ctx, name);
-  const value = await rotationValue(policy, tenant, name, ctx.env);
+  const value = options.value ? Buffer.from(options.value) : await rotationValue(policy, tenant, name, ctx.env);
   try {
     const base = { tenant, name, previousRevision, strategy: policy.strategy, stagedAt: new Date().toISOString() } as const;
     await pending.put({ ...base, state: "staging" });

@@ -14,6 +14,11 @@ export interface RolloutTarget {
   push(): Promise<void>;
   /** true when the target now holds `revision` with the source's digest. */
   readBack(): Promise<boolean>;
+  /**
+   * true when the target holds the source's current value (its digest), whatever revision carried it:
+   * after a canary rollback, a target the new revision never reached already holds the old value.
+   */
+  holdsSource?(): Promise<boolean>;
 }
 
 /** Implemented by the sync engine: the ordered targets a secret must reach. */

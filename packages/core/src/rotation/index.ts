@@ -7,3 +7,6 @@ export * from "./policy.js";
 export * from "./run.js";
 export { ORIGINAL_TIME_KEY, type RotationDue, type RotationStatus, assessRotation, lastRotationTime, rotationSchedule } from "./schedule.js";
 export { MAX_COMMAND_OUTPUT, rotationValue } from "./value-source.js";
+export * from "./canary.js";
+export { CANARY_FILE, CANARY_PHASES, type CanaryPhase, type CanaryRecord, CanaryRecords } from "./canary-record.js";
+export { type CanaryCheckSubject, runCanaryCheck } from "./canary-check.js";

@@ -22,7 +22,7 @@ const Entry = z.strictObject({
   /** The new revision; absent while the write is in flight ("staging"). */
   stagedRevision: z.number().int().min(1).optional(),
   state: z.enum(["staging", "staged"]),
-  strategy: z.enum(["blue-green", "gradual"]),
+  strategy: z.enum(["blue-green", "gradual", "canary"]),
   stagedAt: z.string(),
   /** Gradual rollouts: targets already updated and read back. */
   targetsDone: z.array(z.string()).optional(),

@@ -5,12 +5,14 @@
  */
 import { InvalidInputError, isPolyvaultError } from "../errors.js";
 import { type RotationContext, confirmRotation, stageRotation } from "./blue-green.js";
+import { type CanaryPhaseEvent, confirmCanary, runCanary } from "./canary.js";
+import type { CanaryRecords } from "./canary-record.js";
 import { emitRotationEvent as emit } from "./events.js";
 import { type RolloutPlanner, rollOut } from "./gradual.js";
-import type { RotationPolicies } from "./policy.js";
+import type { ResolvedPolicy, RotationPolicies } from "./policy.js";
 import { type RotationDue, rotationSchedule } from "./schedule.js";
 
-export type RotationOutcomeKind = "staged" | "confirmed" | "skipped" | "failed";
+export type RotationOutcomeKind = "staged" | "confirmed" | "skipped" | "failed" | "rolled-back";
 
 export interface RotationOutcome {
   readonly tenant: string;
@@ -32,6 +34,11 @@ export interface RotationRunOptions extends RotationContext {
   readonly confirm?: boolean | undefined;
   /** The sync engine's targets, for `strategy: gradual`. */
   readonly rollout?: RolloutPlanner | undefined;
+  /** `strategy: canary`: where phases are recorded (default beside the pending file), and each phase's hook (audit). */
+  readonly canaryRecords?: CanaryRecords | undefined;
+  readonly onPhase?: ((e: CanaryPhaseEvent) => Promise<void>) | undefined;
+  /** Every write is pushed to all targets at once (push-on-write): a canary cannot hold the others back, so it is refused. */
+  readonly pushesEveryWrite?: boolean | undefined;
   readonly now?: Date | undefined;
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
 }
@@ -61,6 +68,7 @@ async function rotateOne(options: RotationRunOptions, s: RotationDue): Promise<R
   if (s.status === "ok" && !options.force) return { ...base, outcome: "skipped", reason: `not due until ${s.nextDueAt?.toISOString()}` };
   const policy = options.policies.resolve(s.tenant, s.name);
   try {
+    if (policy.strategy === "canary") return await canaryOne(options, base, policy);
     if (policy.strategy === "gradual" && !options.rollout) {
       throw new InvalidInputError("gradual rotation needs the sync engine's targets, which are not available in this build; use strategy blue-green");
     }
@@ -100,4 +108,21 @@ async function rotateOne(options: RotationRunOptions, s: RotationDue): Promise<R
     await emit(options.onEvent, { type: "rotation.failed", tenant: s.tenant, name: s.name, revision: s.revision, reason });
     return { ...base, outcome: "failed", reason };
   }
+}
+
+async function canaryOne(options: RotationRunOptions, base: Omit<RotationOutcome, "outcome">, policy: ResolvedPolicy): Promise<RotationOutcome> {
+  if (!options.rollout) throw new InvalidInputError("canary rotation needs the sync engine's targets, which are not available here");
+  if (options.pushesEveryWrite)
+    throw new InvalidInputError("canary rotation cannot run while every write is pushed to all targets at once (open the runtime with pushOnWrite: false)");
+  const ctx = { ...options, rollout: options.rollout };
+  const r = await runCanary(ctx, base.name, policy);
+  if (!r.ok) {
+    const outcome = r.record.outcome === "rolled-back" ? "rolled-back" : "failed";
+    return { ...base, outcome, toRevision: r.record.toRevision, reason: `${r.record.reason ?? r.reason}` };
+  }
+  if (options.confirm) {
+    await confirmCanary(ctx, base.name);
+    return { ...base, outcome: "confirmed", toRevision: r.record.toRevision };
+  }
+  return { ...base, outcome: "staged", toRevision: r.record.toRevision };
 }

@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LockoutStore, UnavailableError } from "../../src/index.js";
@@ -65,5 +65,25 @@ describe("LockoutStore", () => {
     writeFileSync(join(dir, "access-state.json"), "{not json");
     expect(() => store.lockedUntil("bob")).toThrow(UnavailableError);
     expect(() => store.lockedUntil("bob")).toThrow(/access state .* is damaged; refusing requests/);
+  });
+
+  it("lockedUntil answers from the file as it is now: a lock, an unlock and an edit in place by another process are seen at once", async () => {
+    const dir = tempDir();
+    const a = clocked(dir);
+    const path = join(dir, "access-state.json");
+    expect(a.store.lockedUntil("bob")).toBeUndefined();
+    const b = new LockoutStore(dir, { maxFailures: 1, windowSeconds: 60, lockSeconds: 120 }, () => new Date(a.at()));
+    await b.recordFailure("bob");
+    expect(a.store.lockedUntil("bob")).toEqual(new Date(a.at() + 120_000));
+    expect(a.store.lockedUntil("bob")).toEqual(new Date(a.at() + 120_000));
+    // Rewritten in place (same inode), to the same length: another principal locked instead.
+    const text = readFileSync(path, "utf8");
+    writeFileSync(path, text.replace('"bob"', '"eve"'));
+    expect(a.store.lockedUntil("bob")).toBeUndefined();
+    expect(a.store.lockedUntil("eve")).toEqual(new Date(a.at() + 120_000));
+    rmSync(path);
+    expect(a.store.lockedUntil("eve")).toBeUndefined();
+    writeFileSync(path, text);
+    expect(a.store.lockedUntil("bob")).toBeDefined();
   });
 });

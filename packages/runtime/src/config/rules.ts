@@ -1,6 +1,7 @@
 /** Cross-field rules: small functions that push `path: message` problems. */
 import { parseSchedule } from "../jobs/schedule.js";
 import { encryptionProblems } from "../stores.js";
+import { canaryTargetProblems } from "./rotation-schema.js";
 import type { PolyvaultConfig } from "./schema.js";
 
 export function crossFieldProblems(config: PolyvaultConfig): string[] {
@@ -34,6 +35,7 @@ export function crossFieldProblems(config: PolyvaultConfig): string[] {
     }
   }
   problems.push(...encryptionProblems(config));
+  problems.push(...canaryTargetProblems(config));
   // Job schedules: a cron pattern croner accepts, or `every <n><unit>` (jobs/schedule.ts).
   const schedules: Array<[string, string | undefined]> = [
     ["backups.schedule", config.backups?.schedule],

@@ -4,6 +4,7 @@
  */
 import { TENANT_ID_PATTERN } from "@polyvault/core";
 import { BUILTIN_PROVIDERS, schemasOf } from "../providers/registry.js";
+import { CanaryConfig, canaryRule } from "./rotation-schema.js";
 import { z } from "zod";
 
 const providerName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { error: "provider names are lowercase letters, digits, '-' or '_'" });
@@ -102,8 +103,10 @@ export const RotationPolicy = z.strictObject({
   command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   length: z.number().int().min(8).max(4096).optional(),
   alphabet: z.string().min(1).optional(),
-  strategy: z.enum(["blue-green", "gradual"]).optional(),
+  strategy: z.enum(["blue-green", "gradual", "canary"]).optional(),
   timeoutSeconds: z.number().int().min(1).max(3600).optional(),
+  /** strategy canary: the targets that get the new value first and the check it must pass (rotation-schema.ts). */
+  canary: CanaryConfig.optional(),
 });
 /** The audit log (docs/audit.md); every key optional, defaults in core's AUDIT_DEFAULTS. */
 export const AuditConfig = z.strictObject({
@@ -131,7 +134,8 @@ export const RotationConfig = z.strictObject({
   defaultIntervalDays: z.number().int().min(1).optional(),
   /** Days before its deadline that a secret shows as `due` (default 7). */
   dueSoonDays: z.number().int().min(0).optional(),
-  policies: z.array(RotationPolicy).optional(),
+  /** canaryRule: strategy canary and its block go together (the same words as core's RotationPolicies). */
+  policies: z.array(RotationPolicy.superRefine(canaryRule)).optional(),
 });
 
 export const ComplianceConfig = z.strictObject({

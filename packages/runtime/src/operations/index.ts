@@ -9,4 +9,5 @@ export * from "./operation.js";
 export * from "./restore.js";
 export * from "./rotation.js";
 export * from "./sync.js";
+export * from "./rotation-canary.js";
 export * from "./backup-drill.js";

@@ -14,16 +14,18 @@ import {
   RotationPolicies,
   Security,
   type TenantId,
+  confirmCanary,
   confirmRotation,
   parseSecretName,
+  rollbackCanary,
   rollbackRotation,
   rotationSchedule,
   runRotations,
 } from "@polyvault/core";
-import { syncRollout } from "@polyvault/sync";
 import type { Runtime } from "../runtime.js";
 import { callerOf } from "./caller.js";
 import { type OperationOptions, detailOf, runOperation, withProgress } from "./operation.js";
+import { canaryPhaseAudit, rolloutOf, withRequestId } from "./rotation-canary.js";
 
 async function tenantsOf(rt: Runtime, tenant: TenantId | undefined): Promise<TenantId[]> {
   return tenant ? [tenant] : rt.tenants();
@@ -87,7 +89,7 @@ export interface RunOptions extends OperationOptions {
 
 export interface RotationRunReport {
   readonly results: RotationOutcome[];
-  readonly summary: { staged: number; confirmed: number; skipped: number; failed: number };
+  readonly summary: { staged: number; confirmed: number; skipped: number; failed: number; rolledBack: number };
 }
 
 /**
@@ -99,11 +101,12 @@ export async function rotationRun(rt: Runtime, options: RunOptions = {}): Promis
     throw new InvalidInputError("--force needs --secret NAME (forcing every secret of every tenant is refused)");
   const secret = options.secret === undefined ? undefined : parseSecretName(options.secret);
   const tenant = tenantOf(rt, options.tenant);
+  const caller = withRequestId(options.caller ?? callerOf(rt));
   return runOperation(
-    options.caller ?? callerOf(rt),
+    caller,
     { action: "rotation.run", permission: "rotate", tenant, name: secret, changes: true },
     async () => {
-      const rollout = syncRollout({ routes: await rt.routes(), state: await rt.state(), keyring: rt.keyring, source: (t) => rt.placement(t).primary.name });
+      const rollout = await rolloutOf(rt);
       const policies = new RotationPolicies(rt.config.rotation);
       const results: RotationOutcome[] = [];
       for (const t of await tenantsOf(rt, tenant)) {
@@ -116,6 +119,8 @@ export async function rotationRun(rt: Runtime, options: RunOptions = {}): Promis
               force: options.force,
               confirm: options.confirm,
               rollout,
+              onPhase: canaryPhaseAudit(caller),
+              pushesEveryWrite: rt.options.pushOnWrite !== false && Object.keys(rt.config.routes ?? {}).length > 0,
               onProgress: (d, total) => bar.update(d, total),
             }),
           )),
@@ -124,9 +129,17 @@ export async function rotationRun(rt: Runtime, options: RunOptions = {}): Promis
       if (secret !== undefined && results.length === 0)
         throw new NotFoundError(`secret ${JSON.stringify(secret)} not found${options.tenant ? ` in tenant ${options.tenant}` : " in any tenant"}`);
       const count = (k: RotationOutcome["outcome"]) => results.filter((r) => r.outcome === k).length;
-      return { results, summary: { staged: count("staged"), confirmed: count("confirmed"), skipped: count("skipped"), failed: count("failed") } };
+      const summary = {
+        staged: count("staged"),
+        confirmed: count("confirmed"),
+        skipped: count("skipped"),
+        failed: count("failed"),
+        rolledBack: count("rolled-back"),
+      };
+      return { results, summary };
     },
-    (r) => ({ detail: detailOf(r.summary) }),
+    // rolledBack (canary rotations) only when there is one: the detail of other runs reads as before.
+    (r) => ({ detail: detailOf({ ...r.summary, rolledBack: r.summary.rolledBack || undefined }) }),
   );
 }
 
@@ -142,7 +155,9 @@ export async function rotationConfirm(rt: Runtime, name: string, options: OneRot
     options.caller ?? callerOf(rt),
     { action: "rotation.confirm", permission: "rotate", tenant, name: secret, changes: true },
     async () => {
-      const r = await confirmRotation(rotationContext(rt, tenant), secret);
+      const ctx = rotationContext(rt, tenant);
+      const canary = (await ctx.pending.get(tenant, secret))?.strategy === "canary";
+      const r = canary ? await confirmCanary({ ...ctx, rollout: await rolloutOf(rt) }, secret) : await confirmRotation(ctx, secret);
       return { revision: r.stagedRevision, previousRevision: r.previousRevision };
     },
     (r) => ({ detail: detailOf(r) }),
@@ -157,10 +172,20 @@ export async function rotationRollback(
 ): Promise<{ revision: number; restoredRevision: number }> {
   const secret = parseSecretName(name);
   const tenant = rt.manager(options.tenant).tenant;
+  const caller = withRequestId(options.caller ?? callerOf(rt));
   return runOperation(
-    options.caller ?? callerOf(rt),
+    caller,
     { action: "rotation.rollback", permission: "rotate", tenant, name: secret, changes: true },
-    () => rollbackRotation(rotationContext(rt, tenant), secret, { force: Boolean(options.force) }),
+    async () => {
+      const ctx = rotationContext(rt, tenant);
+      const force = Boolean(options.force);
+      if ((await ctx.pending.get(tenant, secret))?.strategy !== "canary") return rollbackRotation(ctx, secret, { force });
+      // A canary rotation is rolled back everywhere: the primary and every target, canaries first.
+      const r = await rollbackCanary({ ...ctx, rollout: await rolloutOf(rt), onPhase: canaryPhaseAudit(caller), afterWrite: () => rt.flushPushes() }, secret, {
+        force,
+      });
+      return { restoredRevision: r.fromRevision, revision: r.restoredRevision ?? r.fromRevision };
+    },
     (r) => ({ detail: detailOf(r) }),
   );
 }

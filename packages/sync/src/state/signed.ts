@@ -9,6 +9,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { hkdfSha256 } from "@polyvault/core";
+import { RecordCache } from "./record-cache.js";
 import type { JournalAction, JournalEntry, LeaseInfo, RunSummary, StateStore, SyncRecord } from "./types.js";
 
 const SALT = Buffer.from("polyvault/state/v1");
@@ -43,6 +44,8 @@ export function verifyRecord(key: Buffer, r: SyncRecord): boolean {
 export class SignedStateStore implements StateStore {
   readonly local: boolean;
   readonly #key: Buffer;
+  /** One secret's verified records, for failover reads (record-cache.ts: exact, or not used). */
+  readonly #cache: RecordCache;
 
   constructor(
     readonly inner: StateStore,
@@ -50,11 +53,14 @@ export class SignedStateStore implements StateStore {
   ) {
     this.local = inner.local === true;
     this.#key = Buffer.from(key);
+    this.#cache = new RecordCache(inner.recordsVersion ? () => (inner.recordsVersion as () => string).call(inner) : undefined);
   }
 
   async records(route: string, target: string, tenant: string): Promise<Map<string, SyncRecord>> {
+    // The inner map itself, less what does not verify: no second map of a large tenant's records.
     const all = await this.inner.records(route, target, tenant);
-    return new Map([...all].filter(([, r]) => verifyRecord(this.#key, r)));
+    for (const [name, r] of all) if (!verifyRecord(this.#key, r)) all.delete(name);
+    return all;
   }
 
   async unauthenticated(route: string, target: string, tenant: string): Promise<number> {
@@ -74,7 +80,8 @@ export class SignedStateStore implements StateStore {
   }
 
   async recordsOf(target: string, tenant: string, name?: string): Promise<SyncRecord[]> {
-    return (await this.inner.recordsOf(target, tenant, name)).filter((r) => verifyRecord(this.#key, r));
+    const verified = async () => (await this.inner.recordsOf(target, tenant, name)).filter((r) => verifyRecord(this.#key, r));
+    return name === undefined ? verified() : this.#cache.get(target, tenant, name, verified);
   }
 
   async lastSynced(target: string, tenant: string, name?: string): Promise<Date | undefined> {
@@ -119,6 +126,7 @@ export class SignedStateStore implements StateStore {
     return this.inner.takeOverLease(name, from, owner, ttlMs);
   }
   async close(): Promise<void> {
+    this.#cache.clear();
     this.#key.fill(0);
     await this.inner.close();
   }

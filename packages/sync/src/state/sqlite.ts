@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS records (
   source_digest TEXT NOT NULL, source_revision INTEGER NOT NULL, target_version TEXT NOT NULL, synced_at INTEGER NOT NULL,
   PRIMARY KEY (route, target, tenant, name));
 CREATE INDEX IF NOT EXISTS records_target_tenant ON records (target, tenant, synced_at);
+CREATE INDEX IF NOT EXISTS records_target_tenant_name ON records (target, tenant, name);
 CREATE TABLE IF NOT EXISTS journal (
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, route TEXT NOT NULL, target TEXT NOT NULL,
   tenant TEXT NOT NULL, name TEXT NOT NULL, action TEXT NOT NULL, source_digest TEXT,
@@ -52,6 +53,10 @@ interface RecordRow {
 export class SqliteStateStore implements StateStore {
   readonly local = true;
   readonly #db: Database.Database;
+  /** Prepared once per connection: a statement's SQL is parsed on its first use only. */
+  readonly #statements = new Map<string, Database.Statement>();
+  /** Record writes through this connection (PRAGMA data_version counts only other connections'). */
+  #recordWrites = 0;
 
   constructor(readonly path: string) {
     // SQLite gives its -wal and -shm files the database file's mode: create it private first.
@@ -77,32 +82,49 @@ export class SqliteStateStore implements StateStore {
       .immediate();
   }
 
+  #prepare(sql: string): Database.Statement {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.#db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
+  /** Changes after any commit to the records, by this connection or any other (another process's included). */
+  recordsVersion(): string {
+    return `${this.#recordWrites}:${this.#prepare("PRAGMA data_version").pluck().get()}`;
+  }
+
   async records(route: string, target: string, tenant: string): Promise<Map<string, SyncRecord>> {
-    const rows = this.#db.prepare("SELECT * FROM records WHERE route = ? AND target = ? AND tenant = ?").all(route, target, tenant) as RecordRow[];
-    return new Map(rows.map((r) => [r.name, toRecord(r)]));
+    // Row by row into the map: a tenant of 100,000 records is never also held as an array of rows.
+    const out = new Map<string, SyncRecord>();
+    for (const r of this.#prepare("SELECT * FROM records WHERE route = ? AND target = ? AND tenant = ?").iterate(route, target, tenant) as Iterable<RecordRow>)
+      out.set(r.name, toRecord(r, { route, target, tenant }));
+    return out;
   }
 
   async upsert(r: SyncRecord): Promise<void> {
-    this.#db
-      .prepare(
-        `INSERT INTO records (route, target, tenant, name, source_digest, source_revision, target_version, synced_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    this.#recordWrites++;
+    this.#prepare(
+      `INSERT INTO records (route, target, tenant, name, source_digest, source_revision, target_version, synced_at, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (route, target, tenant, name) DO UPDATE SET source_digest = excluded.source_digest, source_revision = excluded.source_revision,
          target_version = excluded.target_version, synced_at = excluded.synced_at, mac = excluded.mac`,
-      )
-      .run(r.route, r.target, r.tenant, r.name, r.sourceDigest, r.sourceRevision, r.targetVersion, r.syncedAt.getTime(), r.mac ?? null);
+    ).run(r.route, r.target, r.tenant, r.name, r.sourceDigest, r.sourceRevision, r.targetVersion, r.syncedAt.getTime(), r.mac ?? null);
   }
 
   async remove(route: string, target: string, tenant: string, name: string): Promise<void> {
-    this.#db.prepare("DELETE FROM records WHERE route = ? AND target = ? AND tenant = ? AND name = ?").run(route, target, tenant, name);
+    this.#recordWrites++;
+    this.#prepare("DELETE FROM records WHERE route = ? AND target = ? AND tenant = ? AND name = ?").run(route, target, tenant, name);
   }
 
   async recordsOf(target: string, tenant: string, name?: string): Promise<SyncRecord[]> {
     const rows = (
       name === undefined
-        ? this.#db.prepare("SELECT * FROM records WHERE target = ? AND tenant = ?").all(target, tenant)
-        : this.#db.prepare("SELECT * FROM records WHERE target = ? AND tenant = ? AND name = ?").all(target, tenant, name)
+        ? this.#prepare("SELECT * FROM records WHERE target = ? AND tenant = ?").all(target, tenant)
+        : this.#prepare("SELECT * FROM records WHERE target = ? AND tenant = ? AND name = ?").all(target, tenant, name)
     ) as RecordRow[];
-    return rows.map(toRecord);
+    return rows.map((r) => toRecord(r));
   }
 
   /** Unverified: a signed store (signed.ts) answers from authenticated records only. */
@@ -113,30 +135,28 @@ export class SqliteStateStore implements StateStore {
 
   async journalNames(route: string, target: string, tenant: string, actions: readonly JournalAction[], since: Date): Promise<Set<string>> {
     if (!actions.length) return new Set();
-    const rows = this.#db
-      .prepare(
-        `SELECT DISTINCT name FROM journal WHERE route = ? AND target = ? AND tenant = ? AND at >= ? AND state = 'done' AND action IN (${actions.map(() => "?").join(", ")})`,
-      )
-      .all(route, target, tenant, since.getTime(), ...actions) as Array<{ name: string }>;
+    const rows = this.#prepare(
+      `SELECT DISTINCT name FROM journal WHERE route = ? AND target = ? AND tenant = ? AND at >= ? AND state = 'done' AND action IN (${actions.map(() => "?").join(", ")})`,
+    ).all(route, target, tenant, since.getTime(), ...actions) as Array<{ name: string }>;
     return new Set(rows.map((r) => r.name));
   }
 
   async journalBegin(e: Omit<JournalEntry, "id" | "state" | "at">): Promise<number> {
-    const r = this.#db
-      .prepare("INSERT INTO journal (run_id, route, target, tenant, name, action, source_digest, state, at) VALUES (?, ?, ?, ?, ?, ?, ?, 'begun', ?)")
-      .run(e.runId, e.route, e.target, e.tenant, e.name, e.action, e.sourceDigest ?? null, Date.now());
+    const r = this.#prepare(
+      "INSERT INTO journal (run_id, route, target, tenant, name, action, source_digest, state, at) VALUES (?, ?, ?, ?, ?, ?, ?, 'begun', ?)",
+    ).run(e.runId, e.route, e.target, e.tenant, e.name, e.action, e.sourceDigest ?? null, Date.now());
     return Number(r.lastInsertRowid);
   }
 
   async journalEnd(id: number, state: "done" | "failed", detail?: string): Promise<void> {
-    this.#db.prepare("UPDATE journal SET state = ?, at = ?, detail = ? WHERE id = ?").run(state, Date.now(), detail ?? null, id);
+    this.#prepare("UPDATE journal SET state = ?, at = ?, detail = ? WHERE id = ?").run(state, Date.now(), detail ?? null, id);
   }
 
   async pendingJournal(route?: string): Promise<JournalEntry[]> {
     const rows = (
       route === undefined
-        ? this.#db.prepare("SELECT * FROM journal WHERE state = 'begun' ORDER BY id").all()
-        : this.#db.prepare("SELECT * FROM journal WHERE state = 'begun' AND route = ? ORDER BY id").all(route)
+        ? this.#prepare("SELECT * FROM journal WHERE state = 'begun' ORDER BY id").all()
+        : this.#prepare("SELECT * FROM journal WHERE state = 'begun' AND route = ? ORDER BY id").all(route)
     ) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       id: r.id as number,
@@ -153,17 +173,22 @@ export class SqliteStateStore implements StateStore {
   }
 
   async recordRun(run: RunSummary): Promise<void> {
-    this.#db
-      .prepare("INSERT OR REPLACE INTO runs (run_id, route, started_at, finished_at, ok, counts) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(run.runId, run.route, run.startedAt.getTime(), run.finishedAt.getTime(), run.ok ? 1 : 0, JSON.stringify(run.counts));
+    this.#prepare("INSERT OR REPLACE INTO runs (run_id, route, started_at, finished_at, ok, counts) VALUES (?, ?, ?, ?, ?, ?)").run(
+      run.runId,
+      run.route,
+      run.startedAt.getTime(),
+      run.finishedAt.getTime(),
+      run.ok ? 1 : 0,
+      JSON.stringify(run.counts),
+    );
   }
 
   async lastRuns(limit = 20): Promise<RunSummary[]> {
-    return (this.#db.prepare("SELECT * FROM runs ORDER BY finished_at DESC LIMIT ?").all(limit) as Array<Record<string, unknown>>).map(toRun);
+    return (this.#prepare("SELECT * FROM runs ORDER BY finished_at DESC LIMIT ?").all(limit) as Array<Record<string, unknown>>).map(toRun);
   }
 
   async lastRun(route: string): Promise<RunSummary | undefined> {
-    const r = this.#db.prepare("SELECT * FROM runs WHERE route = ? ORDER BY finished_at DESC LIMIT 1").get(route) as Record<string, unknown> | undefined;
+    const r = this.#prepare("SELECT * FROM runs WHERE route = ? ORDER BY finished_at DESC LIMIT 1").get(route) as Record<string, unknown> | undefined;
     return r ? toRun(r) : undefined;
   }
 
@@ -171,22 +196,20 @@ export class SqliteStateStore implements StateStore {
     checkLeaseTtl(ttlMs);
     const now = Date.now();
     const take = this.#db.transaction(() => {
-      const row = this.#db.prepare("SELECT owner, expires_at FROM leases WHERE name = ?").get(name) as { owner: string; expires_at: number } | undefined;
+      const row = this.#prepare("SELECT owner, expires_at FROM leases WHERE name = ?").get(name) as { owner: string; expires_at: number } | undefined;
       if (row && row.owner !== owner && row.expires_at > now && row.expires_at <= now + MAX_LEASE_MS) return false;
-      this.#db
-        .prepare(
-          `INSERT INTO leases (name, owner, expires_at, taken_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET
+      this.#prepare(
+        `INSERT INTO leases (name, owner, expires_at, taken_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET
            taken_at = CASE WHEN leases.owner = excluded.owner THEN coalesce(leases.taken_at, excluded.taken_at) ELSE excluded.taken_at END,
            owner = excluded.owner, expires_at = excluded.expires_at`,
-        )
-        .run(name, owner, now + ttlMs, now);
+      ).run(name, owner, now + ttlMs, now);
       return true;
     });
     return take.immediate();
   }
 
   async releaseLease(name: string, owner: string): Promise<void> {
-    this.#db.prepare("DELETE FROM leases WHERE name = ? AND owner = ?").run(name, owner);
+    this.#prepare("DELETE FROM leases WHERE name = ? AND owner = ?").run(name, owner);
   }
 
   async leaseHolder(name: string): Promise<string | undefined> {
@@ -195,18 +218,18 @@ export class SqliteStateStore implements StateStore {
 
   async leaseInfo(name: string): Promise<LeaseInfo | undefined> {
     const now = Date.now();
-    const row = this.#db
-      .prepare("SELECT owner, expires_at, taken_at FROM leases WHERE name = ? AND expires_at > ? AND expires_at <= ?")
-      .get(name, now, now + MAX_LEASE_MS) as { owner: string; expires_at: number; taken_at: number | null } | undefined;
+    const row = this.#prepare("SELECT owner, expires_at, taken_at FROM leases WHERE name = ? AND expires_at > ? AND expires_at <= ?").get(
+      name,
+      now,
+      now + MAX_LEASE_MS,
+    ) as { owner: string; expires_at: number; taken_at: number | null } | undefined;
     return row ? { holder: row.owner, since: row.taken_at === null ? undefined : new Date(row.taken_at), expiresAt: new Date(row.expires_at) } : undefined;
   }
 
   async takeOverLease(name: string, from: string, owner: string, ttlMs: number): Promise<boolean> {
     checkLeaseTtl(ttlMs);
     const now = Date.now();
-    const r = this.#db
-      .prepare("UPDATE leases SET owner = ?, expires_at = ?, taken_at = ? WHERE name = ? AND owner = ?")
-      .run(owner, now + ttlMs, now, name, from);
+    const r = this.#prepare("UPDATE leases SET owner = ?, expires_at = ?, taken_at = ? WHERE name = ? AND owner = ?").run(owner, now + ttlMs, now, name, from);
     return r.changes === 1;
   }
 
@@ -215,11 +238,12 @@ export class SqliteStateStore implements StateStore {
   }
 }
 
-function toRecord(r: RecordRow): SyncRecord {
+/** `known`: the query's own route, target and tenant, shared by every row instead of a copy in each. */
+function toRecord(r: RecordRow, known?: { route: string; target: string; tenant: string }): SyncRecord {
   return {
-    route: r.route,
-    target: r.target,
-    tenant: r.tenant,
+    route: known?.route ?? r.route,
+    target: known?.target ?? r.target,
+    tenant: known?.tenant ?? r.tenant,
     name: r.name,
     sourceDigest: r.source_digest,
     sourceRevision: r.source_revision,

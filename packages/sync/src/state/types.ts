@@ -65,6 +65,12 @@ export interface StateStore {
    * read's mirrorSyncedAt). Without a name, the newest sync of any of the tenant's secrets (the status page).
    */
   lastSynced(target: string, tenant: string, name?: string): Promise<Date | undefined>;
+  /**
+   * A value that changes after every commit that may have changed a record, made through this store or
+   * any other connection or process (SQLite: its own record writes counted, others' seen through
+   * `PRAGMA data_version`). Absent: the store cannot tell cheaply, and nothing may cache its records.
+   */
+  recordsVersion?(): string;
   /** Records of (route, target, tenant) whose MAC does not verify: ignored, kept as evidence (signed stores only). */
   unauthenticated?(route: string, target: string, tenant: string): Promise<number>;
 
