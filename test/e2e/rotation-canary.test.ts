@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, CliSandbox, SLOW, expectSameBytes, leakForms } from "./cli-sandbox.js";
+import { BIN, CliSandbox, SLOW, expectSameBytes, leakForms } from "../harness/cli.js";
 import { awsYaml, cliEnv, unavailable, vaultYaml } from "./endpoints.js";
 
 const run = `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
@@ -33,10 +33,10 @@ rotation:
 const notRun = unavailable("vault") ?? unavailable("aws");
 // Skipped only when a server could not be started (reason in the title); `npm test` starts both.
 (notRun ? describe.skip : describe)(`canary rotation over Vault and AWS${notRun ? ` — NOT RUN: ${notRun}` : ""}`, () => {
-  const sb = new CliSandbox(cliEnv());
+  const sb = new CliSandbox({ prefix: "e2e", env: cliEnv() });
   const file = (n: string) => join(sb.cwd, n);
   const old = sb.canary();
-  const rotate = () => sb.run(["rotation", "run", "--tenant", tenant, "--secret", NAME, "--force", "--json"], { killAfterMs: 170_000 });
+  const rotate = () => sb.run(["rotation", "run", "--tenant", tenant, "--secret", NAME, "--force", "--json"], { hangAfterMs: 170_000 });
   /** What the primary, the Vault mirror and the AWS mirror each hold, read through Polyvault. */
   const everywhere = async (expected: Buffer) => {
     for (const where of ["primary.yaml", "vault.yaml", "aws.yaml"]) {
