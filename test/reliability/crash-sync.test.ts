@@ -33,9 +33,10 @@ routes:
     targets: [mirror${withVault ? ", vault" : ""}${withAzure ? ", azure" : ""}]
     tenants: [crash]
     prune: true
-    # The subject here is crash consistency, not the mass-delete guard (docs/sync.md): every trial deletes
-    # real secrets, and over many trials in one window they would add up past its bound.
-    guard: { deleteFloor: 1000 }
+    # The subject here is crash consistency, not the mass-delete and mass-overwrite guard (docs/sync.md):
+    # every trial deletes and rewrites real secrets, and over many trials in one window they add up past
+    # its bounds.
+    guard: { deleteFloor: 1000, updateFloor: 1000 }
 `;
 
 describe(`crash consistency: sync apply (${TRIALS} SIGKILL trials; targets: file${withVault ? ", vault" : `; vault NOT RUN: ${notRun("vault")}`}${withAzure ? ", azure" : `; azure NOT RUN: ${notRun("azure")}`})`, () => {
@@ -56,7 +57,8 @@ describe(`crash consistency: sync apply (${TRIALS} SIGKILL trials; targets: file
         const planned = await withRuntime(sb, async (rt) => (await (await rt.sync()).plan()).reduce((a, p) => a + p.plan.summary.changes, 0));
         const { killed } = await killAtRandom(tally, sb, window, ["sync", "apply"]);
         const next = await run(sb, ["sync", "apply", "--json"]);
-        tally.check(next.code === 0, `the apply after the kill exits 0 (${next.code}): ${next.stderr}`);
+        // With --json the error and the runs' failures (codes and messages, never values) are on stdout.
+        tally.check(next.code === 0, `the apply after the kill exits 0 (${next.code}): ${next.stderr}${next.out.slice(0, 1500)}`);
         const counts = (JSON.parse(next.out) as { runs: Array<{ counts?: Record<string, number> }> }).runs.map((r) => r.counts ?? {});
         const sum = (k: string) => counts.reduce((a, x) => a + (x[k] ?? 0), 0);
         tally.check(sum("failed") === 0, `${sum("failed")} actions failed after the kill`);
