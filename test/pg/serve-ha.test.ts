@@ -61,10 +61,19 @@ state: "${db}"
     mkdirSync(join(home, "keys"), { recursive: true, mode: 0o700 });
     // Every node shares the keyring of node 0 (docs/deployment.md).
     if (i > 0) copyFileSync(join(base, "node0", "keys", "keyring.json"), join(home, "keys", "keyring.json"));
-    const proc = spawn(process.execPath, [BIN, "serve", "--port", "0", "--json", "--log-level", "warn", "--config", join(base, "polyvault.yaml")], {
-      env: env(home),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const proc = spawn(
+      process.execPath,
+      [BIN, "serve", "--port", "0", "--json", "--log-level", "warn", "--workers", "1", "--config", join(base, "polyvault.yaml")],
+      {
+        env: env(home),
+        stdio: ["ignore", "pipe", "pipe"],
+        // One process per node: this is about leadership between nodes (workers within a node are
+        // test/e2e/gateway-workers*.test.ts). With two workers per node the push-on-write runs of the 20 writes
+        // trail into the window counted as scheduled runs, and pv_runs cannot tell the two apart.
+        // A process group per node all the same, so a kill is a whole node's crash.
+        detached: true,
+      },
+    );
     // `--json` prints one JSON document with the listening address once the gateway is up.
     const answer = await new Promise<{ listening: string }>((res, rej) => {
       let text = "";
@@ -132,11 +141,13 @@ state: "${db}"
 
       // The scheduler's leader is the holder of the `scheduler` lease: kill it.
       const holder = (await client.query<{ owner: string }>("SELECT owner FROM pv_leases WHERE name = 'scheduler'")).rows[0]?.owner ?? "";
+      // The holder is the process that runs the scheduler: a node's first worker (its parent is the node's
+      // `serve`), or the node itself when it runs one process.
       const pid = Number(holder.split(":")[1]);
-      const leader = nodes.find((n) => n.proc.pid === pid);
-      expect(leader).toBeDefined();
+      const leader = nodes.find((n) => n.proc.pid === pid || n.proc.pid === parentPid(pid));
+      expect(leader, `no node holds pid ${pid}`).toBeDefined();
       const killedAt = Date.now();
-      leader?.proc.kill("SIGKILL");
+      if (leader?.proc.pid !== undefined) process.kill(-leader.proc.pid, "SIGKILL");
       const survivors = nodes.filter((n) => n !== leader);
 
       // Reads keep working throughout, from the survivors.
@@ -189,3 +200,14 @@ state: "${db}"
     }
   }, 180_000);
 });
+
+/** The parent process id of `pid` (Linux: field 4 of /proc/PID/stat), or undefined. */
+function parentPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // "pid (comm) state ppid ...": comm may hold spaces, so count from its closing parenthesis.
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
