@@ -20,80 +20,75 @@ routes:
 `;
 
 describe("sync apply killed with SIGKILL at random moments converges", () => {
-  it(
-    "20+ kills: every target equals the source, nothing lost, at most one new version per real change",
-    { timeout: 600_000 },
-    async () => {
-      const sb = sandbox();
-      writeFileSync(join(sb.cwd, "polyvault.yaml"), CONFIG);
-      expect(cli(sb, ["init"]).code).toBe(0);
-      const open = () => Runtime.open({ dataDir: sb.home, configPath: join(sb.cwd, "polyvault.yaml"), env: {}, pushOnWrite: false });
-      const expected = new Map<string, string>();
-      const changes = new Map<string, number>();
-      const write = async (names: string[], round: number) => {
-        const rt = await open();
-        try {
-          for (const n of names) {
-            const v = `${n}@${round}`;
-            await rt.manager("acme").set(n, v);
-            expected.set(n, v);
-            changes.set(n, (changes.get(n) ?? 0) + 1);
-          }
-        } finally {
-          await rt.close();
-        }
-      };
-      await write(
-        Array.from({ length: 300 }, (_, i) => `s/${i}`),
-        0,
-      );
-
-      // Kill on an observed point: once the apply has written a random number of the round's versions into
-      // the mirror (its store's version files), never on a timer that may land during Node's start-up.
-      // Only kills that hit before the round's last write count.
-      let kills = 0;
-      const mirrorStore = join(sb.cwd, "mirror-store");
-      // Rounds go on until 20 kills have landed mid-apply (bounded: a kill after the last write is not counted).
-      for (let round = 1; kills < 20; round++) {
-        // On a loaded machine many kills land after the apply's last write (the poll is every 25 ms);
-        // the bound only stops a run where kills never land.
-        expect(round, `only ${kills} kills landed mid-apply`).toBeLessThanOrEqual(100);
-        // Real changes every round, so that every apply has work to be killed in the middle of.
-        const work = round === 1 ? 300 : 60;
-        if (round > 1)
-          await write(
-            Array.from({ length: work }, (_, i) => `s/${(round * 37 + i * 5) % 300}`),
-            round,
-          );
-        const before = versionFiles(mirrorStore).length;
-        const child = start({ cwd: sb.cwd, env: sb.env }, ["sync", "apply"]);
-        const at = before + 1 + Math.floor(Math.random() * (work * 0.5));
-        const hit = await killAt(child, () => versionFiles(mirrorStore).length, at);
-        if (hit.killed && hit.progress < before + work) kills++;
-      }
-      expect(kills).toBeGreaterThanOrEqual(20);
-
-      const final = cli(sb, ["sync", "apply", "--json"]);
-      expect(final.code, final.stderr).toBe(0);
-      const plan = JSON.parse(cli(sb, ["sync", "plan", "--json"]).out);
-      expect(plan.summary.changes).toBe(0);
-
+  it("20+ kills: every target equals the source, nothing lost, at most one new version per real change", async () => {
+    const sb = sandbox();
+    writeFileSync(join(sb.cwd, "polyvault.yaml"), CONFIG);
+    expect(cli(sb, ["init"]).code).toBe(0);
+    const open = () => Runtime.open({ dataDir: sb.home, configPath: join(sb.cwd, "polyvault.yaml"), env: {}, pushOnWrite: false });
+    const expected = new Map<string, string>();
+    const changes = new Map<string, number>();
+    const write = async (names: string[], round: number) => {
       const rt = await open();
       try {
-        const mirror = rt.provider("mirror");
-        const acme = parseTenantId("acme");
-        const asMirror = new (await import("@polyvault/core")).SecretManager({ tenant: acme, keyring: rt.keyring, primary: mirror });
-        for (const [name, value] of expected) {
-          expect((await asMirror.get(name)).text()).toBe(value);
-          const versions = await mirror.versions(acme, name);
-          expect(versions.length, name).toBeLessThanOrEqual(changes.get(name) ?? 0);
+        for (const n of names) {
+          const v = `${n}@${round}`;
+          await rt.manager("acme").set(n, v);
+          expected.set(n, v);
+          changes.set(n, (changes.get(n) ?? 0) + 1);
         }
-        // The final run closed every journal entry the killed runs left open.
-        expect(await (await rt.state()).pendingJournal()).toEqual([]);
       } finally {
         await rt.close();
       }
-    },
-    900_000,
-  );
+    };
+    await write(
+      Array.from({ length: 300 }, (_, i) => `s/${i}`),
+      0,
+    );
+
+    // Kill on an observed point: once the apply has written a random number of the round's versions into
+    // the mirror (its store's version files), never on a timer that may land during Node's start-up.
+    // Only kills that hit before the round's last write count.
+    let kills = 0;
+    const mirrorStore = join(sb.cwd, "mirror-store");
+    // Rounds go on until 20 kills have landed mid-apply (bounded: a kill after the last write is not counted).
+    for (let round = 1; kills < 20; round++) {
+      // On a loaded machine many kills land after the apply's last write (the poll is every 25 ms);
+      // the bound only stops a run where kills never land.
+      expect(round, `only ${kills} kills landed mid-apply`).toBeLessThanOrEqual(100);
+      // Real changes every round, so that every apply has work to be killed in the middle of.
+      const work = round === 1 ? 300 : 60;
+      if (round > 1)
+        await write(
+          Array.from({ length: work }, (_, i) => `s/${(round * 37 + i * 5) % 300}`),
+          round,
+        );
+      const before = versionFiles(mirrorStore).length;
+      const child = start({ cwd: sb.cwd, env: sb.env }, ["sync", "apply"]);
+      const at = before + 1 + Math.floor(Math.random() * (work * 0.5));
+      const hit = await killAt(child, () => versionFiles(mirrorStore).length, at);
+      if (hit.killed && hit.progress < before + work) kills++;
+    }
+    expect(kills).toBeGreaterThanOrEqual(20);
+
+    const final = cli(sb, ["sync", "apply", "--json"]);
+    expect(final.code, final.stderr).toBe(0);
+    const plan = JSON.parse(cli(sb, ["sync", "plan", "--json"]).out);
+    expect(plan.summary.changes).toBe(0);
+
+    const rt = await open();
+    try {
+      const mirror = rt.provider("mirror");
+      const acme = parseTenantId("acme");
+      const asMirror = new (await import("@polyvault/core")).SecretManager({ tenant: acme, keyring: rt.keyring, primary: mirror });
+      for (const [name, value] of expected) {
+        expect((await asMirror.get(name)).text()).toBe(value);
+        const versions = await mirror.versions(acme, name);
+        expect(versions.length, name).toBeLessThanOrEqual(changes.get(name) ?? 0);
+      }
+      // The final run closed every journal entry the killed runs left open.
+      expect(await (await rt.state()).pendingJournal()).toEqual([]);
+    } finally {
+      await rt.close();
+    }
+  }, 900_000);
 });
