@@ -62,6 +62,27 @@ describe("file store: no links, no special files", () => {
     expect((await refused(() => q.p.get(acme, "b"))).message).toMatch(/v0000000001\.pv is a symbolic link/);
   });
 
+  it("a store root that is itself a link is the operator's choice and works; a file in the place of a secret's directory is refused", async () => {
+    const base = mkdtempSync(join(tmpdir(), "pv-file-safety-"));
+    mkdirSync(join(base, "real"));
+    symlinkSync(join(base, "real"), join(base, "root-link"));
+    const p = createFileProvider({ name: "local", dir: join(base, "root-link") });
+    await p.put(acme, "db", Buffer.from("through the root's link"), { metadata: { "pv-rev": "1" } });
+    expect(Buffer.from((await p.get(acme, "db")).value).toString()).toBe("through the root's link");
+    // Twice: the second read takes the realpath fast path with the root's real path already known.
+    expect(Buffer.from((await p.get(acme, "db")).value).toString()).toBe("through the root's link");
+    // A link below a linked root is still refused, by the same walk.
+    mkdirSync(join(base, "elsewhere"));
+    renameSync(join(base, "real", "acme", "s", "db"), join(base, "elsewhere", "db"));
+    symlinkSync(join(base, "elsewhere", "db"), join(base, "real", "acme", "s", "db"));
+    expect((await refused(() => p.get(acme, "db"))).message).toMatch(/acme\/s\/db is a symbolic link/);
+
+    const { dir, p: q } = store();
+    await q.put(acme, "x", Buffer.from("x"), { metadata: { "pv-rev": "1" } });
+    writeFileSync(join(dir, "store", "acme", "s", "plain"), "not a directory");
+    expect((await refused(() => q.get(acme, "plain"))).message).toMatch(/acme\/s\/plain should be a directory and is not/);
+  });
+
   it("a FIFO in the place of a version file is refused at once instead of blocking the read", async () => {
     const { dir, p } = store();
     await p.put(acme, "db", Buffer.from("v1"), { metadata: { "pv-rev": "1" } });
