@@ -7,7 +7,7 @@
  *       raw SDK (CreateSecret / node-vault write, one after another) through the same proxy, as a ratio;
  *   (b) by the engine with `rateLimit: { perSecond: 50, burst: 1 }`: the measured write rate over the
  *       whole mirror, as a share of the budget, and the most writes started in any one-second window.
- * `npm run bench -- sync-latency [--count N] [--rate-count N] [--naive-count N] [--only aws|vault] [--json]`
+ * `npm run bench -- sync-latency [--count N] [--rate-count N] [--naive-count N] [--only aws|vault] [--concurrency N] [--json]`
  * (after the build, with moto and Vault up; toxiproxy is started if it is not running).
  * What it creates in moto is deleted at the end (directly, not through the proxy).
  */
@@ -30,6 +30,8 @@ const COUNT = Number(arg("--count", 10_000));
 const RATE_COUNT = Number(arg("--rate-count", COUNT));
 const NAIVE_COUNT = Number(arg("--naive-count", COUNT));
 const ONLY = arg("--only", undefined);
+// The gate's calls in flight per provider (the `concurrency` provider option); unset: its default, 16.
+const CONCURRENCY = arg("--concurrency", undefined) === undefined ? undefined : Number(arg("--concurrency"));
 const LATENCY_MS = 25;
 const BUDGET = 50;
 const AWS = process.env.POLYVAULT_TEST_AWS_ENDPOINT ?? "http://127.0.0.1:4566";
@@ -51,6 +53,20 @@ const target = (type, url, prefix, extra = {}) =>
   type === "aws"
     ? { type, region: "us-east-1", endpoint: url, credentials: creds, prefix, timeoutMs: 30_000, ...extra }
     : { type, address: url, token: VAULT_TOKEN, mount: "secret", prefix, timeoutMs: 30_000, ...extra };
+
+/** How many secrets moto holds before the run (its lookups scan all of them: the figure depends on it). */
+async function motoHolds() {
+  const c = new SecretsManagerClient({ region: "us-east-1", endpoint: AWS, credentials: creds });
+  let n = 0;
+  let token;
+  do {
+    const page = await c.send(new ListSecretsCommand({ MaxResults: 100, NextToken: token }));
+    n += page.SecretList?.length ?? 0;
+    token = page.NextToken;
+  } while (token);
+  c.destroy();
+  return n;
+}
 
 /** Mirrors the tenant's N secrets to a fresh target through the engine; counts put starts per second. */
 async function engineMirror(dir, tenant, type, url, prefix, extra, names) {
@@ -181,7 +197,15 @@ export async function benchSyncLatency() {
   await toxiproxy.start();
   const dir = await mkdtemp(join(tmpdir(), "pv-bench-latency-"));
   const run = `lat${Date.now().toString(36)}`;
-  const out = { count: COUNT, rateCount: RATE_COUNT, naiveCount: NAIVE_COUNT, latencyMsEachWay: LATENCY_MS, budgetPerSecond: BUDGET, results: {} };
+  const out = {
+    count: COUNT,
+    rateCount: RATE_COUNT,
+    naiveCount: NAIVE_COUNT,
+    latencyMsEachWay: LATENCY_MS,
+    budgetPerSecond: BUDGET,
+    concurrency: CONCURRENCY ?? "default (16)",
+    results: {},
+  };
   const proxies = [];
   try {
     (await initMasterKey(dir)).key.fill(0);
@@ -199,9 +223,14 @@ export async function benchSyncLatency() {
       // Routes, prefixes and sync state of their own per provider: the route name is the key of its
       // sync records, and a route that found AWS's records would be stopped by the mass-overwrite guard.
       const tag = `${run}${type[0]}`;
+      const gate = CONCURRENCY === undefined ? {} : { concurrency: CONCURRENCY };
+      if (type === "aws") {
+        r.motoHeldBefore = await motoHolds();
+        log(`aws: moto holds ${r.motoHeldBefore} secrets before the run`);
+      }
       try {
         log(`${type}: engine, initial mirror of ${COUNT}`);
-        r.engine = await engineMirror(dir, tenant, type, url, `${tag}e`, {}, undefined);
+        r.engine = await engineMirror(dir, tenant, type, url, `${tag}e`, gate, undefined);
         log(`${type}: engine ${JSON.stringify(r.engine)}`);
         log(`${type}: naive sequential raw SDK, ${NAIVE_COUNT}`);
         r.naiveSeconds = await naive(type, url, `${tag}n`, tenant, NAIVE_COUNT);
@@ -216,7 +245,7 @@ export async function benchSyncLatency() {
           type,
           url,
           `${tag}r`,
-          { rateLimit: { perSecond: BUDGET, burst: 1 } },
+          { ...gate, rateLimit: { perSecond: BUDGET, burst: 1 } },
           RATE_COUNT < COUNT ? names.slice(0, RATE_COUNT) : undefined,
         );
         r.budgeted.shareOfBudget = +(r.budgeted.rate / BUDGET).toFixed(3);
@@ -244,10 +273,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await benchSyncLatency();
   if (process.argv.includes("--json")) console.log(JSON.stringify(r, null, 2));
   else {
-    console.log(`sync at cloud latency: ${r.latencyMsEachWay} ms each way (toxiproxy), ${r.count} secrets`);
+    console.log(`sync at cloud latency: ${r.latencyMsEachWay} ms each way (toxiproxy), ${r.count} secrets, gate concurrency ${r.concurrency}`);
     for (const [type, x] of Object.entries(r.results)) {
       console.log(
-        `  ${type}: engine ${x.engine.seconds} s (${x.engine.created + x.engine.updated} written, ${x.engine.failed} failed) vs naive ${x.naiveSeconds} s for ${x.naiveSecondsFor} → ${x.ratio}×`,
+        `  ${type}: ${x.motoHeldBefore === undefined ? "" : `(moto held ${x.motoHeldBefore} secrets) `}engine ${x.engine.seconds} s (${x.engine.created + x.engine.updated} written, ${x.engine.failed} failed) vs naive ${x.naiveSeconds} s for ${x.naiveSecondsFor} → ${x.ratio}×`,
       );
       console.log(
         `  ${type}: budget ${r.budgetPerSecond}/s: ${x.budgeted.puts} writes in ${x.budgeted.seconds} s = ${x.budgeted.rate}/s (${(x.budgeted.shareOfBudget * 100).toFixed(1)} % of budget); server clock: ${x.budgeted.serverRate}/s, busiest second ${x.budgeted.busiestSecond}`,

@@ -6,11 +6,8 @@
  * rollback; this one also keeps the outcome after a rollback closed the pending entry. Changes are made
  * under a lock file on a fresh read and written atomically (0600), as the pending file's are.
  */
-import { mkdir, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
 import { z } from "zod";
-import { isErrno, withLockFile, writeFileAtomic } from "../crypto/files.js";
-import { IntegrityError } from "../errors.js";
+import { RecordFile } from "./record-file.js";
 
 export const CANARY_FILE = "rotation-canary.json";
 const FORMAT = "polyvault-rotation-canary/v1";
@@ -38,45 +35,14 @@ const Entry = z.strictObject({
   updatedAt: z.string(),
 });
 export type CanaryRecord = z.infer<typeof Entry>;
-const File = z.strictObject({ format: z.literal(FORMAT), canaries: z.array(Entry) });
 
-export class CanaryRecords {
-  readonly path: string;
+export class CanaryRecords extends RecordFile<CanaryRecord> {
   constructor(dataDir: string) {
-    this.path = join(dataDir, CANARY_FILE);
-  }
-
-  async list(): Promise<CanaryRecord[]> {
-    let text: string;
-    try {
-      text = await readFile(this.path, "utf8");
-    } catch (err) {
-      if (isErrno(err, "ENOENT")) return [];
-      throw err;
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw new IntegrityError(`${this.path} is damaged: not JSON`);
-    }
-    const r = File.safeParse(raw);
-    if (!r.success) throw new IntegrityError(`${this.path} is damaged: ${r.error.issues[0]?.path.join(".")}: ${r.error.issues[0]?.message}`);
-    return r.data.canaries;
-  }
-
-  async get(tenant: string, name: string): Promise<CanaryRecord | undefined> {
-    return (await this.list()).find((c) => c.tenant === tenant && c.name === name);
+    super(dataDir, CANARY_FILE, FORMAT, "canaries", Entry);
   }
 
   /** Adds or replaces the record of (tenant, name); `updatedAt` is set here. */
-  async put(record: Omit<CanaryRecord, "updatedAt">): Promise<CanaryRecord> {
-    const next = Entry.parse({ ...record, updatedAt: new Date().toISOString() });
-    await mkdir(dirname(this.path), { recursive: true });
-    await withLockFile(`${this.path}.lock`, async () => {
-      const all = (await this.list()).filter((c) => !(c.tenant === record.tenant && c.name === record.name));
-      await writeFileAtomic(this.path, `${JSON.stringify({ format: FORMAT, canaries: [...all, next] }, null, 2)}\n`);
-    });
-    return next;
+  override async put(record: Omit<CanaryRecord, "updatedAt">): Promise<CanaryRecord> {
+    return super.put({ ...record, updatedAt: new Date().toISOString() });
   }
 }
