@@ -35,6 +35,43 @@ export class Output {
     if (lines.length) this.io.stdout.write(`${lines.join("\n")}\n`);
   }
 
+  /**
+   * A command's answer whose bulk is one long list (`sync plan`'s actions): with --json, the same one
+   * line `result({ [field]: items.map(row), ...rest })` would print, written a thousand items at a time
+   * as stdout takes them, so the whole document is never one string in memory.
+   */
+  async resultList<T>(field: string, items: readonly T[], row: (item: T) => unknown, rest: Record<string, unknown>, human: () => string | string[]): Promise<void> {
+    if (!this.json) {
+      this.result(undefined, human);
+      return;
+    }
+    const keys = [field, ...Object.keys(rest)];
+    const key = (k: string) => JSON.stringify(renamed(k) !== k && !keys.includes(renamed(k)) ? renamed(k) : k);
+    await this.#write(`{${key(field)}:[`);
+    for (let i = 0; i < items.length; i += 1000)
+      await this.#write((i > 0 ? "," : "") + items.slice(i, i + 1000).map((item) => jsonLine(row(item))).join(","));
+    await this.#write(`]${Object.entries(rest).map(([k, v]) => `,${key(k)}:${jsonLine(v)}`).join("")}}\n`);
+  }
+
+  /** Writes, waiting for stdout to drain when its buffer is full. */
+  #write(text: string): Promise<void> {
+    const stdout = this.io.stdout;
+    if (stdout.write(text)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (err?: unknown) => {
+        stdout.off("drain", done);
+        stdout.off("error", done);
+        stdout.off("close", closed);
+        if (err) reject(err);
+        else resolve();
+      };
+      const closed = () => done(new Error("stdout was closed before the answer was written"));
+      stdout.once("drain", done);
+      stdout.once("error", done);
+      stdout.once("close", closed);
+    });
+  }
+
   /** One JSON document on one line of stdout: a command's answer, or one item of a stream (NDJSON). */
   record(data: unknown): void {
     this.io.stdout.write(`${jsonLine(data)}\n`);

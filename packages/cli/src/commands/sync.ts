@@ -51,7 +51,7 @@ export function registerSync(program: Command, run: Runner): void {
       run(async (ctx, opts: { route?: string; tenant?: string; exitCode?: boolean }) => {
         const { actions, summary } = await syncPlan(await ctx.runtime(), { ...ctx.ops(), route: opts.route, tenant: opts.tenant });
         const changes = actions.filter((a) => a.action !== "noop");
-        ctx.out.result({ actions: actions.map(planRow), summary }, () => [
+        await ctx.out.resultList("actions", actions, planRow, { summary }, () => [
           ...(changes.length
             ? table(
                 ["ROUTE", "TARGET", "TENANT", "NAME", "ACTION", "REASON"],
