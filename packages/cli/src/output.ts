@@ -40,7 +40,13 @@ export class Output {
    * line `result({ [field]: items.map(row), ...rest })` would print, written a thousand items at a time
    * as stdout takes them, so the whole document is never one string in memory.
    */
-  async resultList<T>(field: string, items: readonly T[], row: (item: T) => unknown, rest: Record<string, unknown>, human: () => string | string[]): Promise<void> {
+  async resultList<T>(
+    field: string,
+    items: readonly T[],
+    row: (item: T) => unknown,
+    rest: Record<string, unknown>,
+    human: () => string | string[],
+  ): Promise<void> {
     if (!this.json) {
       this.result(undefined, human);
       return;
@@ -49,8 +55,18 @@ export class Output {
     const key = (k: string) => JSON.stringify(renamed(k) !== k && !keys.includes(renamed(k)) ? renamed(k) : k);
     await this.#write(`{${key(field)}:[`);
     for (let i = 0; i < items.length; i += 1000)
-      await this.#write((i > 0 ? "," : "") + items.slice(i, i + 1000).map((item) => jsonLine(row(item))).join(","));
-    await this.#write(`]${Object.entries(rest).map(([k, v]) => `,${key(k)}:${jsonLine(v)}`).join("")}}\n`);
+      await this.#write(
+        (i > 0 ? "," : "") +
+          items
+            .slice(i, i + 1000)
+            .map((item) => jsonLine(row(item)))
+            .join(","),
+      );
+    await this.#write(
+      `]${Object.entries(rest)
+        .map(([k, v]) => `,${key(k)}:${jsonLine(v)}`)
+        .join("")}}\n`,
+    );
   }
 
   /** Writes, waiting for stdout to drain when its buffer is full. */

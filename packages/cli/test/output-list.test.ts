@@ -36,7 +36,13 @@ describe("Output.resultList", () => {
     const whole = collect();
     new Output(io(whole.stream), true).result({ actions: rows.map((r) => ({ ...r })), summary: { noop: 2145, previousRevision: 3 } }, () => "");
     const listed = collect();
-    await new Output(io(listed.stream), true).resultList("actions", rows, (r) => ({ ...r }), { summary: { noop: 2145, previousRevision: 3 } }, () => "");
+    await new Output(io(listed.stream), true).resultList(
+      "actions",
+      rows,
+      (r) => ({ ...r }),
+      { summary: { noop: 2145, previousRevision: 3 } },
+      () => "",
+    );
     await new Promise((r) => setTimeout(r, 50));
     expect(listed.text()).toBe(whole.text());
     expect(listed.text()).toBe(`${jsonLine({ actions: rows, summary: { noop: 2145, previousRevision: 3 } })}\n`);
@@ -46,14 +52,26 @@ describe("Output.resultList", () => {
 
   it("an empty list and no other members", async () => {
     const out = collect();
-    await new Output(io(out.stream), true).resultList("actions", [], (r) => r, {}, () => "");
+    await new Output(io(out.stream), true).resultList(
+      "actions",
+      [],
+      (r) => r,
+      {},
+      () => "",
+    );
     await new Promise((r) => setTimeout(r, 20));
     expect(out.text()).toBe('{"actions":[]}\n');
   });
 
   it("waits for a slow stdout: never more than one chunk of rows buffered beyond its high-water mark", async () => {
     const out = collect(1024);
-    await new Output(io(out.stream), true).resultList("actions", rows, (r) => r, { summary: {} }, () => "");
+    await new Output(io(out.stream), true).resultList(
+      "actions",
+      rows,
+      (r) => r,
+      { summary: {} },
+      () => "",
+    );
     const oneChunk = Math.max(...[0, 1000, 2000].map((i) => jsonLine(rows.slice(i, i + 1000)).length));
     expect(out.maxPending()).toBeLessThan(1024 + oneChunk + 64);
     // Written whole, without waiting, the answer would have been pending at once.
@@ -63,14 +81,26 @@ describe("Output.resultList", () => {
 
   it("without --json prints the human lines", async () => {
     const out = collect();
-    await new Output(io(out.stream), false).resultList("actions", rows, (r) => r, {}, () => ["a", "b"]);
+    await new Output(io(out.stream), false).resultList(
+      "actions",
+      rows,
+      (r) => r,
+      {},
+      () => ["a", "b"],
+    );
     await new Promise((r) => setTimeout(r, 20));
     expect(out.text()).toBe("a\nb\n");
   });
 
   it("stdout closed mid-answer rejects instead of waiting for ever", async () => {
     const stream = new Writable({ highWaterMark: 16, write: (_c, _e, _cb) => undefined }); // never takes a byte
-    const answer = new Output(io(stream), true).resultList("actions", rows, (r) => r, {}, () => "");
+    const answer = new Output(io(stream), true).resultList(
+      "actions",
+      rows,
+      (r) => r,
+      {},
+      () => "",
+    );
     setTimeout(() => stream.destroy(), 20);
     await expect(answer).rejects.toThrow(/closed before the answer was written/);
   });
