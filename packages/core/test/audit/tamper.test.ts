@@ -58,7 +58,10 @@ describe("audit verify on a 10,000-record log", () => {
   it("edit of a checkpoint's signature names that checkpoint", () => {
     const i = all.findIndex((l, j) => j > 3000 && l.includes('"type":"checkpoint"'));
     const seq = JSON.parse(all[i] as string).seq;
-    const copy = tampered(dir, (l) => l.map((x, j) => (j === i ? x.replace(/"sig":"./, '"sig":"A') : x)));
+    // The signature's first character swapped for another (a fixed "A" left one signature in 64 as it was).
+    const edited = (all[i] as string).replace(/"sig":"(.)/, (_m, c: string) => `"sig":"${c === "A" ? "B" : "A"}`);
+    expect(edited).not.toBe(all[i]);
+    const copy = tampered(dir, (l) => l.map((x, j) => (j === i ? edited : x)));
     const r = verifyAuditLog(copy);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.firstBad).toEqual({ line: i + 1, seq });
