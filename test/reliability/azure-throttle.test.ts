@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KeyVaultServer, createKeyVaultServer } from "../emulators/keyvault/server.mjs";
 import { type CliSandbox, run, sandbox } from "../harness/cli.js";
 import { readAll, withRuntime } from "./helpers/runtime.js";
+import { Tally } from "./helpers/tally.js";
 
 const VAULT_BUDGET = 24;
 const PER_SECOND = 2;
@@ -19,6 +20,7 @@ const BURST = 2;
 const NAMES = 12;
 const log: Array<{ method: string; path: string; status: number; at: number }> = [];
 const writes = new Map<string, number>();
+const tally = new Tally("azure-throttle");
 let kv: KeyVaultServer;
 let sb: CliSandbox;
 
@@ -57,6 +59,7 @@ async function applyUntilConverged(): Promise<string[]> {
   const seen: string[] = [];
   for (let i = 0; i < 4; i++) {
     const r = await run(sb, ["sync", "apply", "--json"], { hangAfterMs: 300_000 });
+    tally.trial();
     const failed = r.code === 0 ? JSON.parse(r.out).runs.reduce((a: number, x: { counts?: { failed?: number } }) => a + (x.counts?.failed ?? 0), 0) : -1;
     seen.push(`exit ${r.code}, ${failed} failed${r.code === 0 ? "" : `: ${r.stderr.trim()}`}`);
     const left = await withRuntime(sb, async (rt) => (await (await rt.sync()).plan()).reduce((a, p) => a + p.plan.summary.changes, 0));
@@ -84,19 +87,20 @@ describe("sync apply to azure while Key Vault throttles (429 with Retry-After)",
     const second = await applyUntilConverged();
 
     // The vault did throttle: otherwise this test proves nothing.
-    expect(kv.counts.throttled, `${first.join("; ")} / ${second.join("; ")}`).toBeGreaterThan(0);
+    tally.fault(kv.counts.throttled);
+    tally.check(kv.counts.throttled > 0, `the vault answered no 429: ${first.join("; ")} / ${second.join("; ")}`);
     await withRuntime(sb, async (rt) => {
       const azure = rt.provider("azure");
-      expect(Object.fromEntries(await readAll(rt, azure, "acme"))).toEqual(Object.fromEntries(await readAll(rt, rt.provider("local"), "acme")));
-      for (const [name, n] of writes) expect((await azure.versions("acme" as never, name)).length, name).toBeLessThanOrEqual(n);
+      tally.same(Object.fromEntries(await readAll(rt, azure, "acme")), Object.fromEntries(await readAll(rt, rt.provider("local"), "acme")), "target = source");
+      for (const [name, n] of writes) tally.check((await azure.versions("acme" as never, name)).length <= n, `${name}: at most ${n} versions`);
     });
     // The vault never accepted more than its budget in any 10 seconds (429s are not transactions).
     const accepted = log.filter((r) => r.status !== 429 && r.status !== 401).map((r) => r.at);
-    expect(peak(accepted, 10_000)).toBeLessThanOrEqual(VAULT_BUDGET);
+    tally.check(peak(accepted, 10_000) <= VAULT_BUDGET, `the vault accepted ${peak(accepted, 10_000)} in 10 s, over ${VAULT_BUDGET}`);
     // Polyvault kept to its own budget: version-creating writes (PUT /secrets/{name} accepted) in any
     // window of w seconds are at most burst + perSecond·w.
     const puts = log.filter((r) => r.method === "PUT" && r.status === 200).map((r) => r.at);
-    expect(puts.length).toBe(NAMES + 5);
-    for (const w of [1, 2, 5, 10]) expect(peak(puts, w * 1000), `writes in ${w} s`).toBeLessThanOrEqual(BURST + PER_SECOND * w);
+    tally.same(puts.length, NAMES + 5, "one accepted PUT per real change");
+    for (const w of [1, 2, 5, 10]) tally.check(peak(puts, w * 1000) <= BURST + PER_SECOND * w, `writes in ${w} s: ${peak(puts, w * 1000)}`);
   });
 });
