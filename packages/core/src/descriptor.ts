@@ -20,6 +20,9 @@ export const COMMON_PROVIDER_CONFIG = {
   concurrency: z.number().int().min(1).max(256).optional(),
 };
 
+/** Calls in flight to a provider when neither its configuration nor its descriptor says otherwise. */
+export const DEFAULT_CONCURRENCY = 16;
+
 /** The configuration schema of a provider type: `type`, its own options, the common ones; strict. */
 export function providerConfigSchema<T extends string, S extends z.ZodRawShape>(type: T, own: S) {
   return z.strictObject({ type: z.literal(type), ...own, ...COMMON_PROVIDER_CONFIG });
@@ -47,6 +50,12 @@ export interface ProviderDescriptor<S extends ProviderConfigSchema = ProviderCon
   readonly schema: S;
   /** Where the data lives, for the residency control: a region, a host, or "local". */
   location(config: z.infer<S>): string;
+  /**
+   * Calls in flight at once when `concurrency` is not configured (DEFAULT_CONCURRENCY when absent): a
+   * service whose write takes two calls (Vault's KV v2: the value, then custom_metadata) keeps as many
+   * secrets in flight as the others with twice the calls.
+   */
+  readonly defaultConcurrency?: number | undefined;
   /** Builds an instance; imports the provider's SDK only when called. */
   create(config: z.infer<S>, context: ProviderBuildContext): Promise<Provider>;
 }

@@ -28,6 +28,9 @@ export const vaultProvider = defineProvider({
   schema: vaultConfigSchema,
   // The address's host ("vault.eu.example.com").
   location: (config) => hostOf(config.address),
+  // A create or update is two calls (the value, then custom_metadata): 32 in flight keep 16 secrets in
+  // flight, as the other providers' default does (docs/benchmarks.md, "Sync at cloud latency").
+  defaultConcurrency: 32,
   async create(config, ctx) {
     const { createVaultProvider } = await import("./index.js");
     const { type: _type, rateLimit: _rate, concurrency: _concurrency, tls: tlsConfig, ...own } = config;

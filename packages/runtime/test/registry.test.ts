@@ -36,6 +36,33 @@ describe("the provider registry", () => {
     expect(() => defaultRegistry.with(BUILTIN_PROVIDERS[1])).toThrow("provider registry: type aws is registered twice");
   });
 
+  it("calls in flight: the configured concurrency, else the type's default (vault 32: two calls per write; others 16)", async () => {
+    const c = (config: { type: string } & Record<string, unknown>) => defaultRegistry.concurrency(config);
+    expect([c({ type: "file" }), c({ type: "aws" }), c({ type: "azure" }), c({ type: "vault" }), c({ type: "toy" })]).toEqual([16, 16, 16, 32, 16]);
+    expect([c({ type: "vault", concurrency: 4 }), c({ type: "aws", concurrency: 64 })]).toEqual([4, 64]);
+    // And the runtime's gates are built with them.
+    const dir = mkdtempSync(join(tmpdir(), "pv-conc-"));
+    (await initMasterKey(dir)).key.fill(0);
+    const rt = await Runtime.open({
+      dataDir: dir,
+      config: {
+        providers: {
+          local: { type: "file" },
+          v: { type: "vault", address: "http://127.0.0.1:9", token: "t" },
+          v4: { type: "vault", address: "http://127.0.0.1:9", token: "t", concurrency: 4 },
+          a: { type: "aws", region: "us-east-1", endpoint: "http://127.0.0.1:9", credentials: { accessKeyId: "x", secretAccessKey: "y" } },
+        },
+      },
+      env: {},
+      pushOnWrite: false,
+    });
+    try {
+      expect(["local", "v", "v4", "a"].map((n) => rt.gate(n).concurrency)).toEqual([16, 32, 4, 16]);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it("locates stores: the aws region, the azure and vault hosts, local for files, unknown otherwise", () => {
     const at = (config: { type: string } & Record<string, unknown>) => defaultRegistry.location(config);
     expect(at({ type: "file" })).toBe("local");

@@ -5,7 +5,7 @@
  * residency lookup and the lazy-loading factory. Adding a provider: its package, and one line below
  * (docs/architecture.md, "Adding a provider").
  */
-import { InvalidInputError, type Provider, type ProviderBuildContext, type ProviderConfigSchema, type ProviderDescriptor } from "@polyvault/core";
+import { DEFAULT_CONCURRENCY, InvalidInputError, type Provider, type ProviderBuildContext, type ProviderConfigSchema, type ProviderDescriptor } from "@polyvault/core";
 import { awsProvider } from "@polyvault/provider-aws/descriptor";
 import { azureProvider } from "@polyvault/provider-azure/descriptor";
 import { fileProvider } from "@polyvault/provider-file/descriptor";
@@ -66,6 +66,11 @@ export class ProviderRegistry {
   /** Where a configured store keeps its data (the residency control); "unknown" for an unknown type. */
   location(config: AnyProviderConfig): string {
     return this.#byType.get(config.type)?.location(config) ?? "unknown";
+  }
+
+  /** Calls in flight at once: the configured `concurrency`, else the provider type's default. */
+  concurrency(config: AnyProviderConfig): number {
+    return config.concurrency ?? this.#byType.get(config.type)?.defaultConcurrency ?? DEFAULT_CONCURRENCY;
   }
 
   /** Builds a provider; its package's SDK is imported only now. */

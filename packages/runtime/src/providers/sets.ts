@@ -22,7 +22,7 @@ export interface ProviderSet {
 export async function createProviderSets(loaded: LoadedConfig, dataDir: string, registry: ProviderRegistry): Promise<Map<string, ProviderSet>> {
   const sets = new Map<string, ProviderSet>();
   for (const [name, pc] of Object.entries(loaded.config.providers ?? {})) {
-    const gate = new ProviderGate(name, { concurrency: pc.concurrency, perSecond: pc.rateLimit?.perSecond, burst: pc.rateLimit?.burst });
+    const gate = new ProviderGate(name, { concurrency: registry.concurrency(pc), perSecond: pc.rateLimit?.perSecond, burst: pc.rateLimit?.burst });
     const calls = emptyCounts();
     const baseDir = loaded.path ? dirname(loaded.path) : dataDir;
     const provider = counting(gated(await createProvider(name, pc, dataDir, {}, baseDir, registry), gate), calls);

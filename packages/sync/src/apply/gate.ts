@@ -9,7 +9,7 @@
  * holding one token loses that lateness on every call (5–12 % of a 50/s budget, measured with
  * bench/sync-latency.mjs).
  */
-import { type Provider, UnavailableError, isPolyvaultError } from "@polyvault/core";
+import { DEFAULT_CONCURRENCY, type Provider, UnavailableError, isPolyvaultError } from "@polyvault/core";
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
 import PQueue from "p-queue";
 import pThrottle from "p-throttle";
@@ -34,11 +34,16 @@ export class ProviderGate {
   #openedAt = 0;
   #waits = 0;
 
+  /** Calls let through at once (the configured `concurrency`, else the provider type's default). */
+  get concurrency(): number {
+    return this.#queue.concurrency;
+  }
+
   constructor(
     readonly provider: string,
     options: GateOptions = {},
   ) {
-    this.#queue = new PQueue({ concurrency: options.concurrency ?? 16 });
+    this.#queue = new PQueue({ concurrency: options.concurrency ?? DEFAULT_CONCURRENCY });
     if (options.perSecond) {
       const burst = options.burst ?? Math.max(1, Math.ceil(options.perSecond));
       const throttle = pThrottle({
