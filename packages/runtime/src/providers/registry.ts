@@ -5,7 +5,14 @@
  * residency lookup and the lazy-loading factory. Adding a provider: its package, and one line below
  * (docs/architecture.md, "Adding a provider").
  */
-import { DEFAULT_CONCURRENCY, InvalidInputError, type Provider, type ProviderBuildContext, type ProviderConfigSchema, type ProviderDescriptor } from "@polyvault/core";
+import {
+  DEFAULT_CONCURRENCY,
+  InvalidInputError,
+  type Provider,
+  type ProviderBuildContext,
+  type ProviderConfigSchema,
+  type ProviderDescriptor,
+} from "@polyvault/core";
 import { awsProvider } from "@polyvault/provider-aws/descriptor";
 import { azureProvider } from "@polyvault/provider-azure/descriptor";
 import { fileProvider } from "@polyvault/provider-file/descriptor";
