@@ -52,7 +52,8 @@ export class Output {
       return;
     }
     const keys = [field, ...Object.keys(rest)];
-    const key = (k: string) => JSON.stringify(renamed(k) !== k && !keys.includes(renamed(k)) ? renamed(k) : k);
+    const rename = renamerFor(keys);
+    const key = (k: string) => JSON.stringify(rename(k));
     await this.#write(`{${key(field)}:[`);
     for (let i = 0; i < items.length; i += 1000)
       await this.#write(
@@ -109,13 +110,18 @@ export class Output {
 /** `revision` → `version`, `previousRevision` → `previousVersion`, …: one name for one thing. */
 const renamed = (key: string): string => (key === "revision" ? "version" : key.endsWith("Revision") ? `${key.slice(0, -"Revision".length)}Version` : key);
 
+/** The renames for an object with these keys: one that would overwrite a field of it is not made (nothing is ever dropped). */
+const renamerFor =
+  (keys: readonly string[]) =>
+  (k: string): string =>
+    renamed(k) !== k && !keys.includes(renamed(k)) ? renamed(k) : k;
+
 /** Compact JSON with the field names of the --json rule. */
 export function jsonLine(data: unknown): string {
   return JSON.stringify(data, function (this: unknown, _key: string, value: unknown) {
     if (value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Date || Buffer.isBuffer(value)) return value;
     const keys = Object.keys(value);
-    // A rename that would overwrite a field of the same object is not made (nothing is ever dropped).
-    const rename = (k: string) => (renamed(k) !== k && !keys.includes(renamed(k)) ? renamed(k) : k);
+    const rename = renamerFor(keys);
     if (keys.every((k) => rename(k) === k)) return value;
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [rename(k), v]));
   });

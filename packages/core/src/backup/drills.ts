@@ -3,11 +3,8 @@
  * <dataDir>/backup-drills.json, so the compliance check can tell when a backup was last proven to be
  * restorable. Names, counts and times only. The newest 20 drills per tenant are kept.
  */
-import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { z } from "zod";
-import { isErrno, withLockFile, writeFileAtomic } from "../crypto/files.js";
-import { IntegrityError } from "../errors.js";
+import { JsonRecordFile } from "../record-file.js";
 
 export const DRILLS_FILE = "backup-drills.json";
 const FORMAT = "polyvault-backup-drills/v1";
@@ -22,37 +19,20 @@ const Drill = z.strictObject({
   versions: z.number().int().min(0),
 });
 export type BackupDrill = z.infer<typeof Drill>;
-const File = z.strictObject({ format: z.literal(FORMAT), drills: z.array(Drill) });
+
+const drillsFile = (dataDir: string) => new JsonRecordFile<BackupDrill>(dataDir, DRILLS_FILE, FORMAT, "drills", Drill);
 
 export async function readDrills(dataDir: string): Promise<BackupDrill[]> {
-  const path = join(dataDir, DRILLS_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    if (isErrno(err, "ENOENT")) return [];
-    throw err;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new IntegrityError(`${path} is damaged: not JSON`);
-  }
-  const r = File.safeParse(raw);
-  if (!r.success) throw new IntegrityError(`${path} is damaged: ${r.error.issues[0]?.path.join(".")}: ${r.error.issues[0]?.message}`);
-  return r.data.drills;
+  return drillsFile(dataDir).list();
 }
 
 export async function recordDrill(dataDir: string, drill: BackupDrill): Promise<void> {
-  const path = join(dataDir, DRILLS_FILE);
-  await mkdir(dataDir, { recursive: true });
-  await withLockFile(`${path}.lock`, async () => {
-    const all = [...(await readDrills(dataDir)), Drill.parse(drill)];
-    const mine = all.filter((d) => d.tenant === drill.tenant);
+  const next = Drill.parse(drill);
+  await drillsFile(dataDir).change((before) => {
+    const all = [...before, next];
+    const mine = all.filter((d) => d.tenant === next.tenant);
     const dropped = new Set(mine.slice(0, Math.max(0, mine.length - KEEP_PER_TENANT)));
-    const kept = all.filter((d) => !dropped.has(d));
-    await writeFileAtomic(path, `${JSON.stringify({ format: FORMAT, drills: kept }, null, 2)}\n`);
+    return all.filter((d) => !dropped.has(d));
   });
 }
 

@@ -7,7 +7,7 @@
  * under a lock file on a fresh read and written atomically (0600), as the pending file's are.
  */
 import { z } from "zod";
-import { RecordFile } from "./record-file.js";
+import { RecordFile } from "../record-file.js";
 
 export const CANARY_FILE = "rotation-canary.json";
 const FORMAT = "polyvault-rotation-canary/v1";

@@ -2,11 +2,11 @@
  * Rotations waiting for confirmation, in <dataDir>/rotation-pending.json (names and revision numbers
  * only, never a value). The file, not the secret's metadata, is the record: cloud providers' versions
  * are immutable, so a "pending" mark stored on a version could never be cleared on confirm without
- * writing yet another revision. The file is a RecordFile (record-file.ts): checked on read, changed under
+ * writing yet another revision. The file is a RecordFile (core/src/record-file.ts): checked on read, changed under
  * a lock and written atomically, so two `rotation run`s never lose each other's entries.
  */
 import { z } from "zod";
-import { RecordFile } from "./record-file.js";
+import { RecordFile } from "../record-file.js";
 
 export const PENDING_FILE = "rotation-pending.json";
 const FORMAT = "polyvault-rotation-pending/v1";

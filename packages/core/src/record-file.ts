@@ -1,21 +1,22 @@
 /**
- * A small JSON file of per-secret records in the data directory (the rotation pending file, the canary
- * records): names, revision numbers and reasons only, never a value. Reads are checked against a zod
+ * Small JSON files of records in the data directory (the backup drills, the rotation pending file, the
+ * canary records): names, numbers, times and reasons only, never a value. Reads are checked against a zod
  * schema (anything else is an IntegrityError naming the file); every change is made under a lock file on
  * a fresh read and written atomically (0600), so two processes never lose each other's entries.
  */
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { isErrno, withLockFile, writeFileAtomic } from "../crypto/files.js";
-import { IntegrityError } from "../errors.js";
+import { isErrno, withLockFile, writeFileAtomic } from "./crypto/files.js";
+import { IntegrityError } from "./errors.js";
 
 interface Keyed {
   readonly tenant: string;
   readonly name: string;
 }
 
-export class RecordFile<E extends Keyed> {
+/** `{ format, <field>: [records] }`: the checked read and the locked, atomic change. */
+export class JsonRecordFile<E> {
   readonly path: string;
   readonly #file: z.ZodType<Record<string, unknown>>;
 
@@ -50,6 +51,18 @@ export class RecordFile<E extends Keyed> {
     return r.data[this.field] as E[];
   }
 
+  /** Any change: `edit` gets the records as they are now (under the lock) and returns what to keep. */
+  async change(edit: (all: E[]) => E[]): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    await withLockFile(`${this.path}.lock`, async () => {
+      const next = edit(await this.list());
+      await writeFileAtomic(this.path, `${JSON.stringify({ format: this.format, [this.field]: next }, null, 2)}\n`);
+    });
+  }
+}
+
+/** Records of one secret each, keyed by (tenant, name): at most one per secret. */
+export class RecordFile<E extends Keyed> extends JsonRecordFile<E> {
   async get(tenant: string, name: string): Promise<E | undefined> {
     return (await this.list()).find((e) => e.tenant === tenant && e.name === name);
   }
@@ -63,14 +76,5 @@ export class RecordFile<E extends Keyed> {
 
   async remove(tenant: string, name: string): Promise<void> {
     await this.change((all) => all.filter((e) => !(e.tenant === tenant && e.name === name)));
-  }
-
-  /** Any change: `edit` gets the records as they are now (under the lock) and returns what to keep. */
-  async change(edit: (all: E[]) => E[]): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    await withLockFile(`${this.path}.lock`, async () => {
-      const next = edit(await this.list());
-      await writeFileAtomic(this.path, `${JSON.stringify({ format: this.format, [this.field]: next }, null, 2)}\n`);
-    });
   }
 }
