@@ -8,7 +8,7 @@
  * Also prints, in the same run, the server's req/s and latency under the profiler and without it (the
  * profiler's own cost), with the load average.
  *
- * `node bench/gateway-profile.mjs [--connections 32] [--duration 10] [--top 25] [--keep-profile DIR] [--json]`
+ * `node bench/gateway-profile.mjs [--connections 32] [--workers 1] [--duration 10] [--top 25] [--keep-profile DIR] [--json]`
  * (after the build; needs wrk on PATH: `apt-get install -y wrk`).
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -22,6 +22,7 @@ import { printProfile, summarizeProfile } from "./cpu-profile.mjs";
 const { values: args } = parseArgs({
   options: {
     connections: { type: "string", default: "32" },
+    workers: { type: "string", default: "1" },
     duration: { type: "string", default: "10" },
     top: { type: "string", default: "25" },
     "keep-profile": { type: "string" },
@@ -104,24 +105,29 @@ async function main() {
     log(`  plain:    ${plain.rps} req/s  p50 ${plain.p50Ms} ms  p99 ${plain.p99Ms} ms  load ${plain.load}`);
     const profiled = await round(base, token, profiles);
     log(`  profiled: ${profiled.rps} req/s  p50 ${profiled.p50Ms} ms  p99 ${profiled.p99Ms} ms  load ${profiled.load}`);
-    const file = readdirSync(profiles).find((f) => f.endsWith(".cpuprofile"));
-    if (!file) throw new Error("no CPU profile was written");
-    if (args["keep-profile"]) cpSync(join(profiles, file), join(resolve(args["keep-profile"]), file));
-    const summary = summarizeProfile(join(profiles, file), Number(args.top));
+    // One profile per process: with --workers N, the primary (the audit writer) and each worker.
+    const files = readdirSync(profiles).filter((f) => f.endsWith(".cpuprofile"));
+    if (files.length === 0) throw new Error("no CPU profile was written");
+    if (args["keep-profile"]) for (const f of files) cpSync(join(profiles, f), join(resolve(args["keep-profile"]), f));
+    const summaries = files.map((f) => ({ file: f, ...summarizeProfile(join(profiles, f), Number(args.top)) }));
     const result = {
       connections: Number(args.connections),
+      workers: Number(args.workers),
       seconds: Number(args.duration),
       plain,
       profiled,
       profilerCost: +(plain.rps / profiled.rps).toFixed(2),
-      profile: summary,
+      profiles: summaries,
     };
     if (args.json) console.log(JSON.stringify(result, null, 2));
     else {
       console.log(
-        `GET one secret under wrk -c${result.connections}: ${plain.rps} req/s plain, ${profiled.rps} req/s profiled (profiler ×${result.profilerCost})`,
+        `GET one secret under wrk -c${result.connections}, --workers ${result.workers}: ${plain.rps} req/s plain, ${profiled.rps} req/s profiled (profiler ×${result.profilerCost})`,
       );
-      printProfile(summary);
+      for (const summary of summaries) {
+        console.log(`\nprocess ${summary.file}:`);
+        printProfile(summary);
+      }
     }
   } finally {
     rmSync(base, { recursive: true, force: true });

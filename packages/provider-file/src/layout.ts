@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { InvalidInputError, IntegrityError, NotFoundError, type SecretHead, type StoredSecret, type TenantId } from "@polyvault/core";
 import { decodeHeader } from "./format.js";
 import { decodeName, encodeName, fileNameFits } from "./names.js";
+import { createReadCache, markOf } from "./read-cache.js";
 import { assertNoLinks, readRegularFile } from "./safe-fs.js";
 
 /** Room for a version file's header beyond the largest value. */
@@ -21,7 +22,8 @@ export const headOf = ({ value: _value, ...head }: StoredSecret): SecretHead => 
 
 export type Layout = ReturnType<typeof createLayout>;
 
-export function createLayout(root: string, providerName: string, maxValueBytes: number) {
+export function createLayout(root: string, providerName: string, maxValueBytes: number, readCache = true) {
+  const cache = readCache ? createReadCache() : undefined;
   const tenantDir = (t: TenantId) => join(root, t);
   const secretsRoot = (t: TenantId) => join(tenantDir(t), "s");
   /** A directory of the store, checked to hold no symbolic link between the root and itself. */
@@ -105,12 +107,30 @@ export function createLayout(root: string, providerName: string, maxValueBytes: 
     };
   }
 
+  /** The newest version: from the read cache while its directory and file are unchanged (read-cache.ts), else from the disk. */
   async function current(tenant: TenantId, name: string, withValue: boolean): Promise<StoredSecret> {
-    const dir = await secretDir(tenant, name);
+    const path = secretPath(tenant, name);
+    const hit = cache?.get(path, withValue);
+    if (hit) return hit;
+    const dir = await checked(path);
+    // The marks are taken before what they vouch for is read: a write in between makes them stale.
+    const dirMark = cache && markOf(dir);
     const [rev] = await live(dir);
     if (rev === undefined) throw new NotFoundError(`secret ${JSON.stringify(name)} not found in tenant ${tenant}`, { provider: providerName });
-    return readVersion(dir, rev, withValue, { tenant, name });
+    if (!cache) return readVersion(dir, rev, withValue, { tenant, name });
+    const file = join(dir, versionFile(rev));
+    const fileMark = markOf(file);
+    const record = await readVersion(dir, rev, true, { tenant, name });
+    cache.keep(path, dirMark, file, fileMark, record);
+    if (!withValue) {
+      record.value.fill(0);
+      return { ...record, value: Buffer.alloc(0) };
+    }
+    return record;
   }
+
+  /** This process changed the secret whose directory is `dir`: its cached version goes. */
+  const forget = (dir: string) => cache?.forget(dir);
 
   /** Every secret name of a tenant (decoded), sorted. */
   async function allNames(tenant: TenantId): Promise<string[]> {
@@ -133,5 +153,5 @@ export function createLayout(root: string, providerName: string, maxValueBytes: 
     return names.sort();
   }
 
-  return { root, tenantDir, checked, secretPath, secretDir, revisions, isDeleted, live, readVersion, current, allNames };
+  return { root, tenantDir, checked, secretPath, secretDir, revisions, isDeleted, live, readVersion, current, forget, allNames };
 }

@@ -20,7 +20,7 @@ import type { FileProviderOptions } from "./options.js";
 import { createWrites } from "./writes.js";
 
 export function createRaw(options: FileProviderOptions): Provider {
-  const store = createLayout(options.dir, options.name, options.maxValueBytes ?? 1024 * 1024);
+  const store = createLayout(options.dir, options.name, options.maxValueBytes ?? 1024 * 1024, options.readCache ?? true);
   const { root, secretPath, secretDir, live, readVersion, current, allNames } = store;
   const listings = createListings(allNames);
 

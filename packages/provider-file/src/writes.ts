@@ -9,7 +9,7 @@ import { encodeName } from "./names.js";
 import type { FileProviderOptions } from "./options.js";
 
 export function createWrites(store: Layout, options: FileProviderOptions): Pick<Provider, "put" | "delete" | "rewriteVersion"> {
-  const { tenantDir, checked, secretDir, revisions, isDeleted, live, readVersion } = store;
+  const { tenantDir, checked, secretDir, revisions, isDeleted, live, readVersion, forget } = store;
   const locks = (tenant: TenantId) => checked(join(tenantDir(tenant), "locks"));
   const trash = (tenant: TenantId) => checked(join(tenantDir(tenant), "trash"));
   return {
@@ -20,6 +20,7 @@ export function createWrites(store: Layout, options: FileProviderOptions): Pick<
         throw new TooLargeError(`value of ${value.length} bytes exceeds the file provider's limit of ${max} bytes`, { provider: options.name });
       await ensureDir(dir);
       await checked(dir);
+      forget(dir);
       return withSecretLock(await locks(tenant), encodeName(name).join("/"), async () => {
         const revs = await live(dir);
         const [rev] = revs;
@@ -55,6 +56,7 @@ export function createWrites(store: Layout, options: FileProviderOptions): Pick<
 
     async delete(tenant, name, opts: DeleteOptions = {}) {
       const dir = await secretDir(tenant, name);
+      forget(dir);
       await withSecretLock(await locks(tenant), encodeName(name).join("/"), async () => {
         const revs = await revisions(dir);
         const deleted = await isDeleted(dir);
@@ -70,6 +72,7 @@ export function createWrites(store: Layout, options: FileProviderOptions): Pick<
 
     async rewriteVersion(tenant, name, version, value, opts = {}) {
       const dir = await secretDir(tenant, name);
+      forget(dir);
       await withSecretLock(await locks(tenant), encodeName(name).join("/"), async () => {
         const rev = Number(version);
         if (!(await live(dir)).includes(rev))
