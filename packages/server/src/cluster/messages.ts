@@ -22,15 +22,27 @@ export type ToPrimary =
   | { readonly type: "pv:turn" }
   | { readonly type: "pv:run"; readonly rec: RunRecord }
   | { readonly type: "pv:audit-open"; readonly dataDir: string; readonly options: AuditOptions }
-  /** `record` undefined: a checkpoint. */
-  | { readonly type: "pv:audit"; readonly id: number; readonly record?: AuditRecordInput | undefined };
+  /** The records (and checkpoint requests: `record` undefined) a worker's requests made in one turn of its event loop. */
+  | { readonly type: "pv:audit"; readonly items: readonly AuditItem[] };
+
+export interface AuditItem {
+  readonly id: number;
+  readonly record?: AuditRecordInput | undefined;
+}
+
+export interface AuditResult {
+  readonly id: number;
+  readonly seq?: number;
+  readonly error?: { readonly code: string; readonly message: string };
+}
 
 export type ToWorker =
   | { readonly type: "pv:metrics-res"; readonly id: number; readonly text?: string; readonly contentType?: string; readonly error?: string }
   | { readonly type: "pv:run"; readonly rec: RunRecord }
   | { readonly type: "pv:drain" }
   | { readonly type: "pv:go" }
-  | { readonly type: "pv:audit-res"; readonly id: number; readonly seq?: number; readonly error?: { readonly code: string; readonly message: string } };
+  /** The answers to one worker's items that the primary's writer settled in one turn of its event loop. */
+  | { readonly type: "pv:audit-res"; readonly results: readonly AuditResult[] };
 
 const TYPES = new Set(["pv:ready", "pv:turn", "pv:metrics-req", "pv:metrics-res", "pv:run", "pv:drain", "pv:go", "pv:audit-open", "pv:audit", "pv:audit-res"]);
 

@@ -120,7 +120,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
   cluster.on("message", (from: Worker, m: unknown) => {
     if (!isOurs<ToPrimary>(m)) return;
-    if (audit.handle(m, (res) => from.isConnected() && from.send(res))) return;
+    if (audit.handle(m, from, (res) => from.isConnected() && from.send(res))) return;
     if (m.type === "pv:turn") {
       if (opened) from.send({ type: "pv:go" } satisfies ToWorker);
       else held.push(from);

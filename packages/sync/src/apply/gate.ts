@@ -91,8 +91,18 @@ export class ProviderGate {
     }) as Promise<T>;
   }
 
+  /**
+   * The refusal of a call while the breaker is open. Without a stack: it would only name this method, and
+   * capturing it was 7.5 % of a failover read's CPU (docs/benchmarks.md, "Failover reads").
+   */
   #open(): UnavailableError {
-    return new UnavailableError(`provider ${this.provider} is unavailable (circuit breaker open after repeated failures)`, { provider: this.provider });
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new UnavailableError(`provider ${this.provider} is unavailable (circuit breaker open after repeated failures)`, { provider: this.provider });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 }
 

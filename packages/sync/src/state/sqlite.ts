@@ -58,6 +58,8 @@ export class SqliteStateStore implements StateStore {
   /** Record writes through this connection (PRAGMA data_version counts only other connections'). */
   #recordWrites = 0;
 
+  #dataVersion: Database.Statement | undefined;
+
   constructor(readonly path: string) {
     // SQLite gives its -wal and -shm files the database file's mode: create it private first.
     closeSync(openSync(path, "a", 0o600));
@@ -93,7 +95,8 @@ export class SqliteStateStore implements StateStore {
 
   /** Changes after any commit to the records, by this connection or any other (another process's included). */
   recordsVersion(): string {
-    return `${this.#recordWrites}:${this.#prepare("PRAGMA data_version").pluck().get()}`;
+    this.#dataVersion ??= this.#db.prepare("PRAGMA data_version").pluck();
+    return `${this.#recordWrites}:${this.#dataVersion.get()}`;
   }
 
   async records(route: string, target: string, tenant: string): Promise<Map<string, SyncRecord>> {
