@@ -56,6 +56,15 @@ async function freePort(host: string): Promise<number> {
   return port;
 }
 
+/**
+ * A message to a worker. Its channel may close between the check and the write (the worker exiting):
+ * the error goes to the callback, which drops it, instead of an 'error' event nothing listens to, which
+ * would end the primary. A worker that went away has no request left to answer; the primary restarts it.
+ */
+function sendTo(w: Worker, message: ToWorker): void {
+  if (w.isConnected()) w.send(message, () => undefined);
+}
+
 export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
   const log = pino({ level: options.logLevel ?? "info", base: { pid: process.pid, role: "primary" } }, process.stderr);
   const port = options.port || (await freePort(options.host));
@@ -120,18 +129,18 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
   cluster.on("message", (from: Worker, m: unknown) => {
     if (!isOurs<ToPrimary>(m)) return;
-    if (audit.handle(m, from, (res) => from.isConnected() && from.send(res))) return;
+    if (audit.handle(m, from, (res) => sendTo(from, res))) return;
     if (m.type === "pv:turn") {
-      if (opened) from.send({ type: "pv:go" } satisfies ToWorker);
+      if (opened) sendTo(from, { type: "pv:go" });
       else held.push(from);
     } else if (m.type === "pv:metrics-req") {
-      const answer = (res: ToWorker) => from.isConnected() && from.send(res);
+      const answer = (res: ToWorker) => sendTo(from, res);
       Promise.all([aggregator.clusterMetrics(), metrics.metrics()]).then(
         ([workers, own]) => answer({ type: "pv:metrics-res", id: m.id, text: workers + own, contentType: aggregator.contentType }),
         (err: Error) => answer({ type: "pv:metrics-res", id: m.id, error: err.message }),
       );
     } else if (m.type === "pv:run") {
-      for (const w of byId.values()) if (w !== from && w.isConnected()) w.send({ type: "pv:run", rec: m.rec } satisfies ToWorker);
+      for (const w of byId.values()) if (w !== from) sendTo(w, { type: "pv:run", rec: m.rec });
     }
   });
 
@@ -141,7 +150,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     stopping = true;
     // A worker still starting has no drain handler yet: SIGTERM ends it (before it listens, that is Node's default).
     for (const w of byId.values()) {
-      if (listening.has(w) && w.isConnected()) w.send({ type: "pv:drain" } satisfies ToWorker);
+      if (listening.has(w)) sendTo(w, { type: "pv:drain" });
       else if (!w.isDead()) w.process.kill("SIGTERM");
     }
     const codes = await exited();
@@ -158,7 +167,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     for (const r of rest) r.catch(() => undefined); // awaited below; a failure before then is the same failure
     first = await starting;
     opened = true;
-    for (const w of held.splice(0)) if (w.isConnected()) w.send({ type: "pv:go" } satisfies ToWorker);
+    for (const w of held.splice(0)) sendTo(w, { type: "pv:go" });
     await Promise.all(rest);
   } catch (err) {
     await stopAll();

@@ -37,7 +37,8 @@ export function workerPorts(env: NodeJS.ProcessEnv = process.env): { port: numbe
 }
 
 const send = (m: ToPrimary) => {
-  if (process.connected) process.send?.(m);
+  // A channel closing under the write (the primary gone) reports to the callback, not as an unhandled 'error'.
+  if (process.connected) process.send?.(m, undefined, undefined, () => undefined);
 };
 
 /** Wires a worker's gateway app into the cluster; call before it listens. */
