@@ -15,7 +15,7 @@ import { isPolyvaultError } from "../errors.js";
 import { chainEnd } from "./chain-end.js";
 import { type ChainState, compose } from "./compose.js";
 import { chainEvidence } from "./evidence.js";
-import { isErrno, readTail } from "./file-io.js";
+import { readTail } from "./file-io.js";
 import { readHead, writeHeadAsync } from "./head.js";
 import { chainStarted } from "./signing-key.js";
 import type { AuditCheckpoint, AuditRecordInput } from "./types.js";
