@@ -64,11 +64,6 @@ export class GroupCommit {
           this.#dirReady ??= mkdir(this.hooks.dataDir, { recursive: true, mode: 0o700 }).then(() => undefined);
           await this.#dirReady;
           await withLock(this.hooks.logPath, this.hooks.lockPath, () => this.#underLock());
-          // The hold ended at its limits with records waiting: step aside for a millisecond before taking the
-          // lock again. The lock is taken and released on the event loop (lock.ts), so without this pause
-          // it would be free for microseconds only, and a process polling for it (a CLI beside a busy
-          // `serve`) could wait for ever.
-          if (this.#queue.length) await new Promise((r) => setTimeout(r, 1));
         } catch (err) {
           // The lock could not be had (or the directory made): everything waiting is refused.
           this.#dirReady = undefined;

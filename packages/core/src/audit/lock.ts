@@ -1,11 +1,8 @@
 /**
  * The lock that serialises appends between processes (and between AuditLog objects in one process):
- * proper-lockfile's mkdir lock on <dataDir>/audit.lock, taken once per batch at most. Each attempt's
- * mkdir/stat and the release's rmdir are made on the event loop: on a local file system the kernel
- * answers them in microseconds, where three trips to libuv's thread pool would lengthen the batch that
- * waits for them (and every request waiting for that batch) by three wake-ups. Waiting for a lock held
- * elsewhere is asynchronous (a timer between attempts), except in the exit hook's seal, which blocks. A
- * lock left by a crashed process is taken over after 10 s (stale).
+ * proper-lockfile's mkdir lock on <dataDir>/audit.lock, taken once per batch: asynchronously by the batch
+ * writer (the mkdir/stat/rmdir run on libuv's thread pool), synchronously by the exit hook's seal. A lock
+ * left by a crashed process is taken over after 10 s (stale).
  */
 import lockfile from "proper-lockfile";
 import { UnavailableError } from "../errors.js";
@@ -30,6 +27,15 @@ function tryLock(target: string, lockPath: string): (() => void) | undefined {
   }
 }
 
+async function tryLockAsync(target: string, lockPath: string): Promise<(() => Promise<void>) | undefined> {
+  try {
+    return await lockfile.lock(target, { ...LOCK_OPTIONS, lockfilePath: lockPath });
+  } catch (err) {
+    if (isErrno(err, "ELOCKED")) return undefined;
+    throw err;
+  }
+}
+
 function busy(lockPath: string, waitMs: number): UnavailableError {
   return new UnavailableError(`audit log lock ${lockPath} is held by another process for over ${Math.round(waitMs / 1000)} s`);
 }
@@ -39,16 +45,12 @@ export async function withLock<T>(target: string, lockPath: string, fn: () => T 
   const deadline = Date.now() + waitMs;
   let delay = 1;
   for (;;) {
-    const release = tryLock(target, lockPath);
+    const release = await tryLockAsync(target, lockPath);
     if (release) {
       try {
         return await fn();
       } finally {
-        try {
-          release();
-        } catch {
-          // Already released or taken over (compromised): the next holder's chain check catches any harm.
-        }
+        await release().catch(() => undefined);
       }
     }
     if (Date.now() > deadline) throw busy(lockPath, waitMs);
