@@ -24,9 +24,6 @@ function ensureChromium() {
   run("apt-get", ["install", "-y", "-qq", "chromium"], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
 }
 const started = [];
-// The environment as the user gave it: a server's stop() leaves it alone when its POLYVAULT_TEST_* variable
-// is set (a server provided by the user), so the variables set below for vitest are taken back first.
-const userEnv = { ...process.env };
 let code = 1;
 try {
   ensureChromium();
@@ -65,9 +62,6 @@ try {
   console.error(err instanceof MissingToolError ? `npm test: ${err.message}` : `npm test: provider servers: ${err.message}`);
   code = 1;
 } finally {
-  if (!process.env.POLYVAULT_KEEP_EMULATORS) {
-    for (const key of Object.keys(process.env)) if (key.startsWith("POLYVAULT_TEST_") && !(key in userEnv)) delete process.env[key];
-    for (const e of started) await e.stop();
-  }
+  if (!process.env.POLYVAULT_KEEP_EMULATORS) for (const e of started) await e.stop();
 }
 process.exit(code);

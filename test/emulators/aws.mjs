@@ -4,13 +4,13 @@
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MissingToolError, cacheDir, probe, run, startDetached, stopDetached, waitFor, which } from "./lib.mjs";
+import { MissingToolError, USER_ENV, cacheDir, probe, run, startDetached, stopDetached, waitFor, which } from "./lib.mjs";
 
 export const name = "aws";
 export const version = "5.2.5"; // moto
 
 const DEFAULT_ENDPOINT = "http://127.0.0.1:4566";
-const provided = () => process.env.POLYVAULT_TEST_AWS_ENDPOINT;
+const provided = () => USER_ENV.POLYVAULT_TEST_AWS_ENDPOINT;
 const endpoint = () => provided() ?? DEFAULT_ENDPOINT;
 
 export function env() {

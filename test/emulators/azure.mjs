@@ -10,14 +10,14 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MissingToolError, probe, runDir, startDetached, stopDetached, waitFor, which } from "./lib.mjs";
+import { MissingToolError, USER_ENV, probe, runDir, startDetached, stopDetached, waitFor, which } from "./lib.mjs";
 
 export const name = "azure";
 export const version = "keyvault-api-2025-07-01"; // the project's server, answering the api-versions of @azure/keyvault-secrets 4.11
 
 const DEFAULT_URL = "https://localhost:8443";
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), "keyvault", "main.mjs");
-const provided = () => process.env.POLYVAULT_TEST_AZURE_URL;
+const provided = () => USER_ENV.POLYVAULT_TEST_AZURE_URL;
 const vaultUrl = () => provided() ?? DEFAULT_URL;
 const caFile = () => join(runDir(), "azure-ca.pem");
 

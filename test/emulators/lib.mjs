@@ -9,6 +9,13 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/**
+ * The environment as it was when the test set-up started, before a runner sets POLYVAULT_TEST_* for vitest
+ * itself: whether a server was provided by the user (so that start and stop leave it alone) is read here,
+ * never from process.env later, where the runner's own variables would make every server look provided.
+ */
+export const USER_ENV = Object.freeze({ ...process.env });
+
 /** Installs are cached outside the repository, keyed by name and version, so a warm run skips them. */
 export function cacheRoot() {
   const base = process.env.POLYVAULT_EMULATOR_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "polyvault", "emulators");

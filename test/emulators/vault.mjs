@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MissingToolError, cacheDir, isAlive, probe, readPid, run, startDetached, stopDetached, waitFor, which } from "./lib.mjs";
+import { MissingToolError, USER_ENV, cacheDir, isAlive, probe, readPid, run, startDetached, stopDetached, waitFor, which } from "./lib.mjs";
 
 export const name = "vault";
 export const version = "1.17.6";
@@ -18,8 +18,8 @@ const DEFAULT_TOKEN = "polyvault-dev";
 const WRAPPER = join(dirname(fileURLToPath(import.meta.url)), "openbao-wrapper");
 const WRAPPER_FILES = ["go.mod", "go.sum", "main.go"];
 
-const provided = () => process.env.POLYVAULT_TEST_VAULT_ADDR !== undefined && process.env.POLYVAULT_TEST_VAULT_ADDR !== "";
-const address = () => (provided() ? process.env.POLYVAULT_TEST_VAULT_ADDR : DEFAULT_ADDR);
+const provided = () => USER_ENV.POLYVAULT_TEST_VAULT_ADDR !== undefined && USER_ENV.POLYVAULT_TEST_VAULT_ADDR !== "";
+const address = () => (provided() ? USER_ENV.POLYVAULT_TEST_VAULT_ADDR : DEFAULT_ADDR);
 
 export function env() {
   return {

@@ -17,8 +17,6 @@ const vitestArgs = process.argv.slice(2).filter((a) => a !== "--full");
 const reportDir = mkdtempSync(join(tmpdir(), "pv-reliability-"));
 const started = [];
 const notRun = [];
-// As the user gave it: a server's stop() leaves it alone while its POLYVAULT_TEST_* variable is set.
-const userEnv = { ...process.env };
 let code = 1;
 
 async function bringUp(server) {
@@ -95,10 +93,7 @@ try {
   console.error(err instanceof MissingToolError ? `test:reliability: ${err.message}` : `test:reliability: ${err.stack ?? err}`);
   code = 1;
 } finally {
-  if (!process.env.POLYVAULT_KEEP_EMULATORS) {
-    for (const key of Object.keys(process.env)) if (key.startsWith("POLYVAULT_TEST_") && !(key in userEnv)) delete process.env[key];
-    for (const s of started) await s.stop();
-  }
+  if (!process.env.POLYVAULT_KEEP_EMULATORS) for (const s of started) await s.stop();
   rmSync(reportDir, { recursive: true, force: true });
 }
 process.exit(code);

@@ -23,7 +23,7 @@
  * The `stat`s of a hit are made on the event loop: the kernel answers them from its inode and dentry
  * caches in about a microsecond each, where a trip to the thread pool costs ten times that in CPU. A miss
  * (or a store on a network file system, where the option `readCache: false` turns the cache off) takes
- * the thread pool as before. docs/providers.md says all of this to users.
+ * the thread pool as before. docs/architecture.md ("The file provider's read cache") says all of this to users.
  */
 import { lstatSync, type Stats } from "node:fs";
 import type { StoredSecret } from "@polyvault/core";
