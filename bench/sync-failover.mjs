@@ -6,14 +6,17 @@
  * replaced in configuration by an AWS endpoint that refuses connections (an outage), the breaker is
  * tripped, and `readers` concurrent readers (default 32) read through `SecretManager.get` — access
  * step, audit record (the default `fsync: always`), breaker, the mirror's get, the authenticated sync
- * record, decryption — for `seconds` per round. The same process measures, alternating round by round:
+ * record, decryption — for `seconds` per round, after `warmup` seconds of the same reads (default 1.5 s: the
+ * window measures a gateway that has been serving, with V8's optimised code for the read path; the warm-up's
+ * own p50/p99 are printed too, as what the first seconds look like). The same process measures, alternating
+ * round by round:
  *   - **healthy**: the same reads with the primary up (the baseline every ratio is taken against);
  *   - **failover**: the reads above;
  *   - with `--baseline <dir>` (a copy of another build's packages/, e.g. main before a change), the
  *     failover reads of that build too.
  * Latency is per read (p50/p99 in ms), throughput in reads/s, and the 1-minute load average per round.
  *
- * `node bench/sync-failover.mjs [--readers 32] [--seconds 4] [--rounds 3] [--secrets 200] [--baseline DIR] [--only healthy|failover] [--audit-fsync always|checkpoint] [--json]`
+ * `node bench/sync-failover.mjs [--readers 32] [--seconds 4] [--warmup 1.5] [--rounds 3] [--secrets 200] [--baseline DIR] [--only healthy|failover] [--audit-fsync always|checkpoint] [--json]`
  * (`--only` skips the other kind and the ratios: for a profile, `node --cpu-prof bench/sync-failover.mjs --only failover`).
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -117,8 +120,16 @@ async function round(lib, setup, kind, opts) {
       for (let i = 0; i < 10 && rt.gate("primary").breakerState !== "open"; i++) (await m.get(setup.names[0])).wipe();
       if (rt.gate("primary").breakerState !== "open") throw new Error("the primary's breaker did not open");
     }
-    for (let i = 0; i < 64; i++) (await m.get(setup.names[i % setup.names.length])).wipe(); // warm-up
-    return { ...(await readLoad(m, setup.names, { ...opts, stale: kind !== "healthy" })), ...(first === undefined ? {} : { firstMs: first }) };
+    // Warm-up: the same load for `warmup` seconds before the measured window, so that the window measures the
+    // steady state of a gateway that has been reading (V8 has compiled the read path, the caches are full).
+    // Its own figures are kept and printed: they are what the first seconds after an outage look like.
+    const warm = opts.warmup > 0 ? await readLoad(m, setup.names, { ...opts, seconds: opts.warmup, stale: kind !== "healthy" }) : undefined;
+    const measured = await readLoad(m, setup.names, { ...opts, stale: kind !== "healthy" });
+    return {
+      ...measured,
+      ...(first === undefined ? {} : { firstMs: first }),
+      ...(warm ? { warmup: { seconds: opts.warmup, p50Ms: warm.p50Ms, p99Ms: warm.p99Ms, perSecond: warm.perSecond } } : {}),
+    };
   } finally {
     await rt.close();
   }
@@ -126,16 +137,16 @@ async function round(lib, setup, kind, opts) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-export async function benchFailover({ readers = 32, seconds = 4, rounds = 3, secrets = 200, baseline, only, auditFsync } = {}) {
+export async function benchFailover({ readers = 32, seconds = 4, warmup = 1.5, rounds = 3, secrets = 200, baseline, only, auditFsync } = {}) {
   const current = await load(here);
   const old = baseline ? await load(resolve(baseline)) : undefined;
   const setup = await prepare(current, secrets, auditFsync);
   const runs = { healthy: [], failover: [], ...(old ? { baselineFailover: [] } : {}) };
   try {
     for (let r = 0; r < rounds; r++) {
-      if (only !== "failover") runs.healthy.push(await round(current, setup, "healthy", { readers, seconds }));
-      if (only !== "healthy") runs.failover.push(await round(current, setup, "failover", { readers, seconds }));
-      if (old) runs.baselineFailover.push(await round(old, setup, "failover", { readers, seconds }));
+      if (only !== "failover") runs.healthy.push(await round(current, setup, "healthy", { readers, seconds, warmup }));
+      if (only !== "healthy") runs.failover.push(await round(current, setup, "failover", { readers, seconds, warmup }));
+      if (old) runs.baselineFailover.push(await round(old, setup, "failover", { readers, seconds, warmup }));
     }
   } finally {
     await rm(setup.dir, { recursive: true, force: true });
@@ -144,11 +155,13 @@ export async function benchFailover({ readers = 32, seconds = 4, rounds = 3, sec
     p50Ms: median(xs.map((x) => x.p50Ms)),
     p99Ms: median(xs.map((x) => x.p99Ms)),
     perSecond: median(xs.map((x) => x.perSecond)),
+    ...(xs[0]?.warmup ? { warmupP99Ms: median(xs.map((x) => x.warmup.p99Ms)) } : {}),
     rounds: xs,
   });
   const out = {
     readers,
     seconds,
+    warmup,
     secrets,
     ...Object.fromEntries(
       Object.entries(runs)
@@ -170,9 +183,13 @@ export function printFailover(r, log = console.log) {
   );
   for (const [kind, s] of Object.entries(r).filter(([, v]) => v?.rounds)) {
     const each = s.rounds
-      .map((x) => `${x.p50Ms}/${x.p99Ms} ms ${x.perSecond}/s load ${x.load}${x.firstMs === undefined ? "" : ` first ${x.firstMs} ms`}`)
+      .map(
+        (x) =>
+          `${x.p50Ms}/${x.p99Ms} ms ${x.perSecond}/s load ${x.load}${x.firstMs === undefined ? "" : ` first ${x.firstMs} ms`}${x.warmup ? ` (warm-up ${x.warmup.p50Ms}/${x.warmup.p99Ms} ms)` : ""}`,
+      )
       .join(" · ");
     log(`    ${kind.padEnd(16)} median p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms  ${s.perSecond} reads/s   [${each}]`);
+    if (s.warmupP99Ms !== undefined) log(`    ${"".padEnd(16)} the ${r.warmup} s of warm-up before each window: median p99 ${s.warmupP99Ms} ms`);
   }
   if (r.ratio)
     log(
@@ -188,6 +205,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await benchFailover({
     readers: Number(arg("--readers", 32)),
     seconds: Number(arg("--seconds", 4)),
+    warmup: Number(arg("--warmup", 1.5)),
     rounds: Number(arg("--rounds", 3)),
     secrets: Number(arg("--secrets", 200)),
     baseline: arg("--baseline", undefined),

@@ -2,7 +2,8 @@
 import { randomBytes } from "node:crypto";
 import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
-import { macedLine, recordMac } from "../../src/audit/canonical.js";
+import fc from "fast-check";
+import { compact, macedLine, recordMac, withDefined } from "../../src/audit/canonical.js";
 
 const key = randomBytes(32);
 const awkward = [
@@ -58,5 +59,31 @@ describe("macedLine", () => {
       { zeta: "only after mac", v: 1 },
     ])
       expect(macedLine(key, entry)).toBe(canonicalize({ ...entry, mac: recordMac(key, entry) }));
+  });
+});
+
+describe("withDefined (the record's entry without the spread and compact of each record)", () => {
+  const member = fc.oneof(fc.constant(undefined), fc.string(), fc.integer(), fc.boolean(), fc.constant(null));
+  const object = fc.dictionary(fc.constantFrom("a", "b", "v", "seq", "type", "time", "prev", "mac", "__proto__x"), member);
+  // Members only: their order may differ (a member undefined in `from` keeps its place in a spread), and
+  // an entry is only ever written in canonical form, which sorts them.
+  it("gives the members compact({ ...from, ...over }) gives, for any members", () => {
+    fc.assert(
+      fc.property(object, object, (from, over) => {
+        const fast = withDefined({}, from, over);
+        const plain = compact({ ...from, ...over });
+        expect(Object.entries(fast).sort()).toEqual(Object.entries(plain).sort());
+        expect(canonicalize(fast)).toBe(canonicalize(plain));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it("over wins, undefined drops a member, and neither input is changed", () => {
+    const from = Object.freeze({ a: 1, seq: 99, gone: undefined, keep: "x" });
+    const over = Object.freeze({ seq: 5, keep: undefined });
+    expect(withDefined({}, from, over)).toEqual({ a: 1, seq: 5 });
+    expect(Object.keys(withDefined({}, from, over))).toEqual(["a", "seq"]);
+    expect(from).toEqual({ a: 1, seq: 99, gone: undefined, keep: "x" });
+    expect(compact(from)).toEqual({ a: 1, seq: 99, keep: "x" });
   });
 });
