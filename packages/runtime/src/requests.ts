@@ -4,11 +4,15 @@
  * callers, each with its own bearer token, so this module
  * - resolves the principal of each request through the runtime's own Security (the same authenticate():
  *   an unknown or missing token is counted, audited and alerted exactly as on the CLI), and
- * - hands out one SecretManager per tenant whose single step looks up the current request (an
- *   AsyncLocalStorage scope) and runs that principal's steps (access → audit) with the request's id.
+ * - hands out one SecretManager per tenant whose single step runs the principal's steps (access → audit)
+ *   with the request's id; a request acts through a view of it (`manager(tenant, scope)`,
+ *   SecretManager.as) that carries its principal and id on every operation.
  * Managers stay per tenant, so the security metrics of a tenant accumulate across requests.
+ *
+ * The request is passed, never looked up: an AsyncLocalStorage scope did this before, and on Node 20 and
+ * 22 it installs promise hooks that every promise of the process then pays for (6-10 % of a gateway GET's
+ * throughput, docs/benchmarks.md).
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import {
   InternalError,
   LOCAL_OPERATOR,
@@ -42,7 +46,6 @@ export interface RequestScopesOptions {
 
 export class RequestScopes {
   readonly security: Security;
-  readonly #als = new AsyncLocalStorage<RequestScope>();
   readonly #steps = new Map<string, OperationStep[]>();
   readonly #managers = new Map<string, SecretManager>();
   readonly #pushes: PushQueue;
@@ -85,24 +88,27 @@ export class RequestScopes {
     }
   }
 
-  /** Runs `fn` as one request: every SecretManager operation inside it acts as `scope.principal`. */
-  run<T>(scope: RequestScope, fn: () => Promise<T>): Promise<T> {
-    return this.#als.run(scope, fn);
+  /** A request's scope: its principal (the local actor when access control is off) and its id. */
+  scopeOf(req: { readonly principal?: string | undefined; readonly id: string }): RequestScope {
+    return { principal: req.principal ?? this.localActor, requestId: req.id };
   }
 
-  /** The request being served, if any. */
-  current(): RequestScope | undefined {
-    return this.#als.getStore();
-  }
-
-  /** The current request as the caller of an operation (runtime/src/operations: authorized and audited there). */
-  caller(): Caller {
-    const scope = this.#scope();
+  /** The request as the caller of an operation (runtime/src/operations: authorized and audited there). */
+  caller(scope: RequestScope): Caller {
     return { security: this.security, principal: this.security.enforcing ? scope.principal : undefined, actor: scope.principal, requestId: scope.requestId };
   }
 
-  /** The tenant's manager (placement as Runtime.manager: primary, fast read path, mirrors). */
-  manager(tenant: string): SecretManager {
+  /**
+   * The tenant's manager (placement as Runtime.manager: primary, fast read path, mirrors), acting for the
+   * request `scope`. Without a scope, the tenant's shared manager: its operations are refused (they must
+   * belong to a request), but its tenant id, metrics and change listeners are the ones every request shares.
+   */
+  manager(tenant: string, scope?: RequestScope): SecretManager {
+    const m = this.#manager(tenant);
+    return scope ? m.as({ actor: scope.principal, requestId: scope.requestId }) : m;
+  }
+
+  #manager(tenant: string): SecretManager {
     const id = parseTenantId(tenant);
     let m = this.#managers.get(id);
     if (!m) {
@@ -138,20 +144,15 @@ export class RequestScopes {
     return this.#pushes.flush();
   }
 
-  #scope(): RequestScope {
-    const scope = this.#als.getStore();
-    if (!scope) throw new InternalError("a gateway operation ran outside a request scope");
-    return scope;
-  }
-
+  /** The request's steps: its principal and id are on the operation (a view from `manager(tenant, scope)`). */
   #runAs<T>(op: Operation, next: () => Promise<T>): Promise<T> {
-    const scope = this.#scope();
-    // The audit step reads `requestId` from the operation (requestIdOf in core).
-    Object.assign(op, { requestId: scope.requestId, actor: scope.principal });
-    let steps = this.#steps.get(scope.principal);
+    const principal = op.actor;
+    if (op.requestId === undefined || principal === undefined)
+      return Promise.reject(new InternalError("a gateway operation ran outside a request scope (RequestScopes.manager(tenant, scope))"));
+    let steps = this.#steps.get(principal);
     if (!steps) {
-      steps = this.security.steps(this.security.enforcing ? scope.principal : undefined);
-      this.#steps.set(scope.principal, steps);
+      steps = this.security.steps(this.security.enforcing ? principal : undefined);
+      this.#steps.set(principal, steps);
     }
     return runSteps(steps, op, next);
   }

@@ -137,7 +137,6 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
       }
       req.principal = await scopes.authenticate(req.headers.authorization);
     },
-    inScope: (req, fn) => scopes.run({ principal: req.principal ?? scopes.localActor, requestId: req.id }, fn),
   });
   app.decorate("gateway", { runtime, scopes, metrics, health, activity, routes });
   return app;

@@ -64,8 +64,6 @@ export function installZodValidation(app: FastifyInstance): void {
 export interface RouteHooks {
   /** Runs before validation on `auth` routes: resolves the caller, or throws. */
   readonly authenticate: (req: FastifyRequest) => Promise<void>;
-  /** Wraps an `auth` route's handler in the caller's request scope. */
-  readonly inScope: <T>(req: FastifyRequest, fn: () => Promise<T>) => Promise<T>;
 }
 
 /** The methods fastify answers; those a path does not declare get 405 (HEAD comes with GET). */
@@ -119,10 +117,7 @@ export function register(app: FastifyInstance, defs: readonly RouteDef[], hooks:
       },
       preValidation: [...(def.auth ? [hooks.authenticate] : []), ...(def.body && def.bodyOptional ? [noBodyIsEmpty] : [])],
       config: { bodyOptional: def.bodyOptional === true || def.body === undefined },
-      handler: (req, reply) => {
-        const run = () => def.handler({ params: req.params, query: req.query, body: req.body }, req, reply);
-        return def.auth ? hooks.inScope(req, run) : run();
-      },
+      handler: (req, reply) => def.handler({ params: req.params, query: req.query, body: req.body }, req, reply),
     });
   }
 }

@@ -238,7 +238,7 @@ describe("Vault listener without `access`: the REST listener's local-token rule"
   let vault: FastifyInstance;
   beforeAll(async () => {
     b = await bed({ access: false });
-    await b.app.gateway.scopes.run({ principal: "local-operator", requestId: "seed-0001" }, () => b.app.gateway.scopes.manager("acme").set("k", "v"));
+    await b.app.gateway.scopes.manager("acme", { principal: "local-operator", requestId: "seed-0001" }).set("k", "v");
     vault = await createVaultServer(b.app.gateway, { logger: false, localToken: { token: TOKEN, file: "/data/gateway.token" } });
   });
   afterAll(async () => {

@@ -53,18 +53,46 @@ export interface WriteResult {
   readonly unchanged: boolean;
 }
 
+/** The caller a view acts for (SecretManager.as). */
+export interface OperationCaller {
+  readonly actor: string;
+  readonly requestId: string;
+}
+
+const VIEW = Symbol("SecretManager.as");
+/** What `as()` passes to the constructor: the manager viewed and the caller (not constructible outside this module). */
+interface ViewOf {
+  readonly [VIEW]: SecretManager;
+  readonly caller: OperationCaller;
+}
+
 export class SecretManager {
   readonly tenant: TenantId;
-  readonly metrics: SecurityMetrics = emptyMetrics();
+  readonly metrics: SecurityMetrics;
   readonly #keyring: Keyring;
   readonly #primary: Provider;
   readonly #readPath: ReadPath;
   readonly #steps: readonly OperationStep[];
   readonly #actor: string | undefined;
   readonly #requestId: string | undefined;
-  readonly #listeners = new Set<(e: ChangeEvent) => void>();
+  readonly #listeners: Set<(e: ChangeEvent) => void>;
 
-  constructor(options: SecretManagerOptions) {
+  constructor(options: SecretManagerOptions | ViewOf) {
+    if (VIEW in options) {
+      const base = options[VIEW];
+      this.tenant = base.tenant;
+      this.metrics = base.metrics;
+      this.#keyring = base.#keyring;
+      this.#primary = base.#primary;
+      this.#readPath = base.#readPath;
+      this.#steps = base.#steps;
+      this.#listeners = base.#listeners;
+      this.#actor = options.caller.actor;
+      this.#requestId = options.caller.requestId;
+      return;
+    }
+    this.metrics = emptyMetrics();
+    this.#listeners = new Set();
     this.tenant = options.tenant;
     this.#keyring = options.keyring;
     this.#primary = options.primary;
@@ -84,6 +112,16 @@ export class SecretManager {
 
   get primary(): Provider {
     return this.#primary;
+  }
+
+  /**
+   * This manager acting for one caller: the same providers, steps, metrics and change listeners, with the
+   * caller's `actor` and `requestId` on every operation it runs (what the steps see). A gateway takes one
+   * per request (RequestScopes in @polyvault/runtime), instead of an ambient request context: the caller
+   * is passed, not looked up.
+   */
+  as(caller: OperationCaller): SecretManager {
+    return new SecretManager({ [VIEW]: this, caller });
   }
 
   /** Called after every successful change made through this manager (push-on-write hooks here). */

@@ -39,8 +39,8 @@ export function secretRoutes(runtime: Runtime, scopes: RequestScopes, metrics: G
         200: { description: "The value, who served it and whether it is stale (also in X-Polyvault-Served-By and X-Polyvault-Stale)", schema: SecretResponse },
       },
       errors: [404, 503],
-      handler: async ({ params, query }, _req, reply) => {
-        const value = await scopes.manager(params.tenant).get(params.name, { version: query.version });
+      handler: async ({ params, query }, req, reply) => {
+        const value = await scopes.manager(params.tenant, scopes.scopeOf(req)).get(params.name, { version: query.version });
         try {
           if (value.stale) metrics.failoverReads.inc({ provider: value.servedBy });
           reply.header("x-polyvault-served-by", value.servedBy).header("x-polyvault-stale", String(value.stale)).header("cache-control", "no-store");
@@ -60,10 +60,10 @@ export function secretRoutes(runtime: Runtime, scopes: RequestScopes, metrics: G
       body: PutSecretBody,
       responses: { 200: { description: "Stored; the new version", schema: WriteResponse } },
       errors: [409, 413, 503],
-      handler: async ({ params, body }) => {
+      handler: async ({ params, body }, req) => {
         const bytes = valueBytes(body) as Buffer;
         try {
-          const { version } = await scopes.manager(params.tenant).set(params.name, bytes, { labels: body.labels });
+          const { version } = await scopes.manager(params.tenant, scopes.scopeOf(req)).set(params.name, bytes, { labels: body.labels });
           return { tenant: params.tenant, name: params.name, version };
         } finally {
           bytes.fill(0);
@@ -80,9 +80,9 @@ export function secretRoutes(runtime: Runtime, scopes: RequestScopes, metrics: G
       querystring: DeleteSecretQuery,
       responses: { 200: { description: "Deleted", schema: DeleteResponse } },
       errors: [404, 409, 503],
-      handler: async ({ params, query }) => {
+      handler: async ({ params, query }, req) => {
         const purge = query.purge === "true";
-        await scopes.manager(params.tenant).delete(params.name, { purge });
+        await scopes.manager(params.tenant, scopes.scopeOf(req)).delete(params.name, { purge });
         return { tenant: params.tenant, name: params.name, deleted: true, purged: purge };
       },
     }),
@@ -95,8 +95,8 @@ export function secretRoutes(runtime: Runtime, scopes: RequestScopes, metrics: G
       params: TenantParams,
       responses: { 200: { description: "The secrets", schema: ListResponse } },
       errors: [503],
-      handler: async ({ params }) => {
-        const secrets = await scopes.manager(params.tenant).list();
+      handler: async ({ params }, req) => {
+        const secrets = await scopes.manager(params.tenant, scopes.scopeOf(req)).list();
         return { tenant: params.tenant, secrets: secrets.map((s) => ({ ...s, updatedAt: s.updatedAt?.toISOString() })) };
       },
     }),
@@ -109,8 +109,8 @@ export function secretRoutes(runtime: Runtime, scopes: RequestScopes, metrics: G
       params: SecretParams,
       responses: { 200: { description: "The versions", schema: VersionsResponse } },
       errors: [404, 503],
-      handler: async ({ params }) => {
-        const versions = await scopes.manager(params.tenant).versions(params.name);
+      handler: async ({ params }, req) => {
+        const versions = await scopes.manager(params.tenant, scopes.scopeOf(req)).versions(params.name);
         return {
           tenant: params.tenant,
           name: params.name,
@@ -129,11 +129,11 @@ export function secretRoutes(runtime: Runtime, scopes: RequestScopes, metrics: G
       bodyOptional: true,
       responses: { 200: { description: "Rotated; the new version", schema: WriteResponse } },
       errors: [404, 409, 413, 503],
-      handler: async ({ params, body }) => {
+      handler: async ({ params, body }, req) => {
         const given = valueBytes(body);
         try {
           const { version } = await scopes
-            .manager(params.tenant)
+            .manager(params.tenant, scopes.scopeOf(req))
             .rotate(params.name, { value: given, generate: { length: body.length, alphabet: body.alphabet } });
           return { tenant: params.tenant, name: params.name, version };
         } catch (err) {

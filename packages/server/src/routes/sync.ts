@@ -23,8 +23,8 @@ export function syncRoutes(runtime: Runtime, scopes: RequestScopes, metrics: Gat
       bodyOptional: true,
       responses: { 200: { description: "The plan", schema: PlanResponse } },
       errors: [503],
-      handler: async ({ body }) => {
-        const { actions, summary } = await syncPlan(runtime, { route: body.route, tenant: body.tenant, caller: scopes.caller() });
+      handler: async ({ body }, req) => {
+        const { actions, summary } = await syncPlan(runtime, { route: body.route, tenant: body.tenant, caller: scopes.caller(scopes.scopeOf(req)) });
         return {
           actions: actions.map(({ route, target, tenant, name, action, reason, apply }) => ({ route, target, tenant, name, action, reason, apply })),
           summary,
@@ -41,8 +41,8 @@ export function syncRoutes(runtime: Runtime, scopes: RequestScopes, metrics: Gat
       bodyOptional: true,
       responses: { 200: { description: "One entry per route run; ok is false when an action failed or conflicts were left", schema: ApplyResponse } },
       errors: [503],
-      handler: async ({ body }) => {
-        const runs = await syncApply(runtime, { route: body.route, tenant: body.tenant, confirm: body.confirm, caller: scopes.caller() });
+      handler: async ({ body }, req) => {
+        const runs = await syncApply(runtime, { route: body.route, tenant: body.tenant, confirm: body.confirm, caller: scopes.caller(scopes.scopeOf(req)) });
         const records = runs.map((r) => activity.record(r, "api"));
         for (const rec of records) metrics.recordRun(rec.route, "api", rec);
         return {

@@ -7,7 +7,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { labelsOf } from "@polyvault/core";
-import type { RequestScopes } from "@polyvault/runtime";
+import type { RequestScope, RequestScopes } from "@polyvault/runtime";
 import type { GatewayMetrics } from "../metrics/registry.js";
 import type { VaultRequest } from "./paths.js";
 import { customMetadata, envelope, listKeys, metadataData, mountData, time } from "./shapes.js";
@@ -20,12 +20,13 @@ export interface Answer {
 
 type Served = Exclude<VaultRequest, { kind: "refused" }>;
 
-export async function answer(request: Served, requestId: string, scopes: RequestScopes, metrics: GatewayMetrics): Promise<Answer> {
+export async function answer(request: Served, scope: RequestScope, scopes: RequestScopes, metrics: GatewayMetrics): Promise<Answer> {
+  const { requestId } = scope;
   switch (request.kind) {
     case "mounts":
       return { status: 200, body: { ...envelope(requestId, mountData(request.tenant)), mount_type: "" } };
     case "read": {
-      const value = await scopes.manager(request.tenant).get(request.name, { version: request.version });
+      const value = await scopes.manager(request.tenant, scope).get(request.name, { version: request.version });
       try {
         const bytes = value.bytes();
         const data = isUtf8(bytes) ? { value: bytes.toString("utf8") } : { value_base64: bytes.toString("base64") };
@@ -48,13 +49,13 @@ export async function answer(request: Served, requestId: string, scopes: Request
       }
     }
     case "metadata": {
-      const manager = scopes.manager(request.tenant);
+      const manager = scopes.manager(request.tenant, scope);
       const versions = await manager.versions(request.name);
       const head = await manager.primary.head(manager.tenant, request.name);
       return { status: 200, body: envelope(requestId, metadataData(versions, labelsOf(head.metadata))) };
     }
     case "list": {
-      const keys = listKeys(await scopes.manager(request.tenant).list(), request.prefix);
+      const keys = listKeys(await scopes.manager(request.tenant, scope).list(), request.prefix);
       // Vault answers an empty folder with 404 and no error text.
       return keys.length ? { status: 200, body: envelope(requestId, { keys }) } : { status: 404, body: { errors: [] } };
     }

@@ -76,7 +76,7 @@ export async function createVaultServer(gateway: Gateway, options: VaultServerOp
       const request = parseVaultRequest(req.method === "HEAD" ? "GET" : req.method, req.url, false);
       if (request.kind === "refused") return refuse(req, reply, request.status, request.errors);
       const principal = await authenticateVault(req, scopes, options.localToken);
-      const out = await scopes.run({ principal, requestId: req.id }, () => answer(request, req.id, scopes, metrics));
+      const out = await answer(request, { principal, requestId: req.id }, scopes, metrics);
       for (const [k, v] of Object.entries(out.headers ?? {})) reply.header(k, v);
       return send(reply, out.status, out.body);
     },
