@@ -50,7 +50,10 @@ describe("RequestScopes", () => {
             () => "written",
             (e: unknown) => e,
           )
-        : m.get("db/url").then((v) => (v.wipe(), "read"));
+        : m.get("db/url").then((v) => {
+            v.wipe();
+            return "read";
+          });
     });
     const out = await Promise.all(runs);
     out.forEach((o, i) => {
