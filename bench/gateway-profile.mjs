@@ -8,13 +8,13 @@
  * Also prints, in the same run, the server's req/s and latency under the profiler and without it (the
  * profiler's own cost), with the load average.
  *
- * `node bench/gateway-profile.mjs [--connections 32] [--workers 1] [--duration 10] [--top 25] [--keep-profile DIR] [--json]`
+ * `node bench/gateway-profile.mjs [--connections 32] [--workers N (default: serve's, one per core)] [--duration 10] [--top 25] [--keep-profile DIR] [--json]`
  * (after the build; needs wrk on PATH: `apt-get install -y wrk`).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { printProfile, summarizeProfile } from "./cpu-profile.mjs";
@@ -22,7 +22,7 @@ import { printProfile, summarizeProfile } from "./cpu-profile.mjs";
 const { values: args } = parseArgs({
   options: {
     connections: { type: "string", default: "32" },
-    workers: { type: "string", default: "1" },
+    workers: { type: "string" },
     duration: { type: "string", default: "10" },
     top: { type: "string", default: "25" },
     "keep-profile": { type: "string" },
@@ -35,7 +35,8 @@ const log = (s) => process.stderr.write(`${s}\n`);
 async function serve(dir, token, profileDir) {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, POLYVAULT_HOME: join(dir, "data"), POLYVAULT_TOKEN: token };
   const flags = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
-  const child = spawn(process.execPath, [...flags, BIN, "serve", "--port", "0", "--log-level", "warn", "--rate-limit", "1000000000"], {
+  const workers = args.workers === undefined ? [] : ["--workers", args.workers];
+  const child = spawn(process.execPath, [...flags, BIN, "serve", "--port", "0", "--log-level", "warn", "--rate-limit", "1000000000", ...workers], {
     cwd: dir,
     env,
     stdio: ["ignore", "pipe", "inherit"],
@@ -112,7 +113,7 @@ async function main() {
     const summaries = files.map((f) => ({ file: f, ...summarizeProfile(join(profiles, f), Number(args.top)) }));
     const result = {
       connections: Number(args.connections),
-      workers: Number(args.workers),
+      workers: args.workers === undefined ? `default (${availableParallelism()})` : Number(args.workers),
       seconds: Number(args.duration),
       plain,
       profiled,
