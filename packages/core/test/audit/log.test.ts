@@ -122,3 +122,52 @@ describe("AuditLog fails closed", () => {
     expect(readFileSync(join(dir, "audit.log"), "utf8")).toBe(text.slice(0, -20));
   });
 });
+
+describe("AuditLog: the lock between batches", () => {
+  const immediate = () => new Promise((r) => setImmediate(r));
+  const lockDir = (dir: string) => join(dir, "audit.lock");
+  const born = (dir: string) => statSync(lockDir(dir), { bigint: true }).birthtimeNs;
+
+  it("is kept a moment after a batch for the next record (the same lock directory), then released for other processes", async () => {
+    let kept = 0;
+    for (let attempt = 0; attempt < 5 && kept === 0; attempt++) {
+      const dir = tempDir();
+      const log = new AuditLog(dir, { checkpointSeconds: 3600 });
+      await log.append(record(1));
+      const first = born(dir);
+      expect(first).toBeGreaterThan(0n); // the file system records birth times (else this test could not tell)
+      await immediate();
+      await immediate(); // the writer found nothing queued: it waits, holding the lock
+      await log.append(record(2));
+      // The same lock, not a new one: taking it again would create the directory afresh.
+      if (existsSync(lockDir(dir)) && born(dir) === first) kept++;
+      const deadline = Date.now() + 5_000;
+      while (existsSync(lockDir(dir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(existsSync(lockDir(dir))).toBe(false); // then released
+      // Another writer of the directory (a CLI beside serve) takes it and continues the chain.
+      const other = new AuditLog(dir, { checkpointSeconds: 3600 });
+      await other.append(record(3));
+      await other.close();
+      await log.close();
+      expect((await verifyAuditLog(dir)).ok).toBe(true);
+      expect(types(dir)).toBe("rrrc");
+    }
+    expect(kept).toBe(1); // a loaded machine may let the moment pass once or twice, not five times
+  });
+
+  it("the exit hook's seal right after a batch (the writer waiting with the lock) is quick and continues the chain", async () => {
+    const dir = tempDir();
+    const log = new AuditLog(dir, { checkpointSeconds: 3600 });
+    await log.append(record(1));
+    await immediate();
+    await immediate();
+    const t = Date.now();
+    log.sealSync();
+    expect(Date.now() - t).toBeLessThan(2_000); // waiting for the lock would take 11 s (until it counts as stale)
+    expect(types(dir)).toBe("rc");
+    await log.append(record(2));
+    await log.close();
+    expect((await verifyAuditLog(dir)).ok).toBe(true);
+    expect(types(dir)).toBe("rcrc");
+  });
+});
