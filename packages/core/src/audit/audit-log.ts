@@ -151,15 +151,14 @@ export class AuditLog {
    * The exit hook's seal: synchronous, best effort (a failure leaves an unsigned tail that verify reports,
    * and the next writer seals). Skipped while a batch's write is in flight (it may still land, and a seal
    * beside it could interleave with it); while this process holds the lock after a durable write (its
-   * waiters were released, audit.head is being written, or the writer lingers for the next record), it
-   * seals under that lock.
+   * waiters were released, audit.head is being written), it seals under that lock.
    */
   sealSync(): void {
     if (!this.#unsealed || this.#closed || this.#group.phase === "writing") return;
     try {
       const seal = () => sealSync(this.#ctx, this.#writer.state);
       // Else wait past the 10 s after which a lock left by a killed process counts as stale.
-      if (this.#group.phase === "publishing" || this.#group.phase === "holding") seal();
+      if (this.#group.phase === "publishing") seal();
       else withLockSync(this.logPath, this.#lock, seal, 11_000);
       this.#writer.invalidate();
       this.#unsealed = false;

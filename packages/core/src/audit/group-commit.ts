@@ -4,10 +4,7 @@
  * write() and one fdatasync(), on the thread pool, while the next one fills. Each waiter is released once
  * its batch is durable. The cross-process lock is taken once per batch at most: when records are already
  * waiting as a batch is published, the writer keeps the lock for them, up to HOLD_BATCHES batches or
- * HOLD_MS, then lets other processes (a CLI beside `serve`) take their turn. When none are waiting yet, it
- * keeps the lock up to LINGER_MS more for the next record (within the same limits): the records of a
- * gateway's workers arrive over IPC a little after their previous batch was released, and taking the lock
- * again for each batch put two more trips to the thread pool (mkdir, rmdir) in front of every batch.
+ * HOLD_MS, then lets other processes (a CLI beside `serve`) take their turn.
  */
 import { mkdir } from "node:fs/promises";
 import type { BatchWriter } from "./batch-writer.js";
@@ -30,19 +27,13 @@ export interface GroupCommitHooks {
 
 const HOLD_BATCHES = 16;
 const HOLD_MS = 10;
-const LINGER_MS = 2;
 
 export class GroupCommit {
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
   #dirReady: Promise<void> | undefined;
-  /**
-   * Where the current batch is (the exit hook must not write beside a write in flight): "holding" is the
-   * linger after a durable batch, the lock held and nothing in flight.
-   */
-  phase: "idle" | "writing" | "publishing" | "holding" = "idle";
-  /** Called by enqueue() while the writer lingers for a record. */
-  #arrived: (() => void) | undefined;
+  /** Where the current batch is (the exit hook must not write beside a write in flight). */
+  phase: "idle" | "writing" | "publishing" = "idle";
 
   constructor(
     readonly writer: BatchWriter,
@@ -61,7 +52,6 @@ export class GroupCommit {
   enqueue(record: AuditRecordInput | undefined): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       this.#queue.push({ record, resolve, reject });
-      this.#arrived?.();
       this.#draining ??= new Promise<void>((r) => setImmediate(r)).then(() => this.#drain());
     });
   }
@@ -95,27 +85,10 @@ export class GroupCommit {
         if (!(await this.#batch())) return; // a failed batch: release the lock, start afresh
         if (n >= HOLD_BATCHES || performance.now() - since > HOLD_MS) return;
         await new Promise((r) => setImmediate(r)); // let the callers just released queue their next records
-        if (this.#queue.length === 0 && !(await this.#linger(Math.min(LINGER_MS, HOLD_MS - (performance.now() - since))))) return;
+        if (this.#queue.length === 0) return;
       }
     } finally {
       this.phase = "idle"; // from here the lock is being released: the exit hook must take it again
-    }
-  }
-
-  /** Waits up to `ms`, holding the lock, for a record to be queued; false when none came. */
-  async #linger(ms: number): Promise<boolean> {
-    if (ms <= 0) return false;
-    this.phase = "holding";
-    try {
-      return await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), ms);
-        this.#arrived = () => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-      });
-    } finally {
-      this.#arrived = undefined;
     }
   }
 
