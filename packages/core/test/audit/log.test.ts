@@ -122,3 +122,23 @@ describe("AuditLog fails closed", () => {
     expect(readFileSync(join(dir, "audit.log"), "utf8")).toBe(text.slice(0, -20));
   });
 });
+
+describe("AuditLog: the exit hook's seal", () => {
+  const immediate = () => new Promise((r) => setImmediate(r));
+
+  it("right after a batch (the writer letting the lock go) is quick and continues the chain", async () => {
+    const dir = tempDir();
+    const log = new AuditLog(dir, { checkpointSeconds: 3600 });
+    await log.append(record(1));
+    await immediate();
+    await immediate();
+    const t = Date.now();
+    log.sealSync();
+    expect(Date.now() - t).toBeLessThan(2_000); // a lock taken over as stale would take 11 s
+    expect(types(dir)).toBe("rc");
+    await log.append(record(2));
+    await log.close();
+    expect((await verifyAuditLog(dir)).ok).toBe(true);
+    expect(types(dir)).toBe("rcrc");
+  });
+});
