@@ -21,6 +21,7 @@ import {
   type Provider,
   SecretManager,
   Security,
+  type TokenDigest,
   UnauthorizedError,
   parseTenantId,
   runSteps,
@@ -74,12 +75,16 @@ export class RequestScopes {
     return this.runtime.options.actor ?? LOCAL_OPERATOR;
   }
 
-  /** The principal of an `Authorization` header value; UnauthorizedError (counted, audited) otherwise. */
-  async authenticate(authorization: string | undefined): Promise<string> {
+  /**
+   * The principal of an `Authorization` header value; UnauthorizedError (counted, audited) otherwise.
+   * `known`: the token's digest as the request already computed it (the rate limiter's), used only if it is
+   * this token's.
+   */
+  async authenticate(authorization: string | undefined, known?: TokenDigest): Promise<string> {
     const m = authorization === undefined ? null : /^Bearer +([\x21-\x7e]+) *$/i.exec(authorization);
     const token = m?.[1];
     try {
-      return await this.security.authenticate(token, this.localActor);
+      return await this.security.authenticate(token, this.localActor, known);
     } catch (err) {
       if (!(err instanceof UnauthorizedError)) throw err;
       // Security's own message speaks of $POLYVAULT_TOKEN (the CLI); say what an HTTP client must do.

@@ -17,7 +17,7 @@ import { openApiDocument } from "./openapi.js";
 import { checkLocalToken } from "./local-token.js";
 import { genReqId, loggerOptions } from "./fastify-options.js";
 import { DEFAULTS, type ServerOptions } from "./options.js";
-import { registerRateLimit } from "./rate-limit.js";
+import { presentedDigest, registerRateLimit } from "./rate-limit.js";
 import { requestGuard } from "./request-guard.js";
 import { type RouteDef, installZodValidation, register } from "./route.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -135,7 +135,7 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
           throw err;
         }
       }
-      req.principal = await scopes.authenticate(req.headers.authorization);
+      req.principal = await scopes.authenticate(req.headers.authorization, presentedDigest(req));
     },
   });
   app.decorate("gateway", { runtime, scopes, metrics, health, activity, routes });

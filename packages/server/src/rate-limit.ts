@@ -6,11 +6,18 @@
  */
 import { createHash } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
+import type { TokenDigest } from "@polyvault/core";
 import type { Runtime } from "@polyvault/runtime";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 
 /** The token's digest (the rate-limit key). */
 export const tokenDigest = (token: string): string => createHash("sha256").update(token, "utf8").digest("hex");
+
+/** The digest the limiter computed for a request's token, for authentication to reuse (one SHA-256 a request, not two). */
+const digests = new WeakMap<FastifyRequest, TokenDigest>();
+
+/** The token digest this request's rate limiting computed, if any (RequestScopes.authenticate checks it is the same token). */
+export const presentedDigest = (req: FastifyRequest): TokenDigest | undefined => digests.get(req);
 
 /** Registers the limit when `perMinute` is above 0; `tokenOf` reads the token the way the listener does. */
 export async function registerRateLimit(
@@ -26,8 +33,11 @@ export async function registerRateLimit(
     timeWindow: 60_000,
     keyGenerator: (req) => {
       const token = tokenOf(req);
-      const digest = token === undefined ? undefined : tokenDigest(token);
-      return digest !== undefined && known.has(digest) ? `t:${digest}` : `ip:${req.ip}`;
+      if (token === undefined) return `ip:${req.ip}`;
+      const sha256 = createHash("sha256").update(token, "utf8").digest();
+      digests.set(req, { token, sha256 });
+      const digest = sha256.toString("hex");
+      return known.has(digest) ? `t:${digest}` : `ip:${req.ip}`;
     },
     errorResponseBuilder: (_req, ctx) =>
       Object.assign(

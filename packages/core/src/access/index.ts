@@ -4,5 +4,5 @@ export { type FailureResult, LockoutStore } from "./lockout.js";
 export { AccessControl, type Decision, compileSecretGlob } from "./policy.js";
 export { Security, type SecurityOptions } from "./security.js";
 export { AccessStep } from "./step.js";
-export { principalForToken, tokenSha256 } from "./tokens.js";
+export { principalForToken, type TokenDigest, tokenSha256 } from "./tokens.js";
 export * from "./types.js";

@@ -19,7 +19,7 @@ import { FailureCounters, Guard } from "./guard.js";
 import { LockoutStore } from "./lockout.js";
 import { AccessControl } from "./policy.js";
 import { AccessStep } from "./step.js";
-import { principalForToken } from "./tokens.js";
+import { type TokenDigest, principalForToken } from "./tokens.js";
 import { type AccessOptions, LOCAL_OPERATOR, type Permission, UNAUTHENTICATED } from "./types.js";
 
 export interface SecurityOptions {
@@ -94,9 +94,9 @@ export class Security {
    * The principal a token belongs to. With access control off, the local operator (admin). No token or an
    * unknown one: counted, audited, alerted at the threshold, then UnauthorizedError (exit 4).
    */
-  async authenticate(token: string | undefined, localActor = LOCAL_OPERATOR): Promise<string> {
+  async authenticate(token: string | undefined, localActor = LOCAL_OPERATOR, known?: TokenDigest): Promise<string> {
     if (!this.policy || !this.lockout) return localActor;
-    const principal = token ? principalForToken(token, this.policy.options.principals) : undefined;
+    const principal = token ? principalForToken(token, this.policy.options.principals, known) : undefined;
     if (principal !== undefined) return principal;
     const reason = token ? "unknown token" : "no token";
     this.counters.inc("*");

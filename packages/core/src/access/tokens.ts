@@ -28,9 +28,19 @@ function storedDigests(principals: Readonly<Record<string, PrincipalSpec>>): Sto
   return stored;
 }
 
+/**
+ * A token's SHA-256 as computed earlier in the same request (a gateway's rate limiter keys on it): used
+ * only for that very token, so a stale or mismatched one can never stand in for another token's.
+ */
+export interface TokenDigest {
+  readonly token: string;
+  readonly sha256: Buffer;
+}
+
 /** The id of the principal whose token this is, or undefined. */
-export function principalForToken(token: string, principals: Readonly<Record<string, PrincipalSpec>>): string | undefined {
-  const presented = createHash("sha256").update(token, "utf8").digest();
+export function principalForToken(token: string, principals: Readonly<Record<string, PrincipalSpec>>, known?: TokenDigest): string | undefined {
+  const presented =
+    known !== undefined && known.token === token && known.sha256.length === 32 ? known.sha256 : createHash("sha256").update(token, "utf8").digest();
   let found: string | undefined;
   for (const [id, stored] of storedDigests(principals)) {
     // A malformed stored digest is compared against the presented one itself, so the work stays the same.

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { AccessControl, type Permission, ROLE_PERMISSIONS, type Role, principalForToken, tokenSha256 } from "../../src/index.js";
 
@@ -95,6 +96,16 @@ describe("AccessControl.authorize", () => {
 });
 
 describe("tokens", () => {
+  it("a digest the request computed earlier is used only for its own token", () => {
+    const digest = (t: string) => createHash("sha256").update(t).digest();
+    expect(principalForToken("bob-token", principals, { token: "bob-token", sha256: digest("bob-token") })).toBe("bob");
+    // Another token's digest, or a truncated one, never stands in: the presented token is hashed itself.
+    expect(principalForToken("nobody", principals, { token: "bob-token", sha256: digest("bob-token") })).toBeUndefined();
+    expect(principalForToken("root-token", principals, { token: "bob-token", sha256: digest("bob-token") })).toBe("root");
+    expect(principalForToken("bob-token", principals, { token: "bob-token", sha256: digest("bob-token").subarray(0, 16) })).toBe("bob");
+    expect(principalForToken("nobody", principals, { token: "nobody", sha256: digest("root-token").subarray(0, 31) })).toBeUndefined();
+  });
+
   it("match by SHA-256 digest; wrong, empty, longer, prefix and case-changed tokens match nobody", () => {
     expect(principalForToken("bob-token", principals)).toBe("bob");
     expect(principalForToken("root-token", principals)).toBe("root");

@@ -9,6 +9,7 @@ import type { RequestScopes } from "@polyvault/runtime";
 import type { FastifyRequest } from "fastify";
 import { UnauthorizedError } from "@polyvault/core";
 import { checkLocalToken } from "../local-token.js";
+import { presentedDigest } from "../rate-limit.js";
 
 export interface LocalToken {
   readonly token: string;
@@ -43,7 +44,7 @@ export async function authenticateVault(req: FastifyRequest, scopes: RequestScop
     }
   }
   try {
-    return await scopes.authenticate(bearer);
+    return await scopes.authenticate(bearer, presentedDigest(req));
   } catch (err) {
     if (!(err instanceof UnauthorizedError)) throw err;
     throw new UnauthorizedError(
