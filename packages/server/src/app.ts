@@ -17,6 +17,7 @@ import { openApiDocument } from "./openapi.js";
 import { checkLocalToken } from "./local-token.js";
 import { genReqId, loggerOptions } from "./fastify-options.js";
 import { DEFAULTS, type ServerOptions } from "./options.js";
+import { InFlight } from "./inflight.js";
 import { presentedDigest, registerRateLimit } from "./rate-limit.js";
 import { requestGuard } from "./request-guard.js";
 import { type RouteDef, installZodValidation, register } from "./route.js";
@@ -35,6 +36,8 @@ export interface Gateway {
   readonly health: HealthMonitor;
   readonly activity: Activity;
   readonly routes: readonly RouteDef[];
+  /** Route handlers still running (serve's close waits for them before the runtime closes). */
+  readonly inflight: InFlight;
 }
 
 declare module "fastify" {
@@ -66,6 +69,7 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
   }) as unknown as FastifyInstance;
 
   const activity = new Activity(runtime);
+  const inflight = new InFlight();
   const health = new HealthMonitor(runtime, {
     timeoutMs: options.healthTimeoutMs ?? DEFAULTS.healthTimeoutMs,
     cacheMs: options.healthCacheMs ?? DEFAULTS.healthCacheMs,
@@ -122,6 +126,7 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
   routes.push(...secretRoutes(runtime, scopes, metrics), ...syncRoutes(runtime, scopes, metrics, activity), ...opsRoutes(health, metrics, VERSION, document));
   if (options.statusPage !== false) routes.push(...statusRoutes(runtime, health, activity, VERSION));
   register(app, routes, {
+    track: (work) => inflight.track(work),
     authenticate: async (req) => {
       const local = scopes.security.enforcing ? undefined : options.localToken;
       if (local) {
@@ -138,6 +143,6 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
       req.principal = await scopes.authenticate(req.headers.authorization, presentedDigest(req));
     },
   });
-  app.decorate("gateway", { runtime, scopes, metrics, health, activity, routes });
+  app.decorate("gateway", { runtime, scopes, metrics, health, activity, routes, inflight });
   return app;
 }

@@ -62,6 +62,8 @@ export function installZodValidation(app: FastifyInstance): void {
 }
 
 export interface RouteHooks {
+  /** Counts a handler while it runs (InFlight: the gateway's close waits for them). */
+  readonly track: <T>(work: () => Promise<T>) => Promise<T>;
   /** Runs before validation on `auth` routes: resolves the caller, or throws. */
   readonly authenticate: (req: FastifyRequest) => Promise<void>;
 }
@@ -117,7 +119,7 @@ export function register(app: FastifyInstance, defs: readonly RouteDef[], hooks:
       },
       preValidation: [...(def.auth ? [hooks.authenticate] : []), ...(def.body && def.bodyOptional ? [noBodyIsEmpty] : [])],
       config: { bodyOptional: def.bodyOptional === true || def.body === undefined },
-      handler: (req, reply) => def.handler({ params: req.params, query: req.query, body: req.body }, req, reply),
+      handler: (req, reply) => hooks.track(() => def.handler({ params: req.params, query: req.query, body: req.body }, req, reply)),
     });
   }
 }

@@ -55,6 +55,8 @@ export interface RunningGateway {
 }
 
 export const DEFAULT_PORT = 8700;
+/** How long close() waits for request handlers that outlived their connection. */
+const HANDLERS_GRACE_MS = 15_000;
 
 const isLoopback = (host: string) => host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
 
@@ -130,6 +132,11 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
         clearInterval(timer);
         await vault?.app.close();
         await app.close();
+        // Handlers whose client hung up are no longer waited for by fastify's close: wait for them here,
+        // before push-on-write, the seal and the runtime's close (inflight.ts).
+        const idle = await app.gateway.inflight.idle(HANDLERS_GRACE_MS);
+        if (!idle)
+          app.log.warn({ running: app.gateway.inflight.running }, `request handlers still running ${HANDLERS_GRACE_MS / 1000} s after close; closing anyway`);
         await scopes.flushPushes();
         // Seal what this gateway wrote with a signed checkpoint (the runtime stays usable; closing it, or
         // the process exiting, closes the log).

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
+import { type Socket, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Runtime } from "@polyvault/runtime";
@@ -166,5 +167,67 @@ describe("serve()", () => {
     expect(JSON.parse(body).status).toBe("ok");
     await gw.close();
     await rt.close();
+  });
+
+  it("close() waits for a handler whose client hung up, before the seal and the runtime's close", async () => {
+    // A provider endpoint that holds every connection until released, then answers "no such secret".
+    // Other calls (the gateway lists tenants' secrets at start) are answered at once.
+    const held: Socket[] = [];
+    let released = false;
+    const reply = (sock: Socket, status: string, body: string) =>
+      sock.end(`HTTP/1.1 ${status}\r\ncontent-type: application/x-amz-json-1.1\r\nconnection: close\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    const notFound = (sock: Socket) => reply(sock, "400 Bad Request", '{"__type":"ResourceNotFoundException","message":"not found (held test)"}');
+    const endpoint = createServer((sock) => {
+      sock.on("error", () => undefined);
+      sock.once("data", (d: Buffer) => {
+        const target = /x-amz-target: *secretsmanager\.(\w+)/i.exec(d.toString("latin1"))?.[1];
+        if (target === "ListSecrets") reply(sock, "200 OK", '{"SecretList":[]}');
+        else if (released) notFound(sock);
+        else held.push(sock);
+      });
+    });
+    await new Promise<void>((r) => endpoint.listen(0, "127.0.0.1", r));
+    const port = (endpoint.address() as { port: number }).port;
+    const { rt, dataDir } = await runtime({
+      providers: {
+        local: { type: "file" as const },
+        slow: {
+          type: "aws" as const,
+          region: "us-east-1",
+          endpoint: `http://127.0.0.1:${port}`,
+          credentials: { accessKeyId: "test", secretAccessKey: "test" },
+        },
+      },
+      tenants: { acme: { primary: "slow" } },
+    });
+    const gw = await serve(rt, { port: 0, logger: false });
+    try {
+      // The client gives up while the gateway waits for the provider.
+      await expect(fetch(`${gw.url}/v1/tenants/acme/secrets/K`, { headers: bearer(TOKENS.admin), signal: AbortSignal.timeout(300) })).rejects.toThrow();
+      while (held.length === 0) await new Promise((r) => setTimeout(r, 10));
+      expect(gw.app.gateway.inflight.running).toBe(1);
+      const closed = gw.close();
+      let closedFirst = false;
+      void closed.then(() => (closedFirst = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(closedFirst).toBe(false); // the handler still runs: close waits for it
+      released = true;
+      for (const sock of held.splice(0)) notFound(sock);
+      await closed;
+      expect(gw.app.gateway.inflight.running).toBe(0);
+      // The handler's outcome record is in the log before the seal that close() wrote.
+      const log = readFileSync(join(dataDir, "audit.log"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const read = log.findLastIndex((e) => e.action === "read" && e.name === "K");
+      expect(read).toBeGreaterThan(-1);
+      expect(log[read]?.outcome).toBe("NOT_FOUND");
+      expect(log[log.length - 1]?.type).toBe("checkpoint");
+    } finally {
+      await gw.close();
+      await rt.close();
+      endpoint.close();
+    }
   });
 });

@@ -69,17 +69,19 @@ export async function createVaultServer(gateway: Gateway, options: VaultServerOp
 
   await registerRateLimit(app, runtime, options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute, tokenOf);
 
+  const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const request = parseVaultRequest(req.method === "HEAD" ? "GET" : req.method, req.url, false);
+    if (request.kind === "refused") return refuse(req, reply, request.status, request.errors);
+    const principal = await authenticateVault(req, scopes, options.localToken);
+    const out = await answer(request, { principal, requestId: req.id }, scopes, metrics);
+    for (const [k, v] of Object.entries(out.headers ?? {})) reply.header(k, v);
+    return send(reply, out.status, out.body);
+  };
   app.route({
     method: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     url: "/*",
-    handler: async (req, reply) => {
-      const request = parseVaultRequest(req.method === "HEAD" ? "GET" : req.method, req.url, false);
-      if (request.kind === "refused") return refuse(req, reply, request.status, request.errors);
-      const principal = await authenticateVault(req, scopes, options.localToken);
-      const out = await answer(request, { principal, requestId: req.id }, scopes, metrics);
-      for (const [k, v] of Object.entries(out.headers ?? {})) reply.header(k, v);
-      return send(reply, out.status, out.body);
-    },
+    // Counted while it runs: the gateway's close waits for it (inflight.ts).
+    handler: (req, reply) => gateway.inflight.track(() => handle(req, reply)),
   });
   app.setNotFoundHandler((req, reply) => refuse(req, reply, 404, [`no handler for route "${(req.url.split("?")[0] ?? "").slice(0, 300)}"`]));
   app.addHook("onResponse", async (req, reply) => {
