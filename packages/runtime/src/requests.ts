@@ -10,8 +10,8 @@
  * Managers stay per tenant, so the security metrics of a tenant accumulate across requests.
  *
  * The request is passed, never looked up: an AsyncLocalStorage scope did this before, and on Node 20 and
- * 22 it installs promise hooks that every promise of the process then pays for (6-10 % of a gateway GET's
- * throughput, docs/benchmarks.md).
+ * 22 it installs promise hooks that every promise of the process then pays for (3-11 % of a gateway GET's
+ * throughput at 32 connections, docs/benchmarks.md).
  */
 import {
   InternalError,

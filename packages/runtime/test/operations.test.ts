@@ -3,15 +3,16 @@
  * POLYVAULT_TOKEN; an operation is authorized, recorded before and after, and refused with nothing changed
  * when its write-ahead record cannot be written; an explicit caller (as the gateway passes) is honoured.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AccessDeniedError, UnavailableError } from "@polyvault/core";
+import { AccessDeniedError, UnavailableError, tokenSha256 } from "@polyvault/core";
 import { describe, expect, it } from "vitest";
 import { Runtime, callerOf, keysRetire, keysRotate, runOperation } from "../src/index.js";
+import { auditRecords } from "./helpers.js";
 
-const sha = (t: string) => createHash("sha256").update(t).digest("hex");
+const sha = tokenSha256;
 const config = {
   providers: { local: { type: "file" as const } },
   access: {
@@ -22,12 +23,7 @@ const config = {
     lockout: { maxFailures: 100 },
   },
 };
-const records = (dataDir: string) =>
-  readFileSync(join(dataDir, "audit.log"), "utf8")
-    .trimEnd()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Record<string, string>)
-    .filter((e) => e.type === "record" && e.action !== "config.change");
+const records = (dataDir: string) => auditRecords(dataDir).filter((e) => e.action !== "config.change");
 
 async function open(dataDir: string, key: string, token: string): Promise<Runtime> {
   return Runtime.open({ dataDir, config, env: { POLYVAULT_MASTER_KEY: key, POLYVAULT_TOKEN: token } });

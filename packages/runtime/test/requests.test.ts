@@ -4,15 +4,16 @@
  * recorded with its own id, also when requests of different principals interleave; the shared manager
  * refuses to run an operation outside a request, and changes nothing then.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AccessDeniedError, InternalError } from "@polyvault/core";
+import { AccessDeniedError, InternalError, tokenSha256 } from "@polyvault/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { RequestScopes, Runtime } from "../src/index.js";
+import { auditRecords } from "./helpers.js";
 
-const sha = (t: string) => createHash("sha256").update(t).digest("hex");
+const sha = tokenSha256;
 const config = {
   providers: { local: { type: "file" as const } },
   access: {
@@ -22,12 +23,7 @@ const config = {
     },
   },
 };
-const records = (dataDir: string) =>
-  readFileSync(join(dataDir, "audit.log"), "utf8")
-    .trimEnd()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Record<string, string>)
-    .filter((e) => e.type === "record" && e.tenant === "acme");
+const records = (dataDir: string) => auditRecords(dataDir).filter((e) => e.tenant === "acme");
 
 let rt: Runtime | undefined;
 afterEach(async () => {

@@ -10,9 +10,6 @@ import type { TokenDigest } from "@polyvault/core";
 import type { Runtime } from "@polyvault/runtime";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 
-/** The token's digest (the rate-limit key). */
-export const tokenDigest = (token: string): string => createHash("sha256").update(token, "utf8").digest("hex");
-
 /** The digest the limiter computed for a request's token, for authentication to reuse (one SHA-256 a request, not two). */
 const digests = new WeakMap<FastifyRequest, TokenDigest>();
 

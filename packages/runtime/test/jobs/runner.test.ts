@@ -6,19 +6,15 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CheckFailedError } from "@polyvault/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { type JobRun, JobRunner, Runtime, type ScheduledJob, parseDuration, parseSchedule } from "../../src/index.js";
+import { auditRecords } from "../helpers.js";
 
-const records = (dataDir: string) =>
-  readFileSync(join(dataDir, "audit.log"), "utf8")
-    .trimEnd()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Record<string, string>)
-    .filter((e) => e.type === "record" && e.action === "job.run");
+const records = (dataDir: string) => auditRecords(dataDir).filter((e) => e.action === "job.run");
 
 /** A webhook receiver on 127.0.0.1 that checks each alert's HMAC signature as a user's would. */
 async function startReceiver(key: string) {
