@@ -17,6 +17,9 @@ routes:
     targets: [mirror]
     tenants: [acme]
     prune: true
+    # The strictest policy: a kill must never leave anything for a person (a write a killed run left
+    # unrecorded, under a source that moved on since, is this route's own and is updated).
+    conflict: fail
 `;
 
 describe("sync apply killed with SIGKILL at random moments converges", () => {

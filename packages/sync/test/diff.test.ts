@@ -61,7 +61,16 @@ describe("three-way diff (docs/sync.md table)", () => {
       "write",
     ],
     ["changed in both", { ...base, source: head("d2"), target: head("dX", "t2"), record: rec("d1", "t1") }, "conflict", "write"],
-    ["changed in both, fail", { ...base, conflict: "fail", source: head("d2"), target: head("dX", "t2"), record: rec("d1", "t1") }, "conflict", "none"],
+    // Read back first: an earlier revision of the source's own value (a stopped run's unrecorded write) is
+    // updated; anything else is left under the policy (engine.test.ts).
+    ["changed in both, fail", { ...base, conflict: "fail", source: head("d2"), target: head("dX", "t2"), record: rec("d1", "t1") }, "conflict", "verify"],
+    [
+      "changed in both, target-wins",
+      { ...base, conflict: "target-wins", source: head("d2"), target: head("dX", "t2"), record: rec("d1", "t1") },
+      "conflict",
+      "verify",
+    ],
+    ["both differ, no record, fail", { ...base, conflict: "fail", source: head("d2"), target: head("dX", "t2"), record: undefined }, "conflict", "verify"],
     ["both exist, differ, no record", { ...base, source: head("d2"), target: head("dX", "t2"), record: undefined }, "conflict", "write"],
     ["deleted from target out of band", { ...base, source: head("d1"), target: undefined, record: rec("d1") }, "drift", "write"],
     ["deleted in source, prune", { ...base, source: undefined, target: head("d1", "t1"), record: rec("d1") }, "delete", "delete"],

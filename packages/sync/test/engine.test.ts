@@ -84,6 +84,117 @@ describe("sync engine on two file providers", () => {
     expect((await b.manager("acme", b.target).list()).length).toBe(15);
   });
 
+  it("a write a killed run left unrecorded does not shrink the overwrite guard's bound: verified first, then guarded", async () => {
+    // Every secret was overwritten within the window (a sweep the default bound allows: updateFraction 1 ×
+    // the verified secrets). A run then dies between a target write and its record, so that copy is not
+    // vouched for until the next run reads it back. The next run verifies it before it counts: a real
+    // one-secret change is not refused as a mass overwrite (sync-crash.test.ts met this under load).
+    const b = await bed(["acme"]);
+    const names = Array.from({ length: 30 }, (_, i) => `g/${i}`);
+    for (const n of names) await b.manager("acme").set(n, `${n}@0`);
+    await b.engine().apply();
+    for (const n of names) await b.manager("acme").set(n, `${n}@1`);
+    const [sweep] = await b.engine().apply();
+    expect(sweep?.result?.counts).toMatchObject({ updated: 30, refused: 0 });
+
+    await b.manager("acme").set("g/0", "g/0@2");
+    const engine = b.engine();
+    const [planned] = await engine.plan();
+    const dies = new Proxy(b.state, {
+      get(t, k, r) {
+        if (k === "upsert") return async () => Promise.reject(new Error("killed between the write and its record"));
+        const v = Reflect.get(t, k, r);
+        return typeof v === "function" ? v.bind(t) : v;
+      },
+    });
+    const { applyPlan } = await import("../src/index.js");
+    const killed = await applyPlan(engine.routes[0] as never, planned?.plan as never, dies, { keyring: b.keyring });
+    expect(killed.counts.failed).toBe(1);
+    expect((await b.manager("acme", b.target).get("g/0")).text()).toBe("g/0@2");
+
+    await b.manager("acme").set("g/1", "g/1@2");
+    const [next] = await b.engine().apply();
+    expect(next?.plan?.live).toEqual({ "mirror\u0000acme": 29 });
+    expect(next?.result?.failures).toEqual([]);
+    expect(next?.result?.counts).toMatchObject({ verified: 1, updated: 1, refused: 0, failed: 0 });
+    expect((await b.manager("acme", b.target).get("g/1")).text()).toBe("g/1@2");
+    const [after] = await b.engine().plan();
+    expect(after?.plan?.summary.changes).toBe(0);
+  });
+
+  it("rewrites that verification asks for (source-wins) go through the overwrite guard too", async () => {
+    const b = await bed(["acme"]);
+    const acme = b.tenants[0] as never;
+    for (const n of ["f/1", "f/2", "f/3"]) await b.manager("acme").set(n, `${n} real`);
+    await b.engine().apply();
+    // Copies that claim the source's digest but hold other bytes: apply reads them back (verify), finds
+    // them false and, under source-wins, would rewrite all three.
+    for (const n of ["f/1", "f/2", "f/3"]) {
+      const src = await b.source.get(acme, n);
+      await b.rawTarget.put(acme, n, Buffer.from("forged"), { metadata: src.metadata });
+    }
+    const guard = { guard: { updateFloor: 1, updateFraction: 0 } };
+    const [run] = await b.engine(guard).apply();
+    expect(run?.result?.counts).toMatchObject({ verified: 0, repaired: 0, refused: 3, failed: 3 });
+    expect(run?.result?.failures.map((f) => [f.name, f.code]).sort()).toEqual([
+      ["f/1", "CHECK_FAILED"],
+      ["f/2", "CHECK_FAILED"],
+      ["f/3", "CHECK_FAILED"],
+    ]);
+    expect(run?.result?.failures[0]?.message).toMatch(/refused by the mass-overwrite guard: route mirror would overwrite 3 of the 0 verified secrets/);
+    for (const n of ["f/1", "f/2", "f/3"]) expect((await b.rawTarget.get(acme, n)).value.toString()).toBe("forged");
+    const [confirmed] = await b.engine(guard).apply({}, { confirm: true });
+    expect(confirmed?.result?.counts).toMatchObject({ repaired: 3, refused: 0, failed: 0 });
+    for (const n of ["f/1", "f/2", "f/3"]) expect((await b.manager("acme", b.target).get(n)).text()).toBe(`${n} real`);
+  });
+
+  it("conflict policy fail: a stopped run's unrecorded write is updated, not left as a conflict; an edit made out of band is left", async () => {
+    const b = await bed(["acme"]);
+    const acme = b.tenants[0] as never;
+    const route = { conflict: "fail" as const };
+    await b.manager("acme").set("k/1", "one");
+    await b.manager("acme").set("k/2", "one");
+    await b.engine(route).apply();
+    // Revision 2 of both, and a new k/3, reach the mirror, and the run dies before it records any.
+    await b.manager("acme").set("k/1", "two");
+    await b.manager("acme").set("k/2", "two");
+    await b.manager("acme").set("k/3", "one");
+    const engine = b.engine(route);
+    const [planned] = await engine.plan();
+    const dies = new Proxy(b.state, {
+      get(t, k, r) {
+        if (k === "upsert") return async () => Promise.reject(new Error("killed between the write and its record"));
+        const v = Reflect.get(t, k, r);
+        return typeof v === "function" ? v.bind(t) : v;
+      },
+    });
+    const { applyPlan } = await import("../src/index.js");
+    await applyPlan(engine.routes[0] as never, planned?.plan as never, dies, { keyring: b.keyring });
+    // k/2's mirror copy is then replaced out of band by bytes that are no envelope of ours.
+    const forged = await b.rawTarget.get(acme, "k/2");
+    await b.rawTarget.put(acme, "k/2", Buffer.from("edited by hand"), { metadata: { ...forged.metadata, "pv-digest": "hand" } });
+    // The source moves on to revision 3 before the next run: both sides differ from the record.
+    await b.manager("acme").set("k/1", "three");
+    await b.manager("acme").set("k/2", "three");
+    await b.manager("acme").set("k/3", "two");
+    const [next] = await b.engine(route).apply();
+    expect(next?.plan?.actions.map((a) => [a.name, a.action, a.apply])).toEqual([
+      ["k/1", "conflict", "verify"],
+      ["k/2", "conflict", "verify"],
+      ["k/3", "conflict", "verify"], // no record at all: the killed run was its first copy
+    ]);
+    expect(next?.result?.counts).toMatchObject({ updated: 2, conflictsLeft: 1, failed: 0 });
+    expect((await b.manager("acme", b.target).get("k/1")).text()).toBe("three");
+    expect((await b.manager("acme", b.target).get("k/3")).text()).toBe("two");
+    expect((await b.rawTarget.get(acme, "k/2")).value.toString()).toBe("edited by hand");
+    const [again] = await b.engine(route).plan();
+    expect(again?.plan?.actions.map((a) => [a.name, a.action])).toEqual([
+      ["k/1", "noop"],
+      ["k/2", "conflict"],
+      ["k/3", "noop"],
+    ]);
+  });
+
   it("never touches an unmanaged secret at the target name: reports a conflict", async () => {
     const b = await bed(["acme"]);
     await b.manager("acme").set("u/1", "polyvault value");

@@ -60,7 +60,11 @@ export function registerSync(program: Command, run: Runner): void {
             : []),
           `${summary.create} to create, ${summary.update} to update, ${summary.delete} to delete, ${summary.drift} drifted, ${summary.conflict} in conflict, ${summary.noop} in sync`,
         ]);
-        const review = actions.some((a) => (a.action === "conflict" || a.action === "drift") && a.apply === "none");
+        // Left for a person: what apply will not touch, and conflicts apply only reads back (it updates an
+        // earlier revision of the source's own value, leaves anything else).
+        const review = actions.some(
+          (a) => (a.action === "conflict" || a.action === "drift") && (a.apply === "none" || (a.action === "conflict" && a.apply === "verify")),
+        );
         return opts.exitCode && review ? EXIT.CHECK_FAILED : EXIT.OK;
       }),
     );

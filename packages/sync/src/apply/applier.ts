@@ -9,7 +9,7 @@ import { CheckFailedError, type Keyring, META, type Provider, type StoredSecret,
 import type { Plan, PlanAction, RouteSpec } from "../plan/types.js";
 import type { StateStore } from "../state/types.js";
 import { guardActions } from "./guard.js";
-import { holdsSourceValue, prepare } from "./verify.js";
+import { holdsEarlierSourceRevision, holdsSourceValue, prepare } from "./verify.js";
 
 export interface ApplyOptions {
   readonly keyring: Keyring;
@@ -79,12 +79,6 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
       message: e?.message ?? String((err as Error)?.message ?? err),
     });
   };
-  const refused = await guardActions(route, plan, state, options.confirm ?? false);
-  for (const [a, message] of refused) {
-    counts.refused++;
-    fail(a, new CheckFailedError(message));
-  }
-
   for (const a of plan.actions) {
     if (a.apply === "none" && a.action === "conflict") counts.conflictsLeft++;
     if (a.apply === "none" && a.action === "drift") counts.driftLeft++;
@@ -95,7 +89,10 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
   // within `timeoutMs`), the one retry layer. A failed action is reported and retried by the next run.
 
   // Read back what no authenticated record vouches for; what does not hold the source's value is drift.
-  const work = plan.actions.filter((a) => (a.apply === "write" || a.apply === "delete") && !refused.has(a));
+  // Verification comes before the guard: a copy read back and recorded here is vouched for (a write a
+  // killed run left unrecorded), so it counts among the verified secrets the guard's bounds are made of.
+  const rewrites: PlanAction[] = [];
+  const verifiedBy = new Map<string, number>();
   const toVerify = plan.actions.filter((x) => x.apply === "verify");
   for (let i = 0; i < toVerify.length; i += CHUNK) {
     await Promise.all(
@@ -105,6 +102,7 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
         try {
           const stored = await target.provider.get(a.tenant as TenantId, a.name);
           const ok = holdsSourceValue(options.keyring, a, target.encryption, stored);
+          const ours = !ok && a.action === "conflict" && holdsEarlierSourceRevision(options.keyring, a, target.encryption, stored);
           stored.value.fill(0);
           if (ok) {
             await state.upsert({
@@ -119,14 +117,26 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
             });
             counts.verified++;
             counts.stateRecorded++;
+            const key = `${a.target}\u0000${a.tenant}`;
+            verifiedBy.set(key, (verifiedBy.get(key) ?? 0) + 1);
+          } else if (ours) {
+            rewrites.push({
+              ...a,
+              action: "update",
+              apply: "write",
+              reason: "the target holds an earlier revision of the source's value, written by a run that stopped before recording it: updated",
+              expectTargetVersion: stored.version,
+            });
           } else if (route.conflict === "source-wins") {
-            work.push({
+            rewrites.push({
               ...a,
               action: "drift",
               apply: "write",
               reason: "the target's copy does not hold the source's value; source-wins: rewritten",
               expectTargetVersion: stored.version,
             });
+          } else if (a.action === "conflict") {
+            counts.conflictsLeft++;
           } else {
             counts.driftLeft++;
           }
@@ -136,6 +146,18 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
       }),
     );
   }
+
+  // The guard sees every write and delete, the rewrites verification asked for included, against the
+  // verified secrets as they are now (the plan's count plus those just read back and recorded).
+  const live = { ...plan.live };
+  for (const [key, n] of verifiedBy) live[key] = (live[key] ?? 0) + n;
+  const candidates = [...plan.actions.filter((a) => a.apply === "write" || a.apply === "delete"), ...rewrites];
+  const refused = await guardActions(route, { ...plan, actions: candidates, live }, state, options.confirm ?? false);
+  for (const [a, message] of refused) {
+    counts.refused++;
+    fail(a, new CheckFailedError(message));
+  }
+  const work = candidates.filter((a) => !refused.has(a));
 
   let done = 0;
   for (let i = 0; i < work.length; i += CHUNK) {

@@ -55,3 +55,21 @@ export function holdsSourceValue(keyring: Keyring, a: PlanAction, encryption: En
     plaintext?.fill(0);
   }
 }
+
+/**
+ * True when an envelope target's copy is an earlier revision of the source's own value: an envelope for
+ * this tenant and name whose (authenticated) revision lies after the one the record says was copied and
+ * before the source's. Only this route's write that a stopped run left unrecorded (or a copy of such a
+ * value) is that; an edit made out of band cannot be, since it cannot seal an envelope. Native copies
+ * carry no authenticated revision: never.
+ */
+export function holdsEarlierSourceRevision(keyring: Keyring, a: PlanAction, encryption: EncryptionMode, stored: StoredSecret): boolean {
+  if (encryption !== "envelope" || a.recordRevision === undefined || a.sourceRevision === undefined) return false;
+  try {
+    const { plaintext, revision } = open(keyring, { tenant: a.tenant as TenantId, name: a.name }, stored.value);
+    plaintext.fill(0);
+    return revision > a.recordRevision && revision < a.sourceRevision;
+  } catch {
+    return false;
+  }
+}

@@ -78,8 +78,17 @@ export function diff(i: DiffInput): DiffResult | undefined {
         apply: "verify",
       };
     }
-    if (!record) return resolve("conflict", "exists in both with different values and no sync record", i.conflict);
-    if (record.sourceDigest !== sd) return resolve("conflict", "changed in both source and target since the last sync", i.conflict);
+    if (!record || record.sourceDigest !== sd) {
+      const what = record ? "changed in both source and target since the last sync" : "exists in both with different values and no sync record";
+      if (i.conflict === "source-wins") return resolve("conflict", what, i.conflict);
+      // It may be this route's own write of a source revision after the record's (if any) and before the
+      // source's, that a run which stopped (killed, crashed) never recorded: only the target's bytes can tell.
+      return {
+        action: "conflict",
+        reason: `${what}; apply reads the target back: an earlier revision of the source's own value (written by a run that stopped before recording it) is updated, anything else is left (${i.conflict})`,
+        apply: "verify",
+      };
+    }
     return resolve("drift", "changed in the target out of band", i.conflict);
   }
 

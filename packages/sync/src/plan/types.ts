@@ -50,6 +50,8 @@ export interface PlanAction {
   readonly apply: "write" | "delete" | "verify" | "none";
   readonly sourceRevision?: number | undefined;
   readonly sourceDigest?: string | undefined;
+  /** The source revision the record says was last copied, 0 without a record (what a verified conflict is checked against). */
+  readonly recordRevision?: number | undefined;
   /** The target version the write expects to replace (check-and-set); null = must not exist. */
   readonly expectTargetVersion?: string | null | undefined;
   readonly encryption: EncryptionMode;
