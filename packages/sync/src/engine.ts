@@ -3,12 +3,12 @@
  * store), records every run, and pushes single-secret changes made through Polyvault.
  */
 import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import { InvalidInputError, type Keyring, type TenantId } from "@polyvault/core";
 import { Cron } from "croner";
 import { type ApplyResult, applyPlan } from "./apply/applier.js";
 import { type PlanOptions, planRoute } from "./plan/planner.js";
 import { type Plan, type PlanAction, type RouteSpec, summarize } from "./plan/types.js";
+import { acquireLease, leaseOwner } from "./state/lease-acquire.js";
 import { Leadership } from "./state/leadership.js";
 import { MAX_LEASE_MS, type RunSummary, type StateStore } from "./state/types.js";
 
@@ -47,7 +47,7 @@ export class SyncEngine {
   readonly owner: string;
   readonly #leaseMs: number;
   constructor(readonly options: EngineOptions) {
-    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.owner = options.owner ?? leaseOwner();
     this.#leaseMs = Math.min(options.leaseMs ?? 300_000, MAX_LEASE_MS);
   }
 
@@ -138,14 +138,8 @@ export class SyncEngine {
   }
 
   /** The route lease; a lease left by a crashed process on this host (its pid is gone) is taken over. */
-  async #acquire(lease: string): Promise<boolean> {
-    const { state } = this.options;
-    if (await state.tryLease(lease, this.owner, this.#leaseMs)) return true;
-    const holder = await state.leaseHolder(lease);
-    const m = holder ? /^(.+):(\d+):[^:]+$/.exec(holder) : null;
-    // Only a store on this host can tell a dead process by its pid (PostgreSQL frees dead holders itself).
-    if (!state.local || !holder || !m || m[1] !== hostname() || pidAlive(Number(m[2]))) return false;
-    return state.takeOverLease(lease, holder, this.owner, this.#leaseMs);
+  #acquire(lease: string): Promise<boolean> {
+    return acquireLease(this.options.state, lease, this.owner, this.#leaseMs);
   }
 
   /** Push on write: sync one secret's routes now (routes whose source is `provider` and that carry `tenant`). */
@@ -250,15 +244,6 @@ export class SyncEngine {
       });
     }
     return { routes };
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -15,4 +15,5 @@ export * from "./apply/guard.js";
 export * from "./apply/verify.js";
 export * from "./push.js";
 export * from "./state/lease-ttl.js";
+export * from "./state/lease-acquire.js";
 export * from "./state/signed.js";

@@ -6,10 +6,8 @@
  * acts and after, with counts: never a value), recorded in the state store (last/next run for every
  * gateway), and a failure raises a `job.failure` alert.
  */
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import { InvalidInputError, alertError } from "@polyvault/core";
-import { MAX_LEASE_MS, type StateStore } from "@polyvault/sync";
+import { MAX_LEASE_MS, type StateStore, acquireLease, leaseOwner } from "@polyvault/sync";
 import { Cron } from "croner";
 import { callerOf } from "../operations/caller.js";
 import { type Caller, type Progress, detailOf, runOperation } from "../operations/operation.js";
@@ -47,7 +45,7 @@ export class JobRunner {
   #abort = new AbortController();
 
   constructor(readonly options: JobRunnerOptions) {
-    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.owner = options.owner ?? leaseOwner();
     this.#leaseMs = Math.min(options.leaseMs ?? 300_000, MAX_LEASE_MS);
     this.jobs = options.jobs;
     for (const job of this.jobs) {
@@ -155,7 +153,8 @@ export class JobRunner {
     if (!how.force && dueAt(schedule, before, this.#retryMs(job)) > startedAt)
       return how.quiet ? undefined : skipped(`not due until ${dueAt(schedule, before, this.#retryMs(job)).toISOString()}`);
     const lease = jobKey(job.name);
-    if (!(await state.tryLease(lease, this.owner, this.#leaseMs))) {
+    // A lease left by a process of this host that died (a gateway killed mid-backup) is taken over at once.
+    if (!(await acquireLease(state, lease, this.owner, this.#leaseMs))) {
       if (how.quiet) return undefined; // a timer's tick while another gateway runs it: nothing to say
       const info = await state.leaseInfo(lease);
       return skipped(`running elsewhere: the lease is held by ${info?.holder ?? "another process"}`);

@@ -7,7 +7,8 @@ import { createHash, createHmac, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CheckFailedError } from "@polyvault/core";
 import { afterEach, describe, expect, it } from "vitest";
@@ -119,6 +120,30 @@ describe("the job runner", () => {
     expect(runs.find((r) => r.status === "skipped")?.message).toMatch(
       /^(running elsewhere: the lease is held by .+|already ran this period .+|not due until .+)$/,
     );
+  });
+
+  it("a job lease left by a dead process of this host is taken over at once; a live holder's is not", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "pv-jobs-"));
+    const rt = await runtime(dataDir, randomBytes(32).toString("base64"));
+    const state = await rt.state();
+    const job = counter("every 1h");
+    const runner = new JobRunner({ runtime: rt, jobs: [job] });
+    // A live process of this host (this one) holds the lease: the run is skipped, nothing runs.
+    const live = `${hostname()}:${process.pid}:live0001`;
+    expect(await state.tryLease("job:count", live, 300_000)).toBe(true);
+    const [held] = await runner.runDue();
+    expect(held).toMatchObject({ status: "skipped", message: `running elsewhere: the lease is held by ${live}` });
+    expect(job.runs).toBe(0);
+    await state.releaseLease("job:count", live);
+    // A gateway killed mid-run left its lease (TTL 5 min): the restarted one runs the job now.
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid as number;
+    const dead = `${hostname()}:${gone}:dead0001`;
+    expect(await state.tryLease("job:count", dead, 300_000)).toBe(true);
+    const [taken] = await runner.runDue();
+    expect(taken).toMatchObject({ status: "done", message: "run 1" });
+    expect(job.runs).toBe(1);
+    expect(await state.leaseHolder("job:count")).toBeUndefined(); // released after the run
+    await rt.close();
   });
 
   it("a failing job is audited with its error, raises a job.failure alert, and is retried after retryMs", async () => {
