@@ -45,10 +45,10 @@ describe("three-way diff (docs/sync.md table)", () => {
       "none",
     ],
     [
-      "deleted in source, but the target has a version the record does not know",
+      "deleted in source, but the target has a version the record does not know: read back (engine.test.ts)",
       { ...base, source: undefined, target: head("d1", "t9"), record: rec("d1", "t1") },
       "drift",
-      "none",
+      "verify",
     ],
     ["changed in source", { ...base, source: head("d2"), target: head("d1", "t1"), record: rec("d1", "t1") }, "update", "write"],
     ["changed in target (drift), source-wins", { ...base, source: head("d1"), target: head("dX", "t2"), record: rec("d1", "t1") }, "drift", "write"],

@@ -195,6 +195,40 @@ describe("sync engine on two file providers", () => {
     ]);
   });
 
+  it("prune: a later revision a stopped run left unrecorded is deleted with its source; a copy edited out of band is left", async () => {
+    const b = await bed(["acme"]);
+    const acme = b.tenants[0] as never;
+    for (const n of ["d/1", "d/2"]) await b.manager("acme").set(n, `${n} one`);
+    await b.engine().apply();
+    // Revision 2 of d/1 reaches the mirror and the run dies before recording it.
+    await b.manager("acme").set("d/1", "d/1 two");
+    const engine = b.engine();
+    const [planned] = await engine.plan();
+    const dies = new Proxy(b.state, {
+      get(t, k, r) {
+        if (k === "upsert") return async () => Promise.reject(new Error("killed between the write and its record"));
+        const v = Reflect.get(t, k, r);
+        return typeof v === "function" ? v.bind(t) : v;
+      },
+    });
+    const { applyPlan } = await import("../src/index.js");
+    await applyPlan(engine.routes[0] as never, planned?.plan as never, dies, { keyring: b.keyring });
+    expect((await b.manager("acme", b.target).get("d/1")).text()).toBe("d/1 two");
+    // d/2's copy is replaced by hand (bytes that are no envelope of ours); then both are deleted in the source.
+    const two = await b.rawTarget.get(acme, "d/2");
+    await b.rawTarget.put(acme, "d/2", Buffer.from("edited by hand"), { metadata: two.metadata });
+    await b.manager("acme").delete("d/1");
+    await b.manager("acme").delete("d/2");
+    const [next] = await b.engine({ guard: { deleteFloor: 2 } }).apply();
+    expect(next?.plan?.actions.map((a) => [a.name, a.action, a.apply])).toEqual([
+      ["d/1", "drift", "verify"],
+      ["d/2", "drift", "verify"],
+    ]);
+    expect(next?.result?.counts).toMatchObject({ deleted: 1, driftLeft: 1, failed: 0, refused: 0 });
+    await expect(b.rawTarget.get(acme, "d/1")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect((await b.rawTarget.get(acme, "d/2")).value.toString()).toBe("edited by hand");
+  });
+
   it("never touches an unmanaged secret at the target name: reports a conflict", async () => {
     const b = await bed(["acme"]);
     await b.manager("acme").set("u/1", "polyvault value");

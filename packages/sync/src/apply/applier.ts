@@ -9,7 +9,7 @@ import { CheckFailedError, type Keyring, META, type Provider, type StoredSecret,
 import type { Plan, PlanAction, RouteSpec } from "../plan/types.js";
 import type { StateStore } from "../state/types.js";
 import { guardActions } from "./guard.js";
-import { holdsEarlierSourceRevision, holdsSourceValue, prepare } from "./verify.js";
+import { holdsSourceValue, prepare, sealedRevision } from "./verify.js";
 
 export interface ApplyOptions {
   readonly keyring: Keyring;
@@ -102,7 +102,12 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
         try {
           const stored = await target.provider.get(a.tenant as TenantId, a.name);
           const ok = holdsSourceValue(options.keyring, a, target.encryption, stored);
-          const ours = !ok && a.action === "conflict" && holdsEarlierSourceRevision(options.keyring, a, target.encryption, stored);
+          // A copy no record names may be this route's own write that a stopped run never recorded: an
+          // envelope whose sealed revision is after the recorded one (and, for a conflict, before the source's).
+          const deletedInSource = a.sourceDigest === undefined && a.sourceRevision === undefined;
+          const rev = !ok && a.recordRevision !== undefined ? sealedRevision(options.keyring, a, target.encryption, stored) : undefined;
+          const after = rev !== undefined && rev > (a.recordRevision ?? 0);
+          const ours = after && a.action === "conflict" && a.sourceRevision !== undefined && (rev as number) < a.sourceRevision;
           stored.value.fill(0);
           if (ok) {
             await state.upsert({
@@ -127,6 +132,16 @@ export async function applyPlan(route: RouteSpec, plan: Plan, state: StateStore,
               reason: "the target holds an earlier revision of the source's value, written by a run that stopped before recording it: updated",
               expectTargetVersion: stored.version,
             });
+          } else if (deletedInSource) {
+            if (after)
+              rewrites.push({
+                ...a,
+                action: "delete",
+                apply: "delete",
+                reason: "deleted in source; the target held a later revision of its value, written by a run that stopped before recording it: deleted (prune)",
+                expectTargetVersion: stored.version,
+              });
+            else counts.driftLeft++;
           } else if (route.conflict === "source-wins") {
             rewrites.push({
               ...a,

@@ -57,19 +57,17 @@ export function holdsSourceValue(keyring: Keyring, a: PlanAction, encryption: En
 }
 
 /**
- * True when an envelope target's copy is an earlier revision of the source's own value: an envelope for
- * this tenant and name whose (authenticated) revision lies after the one the record says was copied and
- * before the source's. Only this route's write that a stopped run left unrecorded (or a copy of such a
- * value) is that; an edit made out of band cannot be, since it cannot seal an envelope. Native copies
- * carry no authenticated revision: never.
+ * The revision of an envelope target's copy, when it is an envelope for this tenant and name (the
+ * revision is authenticated: part of what the envelope seals). Only Polyvault, holding the tenant's key,
+ * makes one; an edit made out of band cannot. Native copies carry no authenticated revision: undefined.
  */
-export function holdsEarlierSourceRevision(keyring: Keyring, a: PlanAction, encryption: EncryptionMode, stored: StoredSecret): boolean {
-  if (encryption !== "envelope" || a.recordRevision === undefined || a.sourceRevision === undefined) return false;
+export function sealedRevision(keyring: Keyring, a: PlanAction, encryption: EncryptionMode, stored: StoredSecret): number | undefined {
+  if (encryption !== "envelope") return undefined;
   try {
     const { plaintext, revision } = open(keyring, { tenant: a.tenant as TenantId, name: a.name }, stored.value);
     plaintext.fill(0);
-    return revision > a.recordRevision && revision < a.sourceRevision;
+    return revision;
   } catch {
-    return false;
+    return undefined;
   }
 }

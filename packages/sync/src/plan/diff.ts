@@ -96,7 +96,13 @@ export function diff(i: DiffInput): DiffResult | undefined {
     if (!record) return { action: "noop", reason: "only in target, not written by this route: left alone", apply: "none" };
     if (!i.prune) return { action: "noop", reason: "deleted in source; prune is off", apply: "none" };
     if (record.targetVersion !== target.version)
-      return { action: "drift", reason: "deleted in source, but the target has a version the last sync did not write: left alone", apply: "none" };
+      // Perhaps this route's own write of a later revision that a stopped run never recorded: apply reads it back.
+      return {
+        action: "drift",
+        reason:
+          "deleted in source, but the target has a version the last sync did not write: apply reads it back: a later revision of the source's own value (written by a run that stopped before recording it) is deleted, anything else is left alone",
+        apply: "verify",
+      };
     return { action: "delete", reason: "deleted in source (prune)", apply: "delete" };
   }
 

@@ -77,7 +77,7 @@ function decide(route: RouteSpec, tenant: TenantId, side: Side, name: string, so
     apply: r.apply,
     sourceRevision,
     sourceDigest,
-    recordRevision: r.action === "conflict" && r.apply === "verify" ? (record?.sourceRevision ?? 0) : undefined,
+    recordRevision: r.apply === "verify" && (r.action === "conflict" || !source) ? (record?.sourceRevision ?? 0) : undefined,
     expectTargetVersion: tgt ? tgt.version : null,
   });
 }

@@ -50,7 +50,10 @@ export interface PlanAction {
   readonly apply: "write" | "delete" | "verify" | "none";
   readonly sourceRevision?: number | undefined;
   readonly sourceDigest?: string | undefined;
-  /** The source revision the record says was last copied, 0 without a record (what a verified conflict is checked against). */
+  /**
+   * The source revision the record says was last copied, 0 without a record: what the target's copy is
+   * checked against when apply reads back a conflict, or a secret deleted in the source.
+   */
   readonly recordRevision?: number | undefined;
   /** The target version the write expects to replace (check-and-set); null = must not exist. */
   readonly expectTargetVersion?: string | null | undefined;
