@@ -10,6 +10,13 @@ import { Runtime } from "@polyvault/runtime";
 import { describe, expect, it } from "vitest";
 import { cli, sandbox } from "../../../test/harness/cli.js";
 
+type Row = { name: string; action: string; apply: string };
+/** The plan's rows other than noops, as [name, action, apply]. */
+const changes = (out: string) =>
+  JSON.parse(out)
+    .actions.filter((a: Row) => a.action !== "noop")
+    .map((a: Row) => [a.name, a.action, a.apply]);
+
 describe("sync plan --exit-code", () => {
   it("0 in sync; 1 with drift left; 1 with a conflict apply can only read back, which apply then leaves untouched", async () => {
     const sb = sandbox();
@@ -23,7 +30,8 @@ describe("sync plan --exit-code", () => {
     expect(cli(sb, ["sync", "plan", "--exit-code"]).code).toBe(0);
 
     // A person edits the mirror's copy of `a` by hand (bytes that are no envelope of ours).
-    const rt = await Runtime.open({ dataDir: sb.home, configPath: join(sb.cwd, "polyvault.yaml"), env: {}, pushOnWrite: false });
+    const open = () => Runtime.open({ dataDir: sb.home, configPath: join(sb.cwd, "polyvault.yaml"), env: {}, pushOnWrite: false });
+    const rt = await open();
     try {
       const acme = parseTenantId("acme");
       const mirror = rt.provider("mirror");
@@ -34,25 +42,17 @@ describe("sync plan --exit-code", () => {
     }
     const drift = cli(sb, ["sync", "plan", "--exit-code", "--json"]);
     expect(drift.code).toBe(1);
-    expect(
-      JSON.parse(drift.out)
-        .actions.filter((a: { action: string }) => a.action !== "noop")
-        .map((a: { name: string; action: string; apply: string }) => [a.name, a.action, a.apply]),
-    ).toEqual([["a", "drift", "none"]]);
+    expect(changes(drift.out)).toEqual([["a", "drift", "none"]]);
 
     expect(cli(sb, ["secrets", "set", "a", "--tenant", "acme", "--value-stdin"], "a-2").code).toBe(0);
     const conflict = cli(sb, ["sync", "plan", "--exit-code", "--json"]);
     expect(conflict.code).toBe(1);
-    expect(
-      JSON.parse(conflict.out)
-        .actions.filter((a: { action: string }) => a.action !== "noop")
-        .map((a: { name: string; action: string; apply: string }) => [a.name, a.action, a.apply]),
-    ).toEqual([["a", "conflict", "verify"]]);
+    expect(changes(conflict.out)).toEqual([["a", "conflict", "verify"]]);
     expect(cli(sb, ["sync", "plan"]).code).toBe(0); // without --exit-code, a plan is only a report
     const applied = cli(sb, ["sync", "apply", "--json"]);
     expect(applied.code).toBe(1);
     expect(JSON.parse(applied.out).runs[0].counts).toMatchObject({ conflictsLeft: 1, updated: 0, failed: 0 });
-    const rt2 = await Runtime.open({ dataDir: sb.home, configPath: join(sb.cwd, "polyvault.yaml"), env: {}, pushOnWrite: false });
+    const rt2 = await open();
     try {
       expect((await rt2.provider("mirror").get(parseTenantId("acme"), "a")).value.toString()).toBe("edited by hand");
     } finally {

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { combine } from "../src/index.js";
-import { bed, reset } from "./helpers.js";
+import { applyDyingBeforeRecords, bed, reset } from "./helpers.js";
 
 describe("sync engine on two file providers", () => {
   it("creates everything, then a no-op sync costs list calls only: 0 writes, 0 value reads", async () => {
@@ -98,17 +98,7 @@ describe("sync engine on two file providers", () => {
     expect(sweep?.result?.counts).toMatchObject({ updated: 30, refused: 0 });
 
     await b.manager("acme").set("g/0", "g/0@2");
-    const engine = b.engine();
-    const [planned] = await engine.plan();
-    const dies = new Proxy(b.state, {
-      get(t, k, r) {
-        if (k === "upsert") return async () => Promise.reject(new Error("killed between the write and its record"));
-        const v = Reflect.get(t, k, r);
-        return typeof v === "function" ? v.bind(t) : v;
-      },
-    });
-    const { applyPlan } = await import("../src/index.js");
-    const killed = await applyPlan(engine.routes[0] as never, planned?.plan as never, dies, { keyring: b.keyring });
+    const killed = await applyDyingBeforeRecords(b);
     expect(killed.counts.failed).toBe(1);
     expect((await b.manager("acme", b.target).get("g/0")).text()).toBe("g/0@2");
 
@@ -159,17 +149,7 @@ describe("sync engine on two file providers", () => {
     await b.manager("acme").set("k/1", "two");
     await b.manager("acme").set("k/2", "two");
     await b.manager("acme").set("k/3", "one");
-    const engine = b.engine(route);
-    const [planned] = await engine.plan();
-    const dies = new Proxy(b.state, {
-      get(t, k, r) {
-        if (k === "upsert") return async () => Promise.reject(new Error("killed between the write and its record"));
-        const v = Reflect.get(t, k, r);
-        return typeof v === "function" ? v.bind(t) : v;
-      },
-    });
-    const { applyPlan } = await import("../src/index.js");
-    await applyPlan(engine.routes[0] as never, planned?.plan as never, dies, { keyring: b.keyring });
+    await applyDyingBeforeRecords(b, route);
     // k/2's mirror copy is then replaced out of band by bytes that are no envelope of ours.
     const forged = await b.rawTarget.get(acme, "k/2");
     await b.rawTarget.put(acme, "k/2", Buffer.from("edited by hand"), { metadata: { ...forged.metadata, "pv-digest": "hand" } });
@@ -202,17 +182,7 @@ describe("sync engine on two file providers", () => {
     await b.engine().apply();
     // Revision 2 of d/1 reaches the mirror and the run dies before recording it.
     await b.manager("acme").set("d/1", "d/1 two");
-    const engine = b.engine();
-    const [planned] = await engine.plan();
-    const dies = new Proxy(b.state, {
-      get(t, k, r) {
-        if (k === "upsert") return async () => Promise.reject(new Error("killed between the write and its record"));
-        const v = Reflect.get(t, k, r);
-        return typeof v === "function" ? v.bind(t) : v;
-      },
-    });
-    const { applyPlan } = await import("../src/index.js");
-    await applyPlan(engine.routes[0] as never, planned?.plan as never, dies, { keyring: b.keyring });
+    await applyDyingBeforeRecords(b);
     expect((await b.manager("acme", b.target).get("d/1")).text()).toBe("d/1 two");
     // d/2's copy is replaced by hand (bytes that are no envelope of ours); then both are deleted in the source.
     const two = await b.rawTarget.get(acme, "d/2");

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Keyring, type Provider, SecretManager, type TenantId, initMasterKey, parseTenantId } from "@polyvault/core";
 import { createFileProvider } from "@polyvault/provider-file";
-import { type CallCounts, type RouteSpec, SqliteStateStore, SyncEngine, counting, emptyCounts } from "../src/index.js";
+import { type ApplyResult, type CallCounts, type RouteSpec, SqliteStateStore, SyncEngine, applyPlan, counting, emptyCounts } from "../src/index.js";
 
 export interface Bed {
   dir: string;
@@ -64,4 +64,22 @@ export async function bed(tenants = ["acme", "globex"]): Promise<Bed> {
 
 export function reset(c: CallCounts): void {
   Object.assign(c, emptyCounts());
+}
+
+/**
+ * Plans the route and applies the plan as a run killed between each target write and its record would:
+ * every write lands, no record is made (the state store's upsert fails).
+ */
+export async function applyDyingBeforeRecords(b: Bed, route: Partial<RouteSpec> = {}): Promise<ApplyResult> {
+  const engine = b.engine(route);
+  const [planned] = await engine.plan();
+  if (!planned?.plan) throw new Error("no plan");
+  const dies = new Proxy(b.state, {
+    get(t, k, r) {
+      if (k === "upsert") return async () => Promise.reject(new Error("killed between the write and its record"));
+      const v = Reflect.get(t, k, r);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  });
+  return applyPlan(engine.routes[0] as RouteSpec, planned.plan, dies, { keyring: b.keyring });
 }
