@@ -9,10 +9,12 @@
  * Run after the build, with the Vault dev server up (`npm run emulators -- up vault`) and wrk on PATH:
  *
  *   node bench/gateway.mjs [--connections 32,128] [--workers 1,2] [--duration 10] [--rounds 2] [--threads 2]
- *                          [--audit-fsync always|checkpoint] [--audit-lock] [--json]
+ *                          [--audit-fsync always|checkpoint] [--audit-relay] [--audit-lock] [--json]
  *
- * `--audit-lock` adds `--workers 2` with each worker appending to the audit log under the data directory's
- * lock itself (POLYVAULT_CLUSTER_AUDIT=lock), the alternative to the primary's one writer (docs/audit.md, "Workers").
+ * `--workers 2` gives each worker its own audit segment (what `serve` does); `--audit-relay` adds `--workers 2`
+ * with the records sent to one writer in the primary (POLYVAULT_CLUSTER_AUDIT=relay), `--audit-lock` with
+ * each worker appending to the main chain under the data directory's lock (=lock): the alternatives
+ * measured in the same rounds (docs/audit.md, "Workers").
  *
  * Polyvault runs with its defaults except: the log level is `warn` (Vault writes no access log either;
  * both write one audit record per request) and the per-token rate limit is set high enough not to refuse
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     threads: { type: "string", default: "2" },
     "audit-fsync": { type: "string", default: "always" },
     "audit-lock": { type: "boolean", default: false },
+    "audit-relay": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
   },
 });
@@ -92,13 +95,14 @@ async function main() {
     const fsync = args["audit-fsync"];
     for (const w of workerCounts)
       gateways.push({ label: `w=${w}`, workers: w, ...(await startPolyvault(join(dir, `pv-w${w}`), { workers: w, fsync, value: VALUE })) });
-    if (args["audit-lock"])
-      gateways.push({
-        label: "w=2 lock",
-        workers: 2,
-        auditLock: true,
-        ...(await startPolyvault(join(dir, "pv-lock"), { workers: 2, fsync, value: VALUE, auditLock: true })),
-      });
+    for (const mode of ["relay", "lock"])
+      if (args[`audit-${mode}`])
+        gateways.push({
+          label: `w=2 ${mode}`,
+          workers: 2,
+          auditMode: mode,
+          ...(await startPolyvault(join(dir, `pv-${mode}`), { workers: 2, fsync, value: VALUE, auditMode: mode })),
+        });
     await vault("POST", "secret/data/pvbench/db-url", { data: { value: VALUE } });
     await vault("PUT", `sys/audit/${device}`, { type: "file", options: { file_path: auditPath } });
     const vaultSide = { label: "vault", url: `${VAULT}/v1/secret/data/pvbench/db-url`, headers: { "x-vault-token": VAULT_TOKEN } };
@@ -121,7 +125,7 @@ async function main() {
         const p99 = mean(p, "p99");
         row.polyvault.push({
           workers: g.workers,
-          auditLock: Boolean(g.auditLock),
+          auditMode: g.auditMode ?? (g.workers > 1 ? "segments" : "single"),
           rps,
           p99,
           ratio: { rps: rps / row.vault.rps, p99: p99 / row.vault.p99 },
@@ -160,7 +164,7 @@ function printTable(out) {
     console.log(`| ${r.connections} | Vault dev server, file audit | ${r.vault.rps.toFixed(0)} | ${r.vault.p99.toFixed(1)} | | |`);
     for (const p of r.polyvault)
       console.log(
-        `| ${r.connections} | polyvault serve --workers ${p.workers}${p.auditLock ? " (each worker appends under the lock)" : ""} | ${p.rps.toFixed(0)} | ${p.p99.toFixed(1)} | **${p.ratio.rps.toFixed(2)}×** | ${p.ratio.p99.toFixed(2)}× |`,
+        `| ${r.connections} | polyvault serve --workers ${p.workers}${{ relay: " (records to the primary's one writer)", lock: " (each worker appends under the lock)" }[p.auditMode] ?? ""} | ${p.rps.toFixed(0)} | ${p.p99.toFixed(1)} | **${p.ratio.rps.toFixed(2)}×** | ${p.ratio.p99.toFixed(2)}× |`,
       );
   }
 }

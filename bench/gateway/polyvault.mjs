@@ -10,12 +10,13 @@ import { join, resolve } from "node:path";
 
 const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/polyvault.js");
 
-export async function startPolyvault(dir, { workers, fsync, value, auditLock = false }) {
+export async function startPolyvault(dir, { workers, fsync, value, auditMode }) {
   mkdirSync(dir, { recursive: true });
   const token = `bench-${randomBytes(12).toString("hex")}`;
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, POLYVAULT_HOME: join(dir, "data"), POLYVAULT_TOKEN: token };
-  // Each worker appends under the data directory's lock itself instead of through the primary (docs/audit.md, "Workers").
-  if (auditLock) env.POLYVAULT_CLUSTER_AUDIT = "lock";
+  // The workers' audit designs (docs/audit.md, "Workers"): each its own segment (the default), "relay" (the
+  // primary's one writer), "lock" (each worker appends to the main chain under the data directory's lock).
+  if (auditMode) env.POLYVAULT_CLUSTER_AUDIT = auditMode;
   const init = spawnSync(process.execPath, [BIN, "init"], { cwd: dir, env, encoding: "utf8" });
   if (init.status !== 0) throw new Error(`polyvault init: ${init.stderr}`);
   const digest = createHash("sha256").update(token).digest("hex");

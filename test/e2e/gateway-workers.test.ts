@@ -148,22 +148,24 @@ describe("polyvault serve --workers 2", () => {
   });
 
   it("SIGTERM lets in-flight requests on every worker finish, exits 0, and leaves one chain that verifies", async () => {
-    // Hold the audit log's lock as another process would: every read waits for it, in flight.
-    const lock = join(cwd, "data", "audit.lock");
-    await until("the audit lock", () => {
-      try {
-        mkdirSync(lock);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+    // Hold both workers' segment locks as another process would (each worker appends to its own chain,
+    // audit-segments/w<n>): every read waits for its worker's lock, in flight.
+    const locks = ["w1", "w2"].map((w) => join(cwd, "data", "audit-segments", w, "audit.lock"));
+    for (const lock of locks)
+      await until(`the lock of ${lock}`, () => {
+        try {
+          mkdirSync(lock);
+          return true;
+        } catch {
+          return false;
+        }
+      });
     const inFlight = Array.from({ length: 6 }, () => get("/v1/tenants/acme/secrets/db%2Furl"));
     await new Promise((r) => setTimeout(r, 500));
     server.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 500));
     expect(server.exitCode).toBe(null); // still draining: the reads wait for the lock
-    rmSync(lock, { recursive: true });
+    for (const lock of locks) rmSync(lock, { recursive: true });
     const answers = await Promise.all(inFlight);
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     expect(new Set(answers.map((a) => a.worker))).toEqual(new Set(["1", "2"]));
@@ -171,9 +173,25 @@ describe("polyvault serve --workers 2", () => {
     const verify = cli("audit", "verify", "--json");
     expect(verify.stderr).toBe("");
     expect(verify.status).toBe(0);
-    const report = JSON.parse(verify.stdout) as { ok: boolean; records: number; unsignedTail: number };
+    const report = JSON.parse(verify.stdout) as {
+      ok: boolean;
+      records: number;
+      unsignedTail: number;
+      segments: { segment: string; ok: boolean; records: number; unsignedTail: number }[];
+    };
     expect(report).toMatchObject({ ok: true, unsignedTail: 0 });
+    // One chain per worker, both sealed, each named in the main chain (its open and its checkpoints).
+    expect(report.segments.map((g) => [g.segment, g.ok, g.unsignedTail])).toEqual([
+      ["w1", true, 0],
+      ["w2", true, 0],
+    ]);
+    const statements = readFileSync(join(cwd, "data", "audit.log"), "utf8")
+      .split("\n")
+      .filter((l) => l.includes('"action":"audit.segment"'))
+      .map((l) => /segment=(w\d)/.exec(l)?.[1]);
+    expect(new Set(statements)).toEqual(new Set(["w1", "w2"]));
     // 1 write (2 records) + 24 + 10 + 12 + 6 reads, each audited, plus config.change and the refused tokens.
-    expect(report.records).toBeGreaterThanOrEqual(2 + 24 + 10 + 12 + 6);
+    const records = report.records + report.segments.reduce((n, g) => n + g.records, 0);
+    expect(records).toBeGreaterThanOrEqual(2 + 24 + 10 + 12 + 6);
   });
 });

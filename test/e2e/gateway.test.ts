@@ -8,7 +8,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -262,8 +262,10 @@ describe("polyvault serve: a drain that hangs", () => {
     const deadline = Date.now() + 30_000;
     while (!/listening on (\S+)/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const base = (/listening on (\S+)/.exec(out) as RegExpExecArray)[1] as string;
-    // Another process holds the audit log's lock: a read cannot finish, so neither can the drain.
+    // Another process holds the audit log's locks (the main chain's and each worker's segment's, docs/audit.md
+    // "Workers"): a read cannot finish, so neither can the drain.
     mkdirSync(join(cwd, "data", "audit.lock"));
+    for (const w of readdirSync(join(cwd, "data", "audit-segments"))) mkdirSync(join(cwd, "data", "audit-segments", w, "audit.lock"));
     // No `access`: /v1 needs the gateway's local token (docs/gateway.md).
     const token = readFileSync(join(cwd, "data", "gateway.token"), "utf8").trim();
     const stuck = fetch(`${base}/v1/tenants/acme/secrets`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);

@@ -5,9 +5,9 @@
  * kill left (or names a torn tail, counted); the next `serve` continues the same chain. At the end the
  * log, sealed by a clean stop, verifies in full.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { verifyAuditLog } from "@polyvault/core";
+import { type VerifyResult, listSegments, segmentChainFiles, verifyAuditLog } from "@polyvault/core";
 import { describe, expect, it } from "vitest";
 import { run, sandbox } from "../harness/cli.js";
 import { type Gateway, startGateway } from "./helpers/serve.js";
@@ -40,10 +40,20 @@ async function readUntilGone(gw: Gateway, received: Map<string, string>, firstOk
   }
 }
 
-/** request id → names of the `read ok` records in the log (a torn last line is skipped). */
+/** The chains of the log: the main one and each worker's segment (`serve --workers N`, docs/audit.md "Workers"). */
+function chainFiles(home: string): string[] {
+  return [join(home, "audit.log"), ...listSegments(home).map((g) => segmentChainFiles(home, g).logPath)].filter((f) => existsSync(f));
+}
+
+/** The entries of every chain together: each chain's last sequence number, summed (grows as any chain does). */
+function entriesOf(v: VerifyResult): number {
+  return v.lastSeq + (v.segments ?? []).reduce((n, g) => n + g.lastSeq, 0);
+}
+
+/** request id → names of the `read ok` records in every chain of the log (a torn last line is skipped). */
 function auditedReads(home: string): Set<string> {
   const ids = new Set<string>();
-  for (const line of readFileSync(join(home, "audit.log"), "utf8").split("\n")) {
+  for (const line of chainFiles(home).flatMap((f) => readFileSync(f, "utf8").split("\n"))) {
     if (!line) continue;
     try {
       const e = JSON.parse(line) as { action?: string; outcome?: string; requestId?: string };
@@ -86,9 +96,9 @@ describe(`crash: serve killed under read load (${TRIALS} SIGKILL trials)`, () =>
         tally.check(/has no line end|not a JSON object/.test(v.problem), `audit verify after the kill: ${v.problem}`);
         tally.add("torn tails");
       } else {
-        tally.check(v.lastSeq > lastSeq, `the chain continued past record ${lastSeq} (now ${v.lastSeq})`);
-        lastSeq = v.lastSeq;
-        if (v.unsignedTail > 0) tally.add("kills leaving an unsigned tail");
+        tally.check(entriesOf(v) > lastSeq, `the chains continued past ${lastSeq} entries (now ${entriesOf(v)})`);
+        lastSeq = entriesOf(v);
+        if (v.unsignedTail > 0 || v.segments?.some((g) => g.unsignedTail > 0)) tally.add("kills leaving an unsigned tail");
       }
       const audited = auditedReads(sb.home);
       const missing = [...received.keys()].filter((id) => !audited.has(id));
@@ -100,6 +110,10 @@ describe(`crash: serve killed under read load (${TRIALS} SIGKILL trials)`, () =>
     expect(await gw.stop()).toBe(0);
     const end = verifyAuditLog(sb.home);
     tally.check(end.ok, `audit verify after a clean stop: ${end.ok ? "" : end.problem}`);
-    if (end.ok) tally.check(end.lastSeq > lastSeq && end.unsignedTail === 0, "one chain, sealed to its end");
+    if (end.ok)
+      tally.check(
+        entriesOf(end) > lastSeq && end.unsignedTail === 0 && (end.segments ?? []).every((g) => g.unsignedTail === 0),
+        "every chain continued, sealed to its end",
+      );
   });
 });

@@ -78,7 +78,7 @@ export async function serve(runtime: Runtime, options: ServeOptions = {}): Promi
   const local = enforcing || options.localToken === false ? undefined : (options.localToken ?? (await ensureLocalToken(runtime.dataDir)));
   const app = await createServer(runtime, { ...options, listenHost: host, localToken: local });
   const { scopes, activity, metrics } = app.gateway;
-  if (options.worker) joinCluster(app, options.worker);
+  if (options.worker) await joinCluster(app, options.worker);
   const leader = options.worker?.leader ?? true;
   for (const warning of [...runtime.warnings, ...scopes.security.alerts.warnings]) app.log.warn({ warning }, "configuration warning");
   if (local) app.log.info({ tokenFile: local.file }, "no `access` configured: /v1 requests need the local token (Authorization: Bearer <token in this file>)");

@@ -7,7 +7,7 @@
  */
 import { open } from "node:fs/promises";
 import { join } from "node:path";
-import { AUDIT_FILES, type AuditRecord } from "@polyvault/core";
+import { AUDIT_FILES, type AuditRecord, listSegments, segmentChainFiles } from "@polyvault/core";
 import type { RunRecord } from "./activity.js";
 import type { ProviderHealth } from "./health.js";
 
@@ -71,11 +71,21 @@ const table = (id: string, head: string[], rows: unknown[][], empty: string) =>
     ? `<table id="${id}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.map(row).join("")}</tbody></table>`
     : `<p id="${id}" class="empty">${esc(empty)}</p>`;
 
-/** The newest `max` audit records, read from the end of the log (a large log is not read whole). */
+/**
+ * The newest `max` audit records, read from the end of each chain (the main one and each worker's
+ * segment; a large log is not read whole), newest first.
+ */
 export async function recentAudit(dataDir: string, max = 20, tailBytes = 256 * 1024): Promise<AuditRecord[]> {
+  const chains: { path: string; segment?: string }[] = [{ path: join(dataDir, AUDIT_FILES.log) }];
+  for (const segment of listSegments(dataDir)) chains.push({ path: segmentChainFiles(dataDir, segment).logPath, segment });
+  const all = (await Promise.all(chains.map((c) => chainTail(c.path, c.segment, max, tailBytes)))).flat();
+  return all.sort((x, y) => Date.parse(y.time) - Date.parse(x.time)).slice(0, max);
+}
+
+async function chainTail(path: string, segment: string | undefined, max: number, tailBytes: number): Promise<AuditRecord[]> {
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    fh = await open(join(dataDir, AUDIT_FILES.log), "r");
+    fh = await open(path, "r");
     const { size } = await fh.stat();
     const start = Math.max(0, size - tailBytes);
     const buf = Buffer.alloc(size - start);
@@ -86,7 +96,7 @@ export async function recentAudit(dataDir: string, max = 20, tailBytes = 256 * 1
     for (let i = lines.length - 1; i >= 0 && out.length < max; i--) {
       try {
         const e = JSON.parse(lines[i] as string) as AuditRecord;
-        if (e.type === "record") out.push(e);
+        if (e.type === "record") out.push(segment === undefined ? e : { ...e, segment });
       } catch {
         // an empty or torn line; `polyvault audit verify` is the tool for a damaged log
       }

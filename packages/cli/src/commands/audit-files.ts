@@ -37,6 +37,11 @@ export async function exportIncrementalCommand(
       r.file
         ? `exported entries ${r.file.first}–${r.file.last} (${r.file.records} record(s)) to ${resolve(dir, r.file.name)}`
         : `nothing signed since the last export (record ${r.cursor})`,
+      ...(r.segments ?? []).map((g) =>
+        g.file
+          ? `segment ${g.segment}: exported entries ${g.file.first}–${g.file.last} (${g.file.records} record(s)) to ${resolve(dir, "segments", g.segment, g.file.name)}`
+          : `segment ${g.segment}: nothing signed since the last export (record ${g.cursor})`,
+      ),
     ]);
     return EXIT.OK;
   } finally {

@@ -2,7 +2,18 @@ import { randomUUID } from "node:crypto";
 import { existsSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { AUDIT_FILES, AuditLog, FileWitness, InvalidInputError, LOCAL_OPERATOR, Security, exportRecords, parseSince, verifyAuditLog } from "@polyvault/core";
+import {
+  AUDIT_FILES,
+  AuditLog,
+  SEGMENTS_DIR,
+  FileWitness,
+  InvalidInputError,
+  LOCAL_OPERATOR,
+  Security,
+  exportRecords,
+  parseSince,
+  verifyAuditLog,
+} from "@polyvault/core";
 import { loadConfig, resolveConfigPath, resolveDataDir } from "@polyvault/runtime";
 import type { Context } from "../context.js";
 import type { Runner } from "../main.js";
@@ -59,6 +70,10 @@ export function registerAudit(program: Command, run: Runner): void {
             ctx.out.result({ ...result, witness: witness?.path ?? null }, () => [
               `audit log ${security.audit.logPath}: intact${witness ? ` (and not rolled back: checked against ${witness.description})` : ""}`,
               `  ${result.records} record(s), ${result.checkpoints} signed checkpoint(s)${result.pruned ? `, ${result.pruned} older entries pruned behind a signed anchor` : ""}${result.unsignedTail ? `, ${result.unsignedTail} entr(ies) not yet sealed` : ""}`,
+              ...(result.segments ?? []).map(
+                (g) =>
+                  `  segment ${g.segment} (serve's worker chain, named by the main chain): ${g.records} record(s), ${g.checkpoints} signed checkpoint(s)${g.pruned ? `, ${g.pruned} pruned` : ""}${g.unsignedTail ? `, ${g.unsignedTail} entr(ies) not yet sealed` : ""}`,
+              ),
               ...(witness
                 ? []
                 : ['  no witness configured: a rollback to an earlier checkpoint cannot be told from an intact log (docs/audit.md, "Witnesses")']),
@@ -80,7 +95,9 @@ export function registerAudit(program: Command, run: Runner): void {
 
   audit
     .command("new-chain")
-    .description("start a new audit chain after an investigation: the old log and head are kept aside; audited as the new chain's first record")
+    .description(
+      "start a new audit chain after an investigation: the old log, head and worker segments are kept aside; audited as the new chain's first record",
+    )
     .requiredOption("--reason <text>", "why (recorded in the new chain's first record)")
     .action(
       run(async (ctx, opts: { reason: string }) =>
@@ -90,7 +107,8 @@ export function registerAudit(program: Command, run: Runner): void {
           await security.close(); // its log must not write beside the new chain
           const stamp = new Date().toISOString().replace(/[:.]/g, "-");
           const kept: string[] = [];
-          for (const f of [AUDIT_FILES.log, AUDIT_FILES.head]) {
+          // The segments of `serve --workers N` are part of the old log: kept aside with it.
+          for (const f of [AUDIT_FILES.log, AUDIT_FILES.head, SEGMENTS_DIR]) {
             const from = join(dataDir, f);
             if (!existsSync(from)) continue;
             renameSync(from, `${from}.replaced-${stamp}`);

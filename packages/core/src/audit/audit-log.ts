@@ -5,14 +5,17 @@
  * every `checkpointEvery` entries, when the last one is `checkpointSeconds` old, and at close(); a process
  * that exits without close() still seals what it wrote, from a synchronous exit hook.
  */
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { InvalidInputError } from "../errors.js";
 import { BatchWriter } from "./batch-writer.js";
 import { GroupCommit } from "./group-commit.js";
 import { withLock, withLockSync } from "./lock.js";
 import { type PruneResult, pruneLog } from "./prune.js";
+import { segmentChainFiles } from "./segments.js";
+import { chainEvidence } from "./evidence.js";
+import { mainChainFiles } from "./verify.js";
 import { type AuditKeys, ensureSigningKey } from "./signing-key.js";
-import { AUDIT_DEFAULTS, AUDIT_FILES, type AuditOptions, type AuditRecordInput } from "./types.js";
+import { AUDIT_DEFAULTS, AUDIT_FILES, type AuditCheckpoint, type AuditOptions, type AuditRecordInput } from "./types.js";
 import { type AuditWitness, FileWitness } from "./witness.js";
 import { type WriterContext, sealSync } from "./writer.js";
 
@@ -33,6 +36,13 @@ export interface AuditLogOptions extends AuditOptions {
   /** `audit new-chain`: start a new chain if the log is empty, its first record naming who and why. */
   readonly allowNewChain?: { readonly actor: string; readonly reason: string } | undefined;
   readonly onBatch?: ((batch: AuditBatchInfo) => void) | undefined;
+  /**
+   * A segment of the data directory's log (segments.ts): its files under audit-segments/<segment>/, the
+   * directory's key; no witnesses (the main chain vouches for it). `onCheckpoint` is told each checkpoint
+   * once it is durable, to state it in the main chain.
+   */
+  readonly segment?: string | undefined;
+  readonly onCheckpoint?: ((checkpoint: AuditCheckpoint) => void) | undefined;
 }
 
 /** The configured file witness, refused inside the data directory (its attacker could rewrite it). */
@@ -53,6 +63,8 @@ let exitHooked = false;
 export class AuditLog {
   readonly dataDir: string;
   readonly logPath: string;
+  /** Set for a segment's log (segments.ts). */
+  readonly segment: string | undefined;
   readonly #lock: string;
   readonly #ctx: WriterContext;
   readonly #writer: BatchWriter;
@@ -64,29 +76,38 @@ export class AuditLog {
   /** This process wrote entries that no checkpoint it knows of covers yet. */
   #unsealed = false;
   #closed = false;
+  readonly #options: AuditLogOptions;
 
   constructor(dataDir: string, options: AuditLogOptions = {}) {
     this.dataDir = dataDir;
-    this.logPath = join(dataDir, AUDIT_FILES.log);
-    this.#lock = join(dataDir, AUDIT_FILES.lock);
+    this.#options = options;
+    this.segment = options.segment;
+    const files = options.segment === undefined ? mainChainFiles(dataDir) : segmentChainFiles(dataDir, options.segment);
+    const dir = dirname(files.logPath);
+    this.logPath = files.logPath;
+    this.#lock = join(dir, AUDIT_FILES.lock);
     this.#retentionDays = options.retentionDays ?? AUDIT_DEFAULTS.retentionDays;
     this.#onBatch = options.onBatch;
     this.#ctx = {
       dataDir,
       logPath: this.logPath,
-      headPath: join(dataDir, AUDIT_FILES.head),
+      headPath: files.headPath,
+      files,
+      segment: options.segment,
+      evidence: options.segment === undefined ? () => chainEvidence(dataDir) : () => undefined,
+      onCheckpoint: options.onCheckpoint,
       checkpointEvery: options.checkpointEvery ?? AUDIT_DEFAULTS.checkpointEvery,
       checkpointMs: (options.checkpointSeconds ?? AUDIT_DEFAULTS.checkpointSeconds) * 1000,
       fsyncAlways: (options.fsync ?? AUDIT_DEFAULTS.fsync) === "always",
       keys: () => (this.#keys ??= ensureSigningKey(dataDir)),
       now: options.now ?? (() => new Date()),
-      witnesses: [...fileWitness(dataDir, options.witness?.file), ...(options.witnesses ?? [])],
+      witnesses: options.segment === undefined ? [...fileWitness(dataDir, options.witness?.file), ...(options.witnesses ?? [])] : [],
       newChain: options.allowNewChain,
       onSideError: options.onSideError ?? (() => undefined),
     };
     this.#writer = new BatchWriter(this.#ctx);
     this.#group = new GroupCommit(this.#writer, {
-      dataDir,
+      dataDir: dir,
       logPath: this.logPath,
       lockPath: this.#lock,
       onDurable: (unsealed, records, bytes, ms) => {
@@ -102,6 +123,12 @@ export class AuditLog {
         for (const log of live) log.sealSync();
       });
     }
+  }
+
+  /** Segment `segment` of the same directory with the same settings (retention, fsync, checkpoints), for a reader that seals it (export). */
+  sibling(segment: string): AuditLog {
+    const { witnesses: _w, onCheckpoint: _c, allowNewChain: _n, onBatch: _b, ...same } = this.#options;
+    return new AuditLog(this.dataDir, { ...same, segment });
   }
 
   /** Appends one record; resolves with its sequence number once written. Rejects (fail closed) when it cannot be. */

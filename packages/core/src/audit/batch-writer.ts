@@ -10,11 +10,11 @@
  * two.
  */
 import { constants, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { type FileHandle, mkdir, open, stat, unlink } from "node:fs/promises";
 import { isPolyvaultError } from "../errors.js";
 import { chainEnd } from "./chain-end.js";
 import { type ChainState, compose } from "./compose.js";
-import { chainEvidence } from "./evidence.js";
 import { readTail } from "./file-io.js";
 import { readHead, writeHeadAsync } from "./head.js";
 import { chainStarted } from "./signing-key.js";
@@ -72,7 +72,7 @@ export class BatchWriter {
     const st = statSync(this.ctx.logPath, { throwIfNoEntry: false });
     if (this.#fh && st && st.ino === this.#ino) return { fh: this.#fh, ino: st.ino, size: st.size, created: false };
     await this.close();
-    if (!st) await mkdir(this.ctx.dataDir, { recursive: true, mode: 0o700 });
+    if (!st) await mkdir(dirname(this.ctx.logPath), { recursive: true, mode: 0o700 });
     const dsync = this.ctx.fsyncAlways && O_DSYNC !== undefined;
     const flags = constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | (dsync ? (O_DSYNC as number) : 0);
     const fh = await open(this.ctx.logPath, flags, 0o600);
@@ -101,7 +101,7 @@ export class BatchWriter {
       head: readHead(this.ctx.headPath),
       witnessed: await this.#readWitnesses(),
       publicKeyId: () => publicKeyId(this.ctx.keys().publicKey),
-      evidence: () => chainEvidence(this.ctx.dataDir),
+      evidence: this.ctx.evidence,
       newChainAllowed: newChain,
       now: this.ctx.now().getTime(),
     });
@@ -140,7 +140,7 @@ export class BatchWriter {
       for (let off = 0; off < c.data.length; ) off += (await fh.write(c.data, off, c.data.length - off)).bytesWritten;
       if ((ctx.fsyncAlways || c.checkpoint) && !this.#dsync) await fh.datasync();
       this.#state = { ino, size: size + c.data.length, ...c.end };
-      if (s.empty === true) chainStarted(ctx.dataDir);
+      if (s.empty === true && ctx.segment === undefined) chainStarted(ctx.dataDir); // a segment's start says nothing of the main chain
       const checkpoint = c.checkpoint;
       const publish = checkpoint ? () => this.#publish(checkpoint, reset) : undefined;
       return { state: this.#state, seqs, bytes: c.data.length, publish };
@@ -166,6 +166,11 @@ export class BatchWriter {
       await writeHeadAsync(this.ctx.headPath, checkpoint);
     } catch (err) {
       this.ctx.onSideError(err, this.ctx.headPath);
+    }
+    try {
+      this.ctx.onCheckpoint?.(checkpoint);
+    } catch (err) {
+      this.ctx.onSideError(err, "the checkpoint's statement in the main chain");
     }
     if (this.ctx.witnesses.length === 0) return;
     const state: WitnessState = { publicKey: publicKeyId(this.ctx.keys().publicKey), checkpoint };

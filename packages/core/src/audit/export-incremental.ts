@@ -17,6 +17,7 @@ import { type ExportFormat, writeSegment } from "./export-segment.js";
 import { verifyExportFile } from "./export-verify.js";
 import { fsyncDirSync } from "./file-io.js";
 import { withLock } from "./lock.js";
+import { listSegments } from "./segments.js";
 import { type AuditKeys, loadSigningKey } from "./signing-key.js";
 
 export interface IncrementalExportOptions {
@@ -34,7 +35,14 @@ export interface IncrementalExportResult {
   readonly rejected: readonly string[];
   /** Where the exports now end (the cursor). */
   readonly cursor: number;
+  /** The same for each worker's segment, exported to `<dir>/segments/<name>/` (absent when there is none). */
+  readonly segments?: readonly SegmentExportResult[] | undefined;
 }
+
+export type SegmentExportResult = { readonly segment: string } & Omit<IncrementalExportResult, "segments">;
+
+/** Where under the export directory each segment's files and cursor go. */
+export const SEGMENT_EXPORTS = "segments";
 
 /** Files past the cursor: the first that verifies and continues it is adopted, the others are moved aside. */
 function recover(dir: string, cursor: ExportCursor | undefined, keys: AuditKeys, stamp: string) {
@@ -61,7 +69,25 @@ function recover(dir: string, cursor: ExportCursor | undefined, keys: AuditKeys,
   return { cursor: current, adopted, rejected };
 }
 
+/**
+ * The main chain into `dir`, then each worker's segment (segments.ts) into `dir/segments/<name>/`, each
+ * with its own cursor and files (a segment's files verify on their own as the main chain's do).
+ */
 export async function exportIncremental(log: AuditLog, options: IncrementalExportOptions): Promise<IncrementalExportResult> {
+  const main = await exportChain(log, options);
+  const segments: SegmentExportResult[] = [];
+  for (const segment of listSegments(log.dataDir)) {
+    const sibling = log.sibling(segment);
+    try {
+      segments.push({ segment, ...(await exportChain(sibling, { ...options, dir: join(options.dir, SEGMENT_EXPORTS, segment) })) });
+    } finally {
+      await sibling.close();
+    }
+  }
+  return segments.length ? { ...main, segments } : main;
+}
+
+async function exportChain(log: AuditLog, options: IncrementalExportOptions): Promise<IncrementalExportResult> {
   const { dir } = options;
   const format = options.format ?? "ndjson";
   const now = options.now ?? (() => new Date());

@@ -8,6 +8,7 @@ import { createReadStream, existsSync } from "node:fs";
 import { join } from "node:path";
 import { InvalidInputError, IntegrityError } from "../errors.js";
 import { createInterface } from "node:readline";
+import { listSegments, segmentChainFiles } from "./segments.js";
 import { AUDIT_FILES, type AuditRecord } from "./types.js";
 
 export interface ExportOptions {
@@ -15,11 +16,39 @@ export interface ExportOptions {
   readonly filter?: ((record: AuditRecord) => boolean) | undefined;
 }
 
+/**
+ * The chains of the directory (the main one and each segment's) are merged by time, oldest first; a
+ * segment's records carry `segment` (their `seq` counts in that segment's chain).
+ */
 export async function exportRecords(dataDir: string, options: ExportOptions, emit: (record: AuditRecord) => void | Promise<void>): Promise<number> {
-  const path = join(dataDir, AUDIT_FILES.log);
-  if (!existsSync(path)) return 0;
   const since = options.since?.getTime();
+  const chains = [{ path: join(dataDir, AUDIT_FILES.log), segment: undefined as string | undefined }];
+  for (const segment of listSegments(dataDir)) chains.push({ path: segmentChainFiles(dataDir, segment).logPath, segment });
+  const readers = chains.filter((c) => existsSync(c.path)).map((c) => records(c.path, c.segment, since, options.filter));
+  // Each chain is in time order: a k-way merge keeps the whole in time order, one record per chain in memory.
+  const heads = await Promise.all(readers.map((r) => r.next()));
   let count = 0;
+  for (;;) {
+    let pick = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i] as IteratorResult<TimedRecord>;
+      if (h.done) continue;
+      const best = pick < 0 ? undefined : (heads[pick] as IteratorYieldResult<TimedRecord>).value;
+      if (!best || h.value.at < best.at) pick = i;
+    }
+    if (pick < 0) return count;
+    await emit((heads[pick] as IteratorYieldResult<TimedRecord>).value.record);
+    count++;
+    heads[pick] = await (readers[pick] as AsyncGenerator<TimedRecord>).next();
+  }
+}
+
+interface TimedRecord {
+  readonly at: number;
+  readonly record: AuditRecord;
+}
+
+async function* records(path: string, segment: string | undefined, since: number | undefined, filter: ExportOptions["filter"]): AsyncGenerator<TimedRecord> {
   let lineNo = 0;
   const lines = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Number.POSITIVE_INFINITY });
   for await (const line of lines) {
@@ -31,12 +60,12 @@ export async function exportRecords(dataDir: string, options: ExportOptions, emi
       throw new IntegrityError(`line ${lineNo} of ${path} is not valid JSON; run \`polyvault audit verify\``);
     }
     if (e.type !== "record") continue;
-    if (since !== undefined && !(Date.parse(e.time) >= since)) continue;
-    if (options.filter && !options.filter(e)) continue;
-    await emit(e);
-    count++;
+    const at = Date.parse(e.time);
+    if (since !== undefined && !(at >= since)) continue;
+    const record = segment === undefined ? e : { ...e, segment };
+    if (filter && !filter(record)) continue;
+    yield { at, record };
   }
-  return count;
 }
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };

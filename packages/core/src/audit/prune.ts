@@ -10,7 +10,7 @@ import { canonical, hashEntry, signStatement } from "./canonical.js";
 import { forEachLine, fsyncDirSync } from "./file-io.js";
 import { headSeq, readHead, writeHead } from "./head.js";
 import type { AuditAnchor } from "./types.js";
-import { verifyAuditLog } from "./verify.js";
+import { verifyChainAt } from "./verify.js";
 import type { WriterContext } from "./writer.js";
 
 export interface PruneResult {
@@ -41,7 +41,7 @@ export function pruneLog(ctx: WriterContext, now: Date, retentionDays: number, o
     return { pruned: 0, skipped: "the log is missing or unreadable" };
   }
   if (oldest === undefined || !(oldest < cutoff - (onlyIfDue ? DAY_MS : 0))) return { pruned: 0 };
-  const check = verifyAuditLog(dirname(ctx.logPath), { allowUnsignedTail: true });
+  const check = verifyChainAt(ctx.dataDir, ctx.files, { allowUnsignedTail: true, evidence: ctx.evidence });
   if (!check.ok) return { pruned: 0, skipped: check.problem };
 
   let cutOffset = 0;

@@ -33,6 +33,8 @@ export interface AuditRecord extends AuditRecordInput {
   readonly prev: string;
   /** HMAC under a key derived from the signing key: a record nobody holding the key wrote fails verify. */
   readonly mac: string;
+  /** Not in the stored line: the segment whose chain holds it, when a reader merged the chains (segments.ts). */
+  readonly segment?: string | undefined;
 }
 
 /** Signed statement "the chain's first `count` entries end with `head`", inside the chain. */

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { hashEntry, verifyStatement } from "./canonical.js";
 import { forEachLine } from "./file-io.js";
 import { type HeadEntry, headSeq, readHead } from "./head.js";
-import { loadSigningKey } from "./signing-key.js";
+import { type SegmentAnchor, SEGMENT_ANCHOR_ACTION, anchorCheckpoint, anchorOf, listSegments, segmentChainFiles } from "./segments.js";
+import { type AuditKeys, loadSigningKey } from "./signing-key.js";
 import { AUDIT_FILES } from "./types.js";
 import { diagnose } from "./diagnose.js";
 import { type Walk, newWalk, step } from "./walk.js";
@@ -34,23 +35,113 @@ export interface VerifySummary {
   readonly unsignedTail: number;
 }
 
-export type VerifyResult =
+/** One segment's verdict (its chain's counts), in `segments` of the whole log's. */
+export type SegmentVerifyResult = { readonly segment: string } & (
   | ({ readonly ok: true } & VerifySummary)
   | ({
       readonly ok: false;
       readonly firstBad: { readonly line: number | undefined; readonly seq: number | undefined };
       readonly problem: string;
-    } & VerifySummary);
+    } & VerifySummary)
+);
 
+/** The main chain's counts; `segments` when the directory has any (the first problem of any chain fails the whole). */
+export type VerifyResult = (
+  | ({ readonly ok: true } & VerifySummary)
+  | ({
+      readonly ok: false;
+      readonly firstBad: { readonly line: number | undefined; readonly seq: number | undefined };
+      readonly problem: string;
+    } & VerifySummary)
+) & { readonly segments?: readonly SegmentVerifyResult[] };
+
+/** One chain's files, and how its messages name them. */
+export interface ChainFiles {
+  readonly logPath: string;
+  readonly headPath: string;
+  /** How the problems name the log and its head (`audit.log`, `audit-segments/w1/audit.log`). */
+  readonly logName: string;
+  readonly headName: string;
+}
+
+interface ChainCheck {
+  readonly allowUnsignedTail: boolean;
+  readonly witnessed: { readonly state: WitnessState; readonly description: string } | undefined;
+  /** Why an empty log here means an erased one (undefined: it may be new). */
+  readonly evidence: () => string | undefined;
+  /** Sees every line the walk accepted, after it did. */
+  readonly onEntry?: ((text: string) => void) | undefined;
+}
+
+/** One chain alone (pruning checks the chain it rewrites, no other): its files, the directory's key. */
+export function verifyChainAt(
+  dataDir: string,
+  files: ChainFiles,
+  options: { readonly allowUnsignedTail: boolean; readonly evidence: () => string | undefined },
+): VerifyResult {
+  return verifyChain(files, loadSigningKey(dataDir), { ...options, witnessed: undefined });
+}
+
+export function mainChainFiles(dataDir: string): ChainFiles {
+  return { logPath: join(dataDir, AUDIT_FILES.log), headPath: join(dataDir, AUDIT_FILES.head), logName: AUDIT_FILES.log, headName: AUDIT_FILES.head };
+}
+
+/**
+ * The whole log of a data directory: the main chain, then every segment (`serve --workers N`: one chain
+ * per worker, segments.ts), each checked as the main chain is and against the latest statement of it the
+ * main chain holds (an `audit.segment` record: a segment that was deleted, cut back or rewritten below it
+ * fails). The first problem of any chain fails the whole.
+ */
 export function verifyAuditLog(dataDir: string, options: VerifyOptions = {}): VerifyResult {
-  const logPath = join(dataDir, AUDIT_FILES.log);
-  const head = readHead(join(dataDir, AUDIT_FILES.head));
   const keys = loadSigningKey(dataDir);
   const witnessed = options.witness?.readSync();
-  const w: Walk = newWalk(keys, head, witnessed?.checkpoint.count);
+  const anchors = new Map<string, SegmentAnchor & { readonly line: number }>();
+  let line = 0;
+  const main = verifyChain(mainChainFiles(dataDir), keys, {
+    allowUnsignedTail: options.allowUnsignedTail ?? false,
+    witnessed: witnessed && options.witness ? { state: witnessed, description: options.witness.description } : undefined,
+    evidence: () => chainEvidence(dataDir),
+    onEntry: (text) => {
+      line++;
+      if (!text.includes(SEGMENT_ANCHOR_ACTION)) return;
+      const a = anchorOf(JSON.parse(text) as Record<string, unknown>);
+      const known = anchors.get(a?.segment ?? "");
+      if (a && (!known || a.count >= known.count)) anchors.set(a.segment, { ...a, line });
+    },
+  });
+  const names = [...new Set([...listSegments(dataDir), ...anchors.keys()])].sort();
+  const segments: SegmentVerifyResult[] = [];
+  for (const name of names) {
+    const anchor = anchors.get(name);
+    const files = segmentChainFiles(dataDir, name);
+    const r = verifyChain(files, keys, {
+      allowUnsignedTail: options.allowUnsignedTail ?? false,
+      witnessed:
+        anchor && keys
+          ? { state: { publicKey: publicKeyId(keys.publicKey), checkpoint: anchorCheckpoint(anchor) }, description: `main chain (its line ${anchor.line})` }
+          : undefined,
+      evidence: () => (anchor ? `the main chain names this segment (its line ${anchor.line}, ${anchor.count} entries)` : undefined),
+    });
+    segments.push({ segment: name, ...r, ...(r.ok ? {} : { problem: `segment ${name} (${files.logName}): ${r.problem}` }) });
+  }
+  const bad = main.ok ? segments.find((s) => !s.ok) : undefined;
+  const result: VerifyResult = bad && !bad.ok ? { ...main, ok: false, firstBad: bad.firstBad, problem: bad.problem } : main;
+  return segments.length ? { ...result, segments } : result;
+}
+
+function verifyChain(files: ChainFiles, keys: AuditKeys | undefined, check: ChainCheck): VerifyResult {
+  const { logPath } = files;
+  const head = readHead(files.headPath);
+  const witnessed = check.witnessed;
+  const w: Walk = newWalk(keys, head, witnessed?.state.checkpoint.count);
   let endsWithNewline = true;
   if (existsSync(logPath)) {
-    const r = forEachLine(logPath, (text, lineNo) => step(w, text, lineNo));
+    const onEntry = check.onEntry;
+    const r = forEachLine(logPath, (text, lineNo) => {
+      const go = step(w, text, lineNo);
+      if (onEntry && !w.failure) onEntry(text);
+      return go;
+    });
     endsWithNewline = r.endsWithNewline;
   }
   const summary = (): VerifySummary => ({
@@ -74,23 +165,23 @@ export function verifyAuditLog(dataDir: string, options: VerifyOptions = {}): Ve
   }
   if (!endsWithNewline)
     return fail(w.lastLine, w.expSeq - 1, `line ${w.lastLine} (record ${w.expSeq - 1}) has no line end: a write was cut short, or the line was edited`);
-  if (witnessed && options.witness) {
-    const problem = checkWitness(w, witnessed, options.witness.description, keys?.publicKey);
+  if (witnessed) {
+    const problem = checkWitness(w, witnessed.state, witnessed.description, keys?.publicKey, files);
     if (problem) return fail(problem.line, problem.seq, problem.problem);
   }
-  const headProblem = checkHead(w, head, keys?.publicKey);
+  const headProblem = checkHead(w, head, keys?.publicKey, files);
   if (headProblem) return fail(headProblem.line, headProblem.seq, headProblem.problem);
   if (w.lastLine === 0 && !head) {
-    const evidence = chainEvidence(dataDir);
+    const evidence = check.evidence();
     if (evidence)
       return fail(
         1,
         1,
-        `${AUDIT_FILES.log} is missing or empty, but ${evidence}: the log and its head were deleted (erased), or its first write never finished; a writer refuses to start a new chain here until \`polyvault audit new-chain\` is run`,
+        `${files.logName} is missing or empty, but ${evidence}: the log and its head were deleted (erased), or its first write never finished; a writer refuses to start a new chain here until \`polyvault audit new-chain\` is run`,
       );
   }
   const unsigned = w.expSeq - 1 - w.lastCheckpointSeq;
-  if (unsigned > 0 && !options.allowUnsignedTail) {
+  if (unsigned > 0 && !check.allowUnsignedTail) {
     return fail(
       w.firstUnsignedLine,
       w.lastCheckpointSeq + 1,
@@ -104,6 +195,7 @@ function checkHead(
   w: Walk,
   head: HeadEntry | undefined,
   key: KeyObject | undefined,
+  files: ChainFiles,
 ): { line: number | undefined; seq: number | undefined; problem: string } | undefined {
   const lastSeq = w.expSeq - 1;
   if (!head) {
@@ -111,12 +203,12 @@ function checkHead(
       return {
         line: undefined,
         seq: undefined,
-        problem: `${AUDIT_FILES.head} is missing although the log has signed checkpoints: it was deleted, and the log may have been truncated`,
+        problem: `${files.headName} is missing although the log has signed checkpoints: it was deleted, and the log may have been truncated`,
       };
     return undefined;
   }
   if (!key || !verifyStatement(key, head))
-    return { line: undefined, seq: undefined, problem: `${AUDIT_FILES.head} does not carry a valid signature by the audit key` };
+    return { line: undefined, seq: undefined, problem: `${files.headName} does not carry a valid signature by the audit key` };
   const hs = headSeq(head);
   if (w.anchored && hs <= w.firstSeq - 1) {
     // The head's entry was pruned; only an anchor that vouches for at least as much may replace it.
@@ -128,11 +220,11 @@ function checkHead(
     return {
       line: w.lastLine + 1,
       seq: lastSeq + 1,
-      problem: `line ${w.lastLine + 1} (record ${lastSeq + 1}) is missing: the log ends at record ${lastSeq} but its last signed checkpoint (${AUDIT_FILES.head}) is record ${hs}: records ${lastSeq + 1}–${hs} were cut off (truncated)`,
+      problem: `line ${w.lastLine + 1} (record ${lastSeq + 1}) is missing: the log ends at record ${lastSeq} but its last signed checkpoint (${files.headName}) is record ${hs}: records ${lastSeq + 1}–${hs} were cut off (truncated)`,
     };
   }
   if (w.headSeen !== hashEntry(head))
-    return { line: w.headLine, seq: hs, problem: `line ${w.headLine} (record ${hs}) differs from the signed checkpoint kept in ${AUDIT_FILES.head}` };
+    return { line: w.headLine, seq: hs, problem: `line ${w.headLine} (record ${hs}) differs from the signed checkpoint kept in ${files.headName}` };
   return undefined;
 }
 
@@ -142,6 +234,7 @@ function checkWitness(
   witnessed: WitnessState,
   where: string,
   key: KeyObject | undefined,
+  files: ChainFiles,
 ): { line: number | undefined; seq: number | undefined; problem: string } | undefined {
   const lastSeq = w.expSeq - 1;
   const c = witnessed.checkpoint;
@@ -149,7 +242,7 @@ function checkWitness(
     return {
       line: w.lastLine + 1,
       seq: lastSeq + 1,
-      problem: `the log was rolled back: the log ends at record ${lastSeq} but the ${where} holds a signed checkpoint of ${c.count} entries (${c.time}): records ${lastSeq + 1}–${c.count} were removed, and audit.head replaced`,
+      problem: `the log was rolled back: the log ends at record ${lastSeq} but the ${where} holds a signed checkpoint of ${c.count} entries (${c.time}): records ${lastSeq + 1}–${c.count} were removed, and ${files.headName} replaced`,
     };
   if (!key || publicKeyId(key) !== witnessed.publicKey)
     return {

@@ -8,9 +8,10 @@ import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync } f
 import { UnavailableError, isPolyvaultError } from "../errors.js";
 import { type ChainState, type ComposeOptions, compose } from "./compose.js";
 import { chainEnd } from "./chain-end.js";
-import { chainEvidence } from "./evidence.js";
 import { readTail } from "./file-io.js";
 import { readHead, writeHead } from "./head.js";
+import type { AuditCheckpoint } from "./types.js";
+import type { ChainFiles } from "./verify.js";
 import type { AuditWitness, FileWitness } from "./witness.js";
 
 export type { ChainState } from "./compose.js";
@@ -19,6 +20,14 @@ export interface WriterContext extends ComposeOptions {
   readonly dataDir: string;
   readonly logPath: string;
   readonly headPath: string;
+  /** Set for a segment (segments.ts): its start is no sign of an earlier main chain. */
+  readonly segment: string | undefined;
+  /** The chain's files as verify names them (the main chain's, or a segment's: segments.ts). */
+  readonly files: ChainFiles;
+  /** Why an empty log here would be an erased one (evidence.ts for the main chain; nothing for a segment, which the main chain vouches for). */
+  readonly evidence: () => string | undefined;
+  /** After a checkpoint is durable and in audit.head (a segment states it in the main chain). */
+  readonly onCheckpoint: ((checkpoint: AuditCheckpoint) => void) | undefined;
   readonly fsyncAlways: boolean;
   readonly now: () => Date;
   readonly witnesses: readonly AuditWitness[];
@@ -53,7 +62,7 @@ export function sealSync(ctx: WriterContext, cached: ChainState | undefined): Ch
             head: readHead(ctx.headPath),
             witnessed: undefined, // checked when this process loaded the chain; the seal only adds a checkpoint
             publicKeyId: () => "",
-            evidence: () => chainEvidence(ctx.dataDir),
+            evidence: ctx.evidence,
             newChainAllowed: false,
             now: ctx.now().getTime(),
           });

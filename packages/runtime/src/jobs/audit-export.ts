@@ -29,6 +29,7 @@ export function runAuditExport(caller: Caller, options: AuditExportOptions): Pro
         first: r.file?.first,
         last: r.file?.last,
         records: r.file?.records ?? 0,
+        segmentRecords: r.segments?.reduce((n, g) => n + (g.file?.records ?? 0), 0) || undefined,
         adopted: r.adopted,
         rejected: r.rejected.length || undefined,
       }),

@@ -6,11 +6,14 @@
  * - `/metrics` answers the primary's sum over every worker (prom-client's AggregatorRegistry);
  * - each sync run it records is relayed to the other workers, so every worker's status page lists the
  *   gateway's runs, not only its own;
- * - its audit records go to the primary's one writer (audit-relay.ts), unless POLYVAULT_CLUSTER_AUDIT=lock
- *   (each worker appends under the data directory's lock itself: the alternative, kept to measure it);
+ * - its audit records go to a chain of its own, the segment `w<n>` (core's segments.ts; docs/audit.md,
+ *   "Workers"), which the main chain names and `audit verify` checks with it. Two alternatives are kept to
+ *   measure them: POLYVAULT_CLUSTER_AUDIT=relay (records go to the primary's one writer, audit-relay.ts)
+ *   and =lock (each worker appends to the main chain under the data directory's lock itself);
  * - only worker 1, the leader, runs the scheduler and the rotation recount (serve.ts).
  */
 import cluster from "node:cluster";
+import { type AuditLog, type AuditOptions, SegmentLog } from "@polyvault/core";
 import type { FastifyInstance } from "fastify";
 import { AggregatorRegistry } from "prom-client";
 import type { Gateway } from "../app.js";
@@ -42,10 +45,12 @@ const send = (m: ToPrimary) => {
 };
 
 /** Wires a worker's gateway app into the cluster; call before it listens. */
-export function joinCluster(app: FastifyInstance, role: WorkerRole): void {
+export async function joinCluster(app: FastifyInstance, role: WorkerRole): Promise<void> {
   tagResponses(app, role);
   const { metrics, activity, scopes, runtime }: Gateway = app.gateway;
-  if (process.env.POLYVAULT_CLUSTER_AUDIT !== "lock") relayAudit(scopes.security.audit, runtime.dataDir, runtime.config.audit);
+  const mode = process.env.POLYVAULT_CLUSTER_AUDIT;
+  if (mode === "relay") relayAudit(scopes.security.audit, runtime.dataDir, runtime.config.audit);
+  else if (mode !== "lock") await writeToSegment(app, scopes.security.audit, role, runtime.config.audit);
   // prom-client answers the primary's requests for this worker's metrics from our registry.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([metrics.registry]);
@@ -72,6 +77,32 @@ export function joinCluster(app: FastifyInstance, role: WorkerRole): void {
     if (m.type === "pv:metrics-res") pending.get(m.id)?.(m);
     else if (m.type === "pv:run") activity.adopt(m.rec);
   });
+}
+
+/**
+ * This worker's records go to its segment `w<n>` (opened, or continued after a restart, before it
+ * listens); `checkpoint()` seals the segment and then the main chain; `close()` seals the segment, states
+ * its last checkpoint in the main chain, then closes the main log.
+ */
+async function writeToSegment(app: FastifyInstance, main: AuditLog, role: WorkerRole, options: AuditOptions | undefined): Promise<void> {
+  const onSideError = (err: unknown, where: string) =>
+    app.log.error({ error: (err as Error)?.message ?? String(err), where }, "audit log: a checkpoint could not be published or stated in the main chain");
+  const segment = await SegmentLog.open(main, `w${role.id}`, { ...options, onSideError }, `worker=${role.id} pid=${process.pid}`);
+  const mainCheckpoint = main.checkpoint.bind(main);
+  const mainClose = main.close.bind(main);
+  main.append = (record) => segment.log.append(record);
+  main.checkpoint = async () => {
+    await segment.log.checkpoint();
+    await segment.settled();
+    await mainCheckpoint();
+  };
+  main.close = async () => {
+    try {
+      await segment.close();
+    } finally {
+      await mainClose();
+    }
+  };
 }
 
 /** `X-Polyvault-Worker` on every answer of `app` (the Vault-compatible listener too). */
