@@ -1,7 +1,7 @@
 /**
  * A worker's segment (segments.ts), wired to the main chain: each checkpoint of the segment, once durable,
- * is stated in the main chain (`audit.segment`, `segment=w1 count=… head=…`), one statement after the
- * other. Opening writes `audit.segment.open` in the segment, seals it, and waits until the main chain holds
+ * is stated in the main chain (`audit.segment`, `segment=w1 count=… head=…`) and the main chain sealed with
+ * it (so its head and witnesses hold the statement), one statement after the other. Opening writes `audit.segment.open` in the segment, seals it, and waits until the main chain holds
  * that statement: a worker whose segment the main chain does not name never serves (fail closed). After
  * that a statement that cannot be written is reported (onSideError) and the main chain lags behind the
  * segment, which verify allows: the segment's own signed head still vouches for what it holds.
@@ -18,8 +18,9 @@ export class SegmentLog {
   #failed: unknown;
 
   readonly #onSideError: AuditLogOptions["onSideError"];
-  /** The main log's own append, taken before a caller routes `main.append` to this segment. */
+  /** The main log's own append and checkpoint, taken before a caller routes them to this segment. */
   readonly #mainAppend: AuditLog["append"];
+  readonly #mainCheckpoint: AuditLog["checkpoint"];
 
   private constructor(
     readonly main: AuditLog,
@@ -28,6 +29,7 @@ export class SegmentLog {
   ) {
     this.#onSideError = options.onSideError;
     this.#mainAppend = main.append.bind(main);
+    this.#mainCheckpoint = main.checkpoint.bind(main);
     this.log = new AuditLog(main.dataDir, { ...options, segment: checkSegmentName(name), onCheckpoint: (cp) => this.#state(cp) });
   }
 
@@ -61,8 +63,11 @@ export class SegmentLog {
 
   #state(cp: AuditCheckpoint): void {
     const detail = anchorDetail({ segment: this.name, count: cp.count, head: cp.head });
+    // The statement and a checkpoint of the main chain in one batch: signed, in audit.head and in the
+    // witnesses at once, so a rollback of the segment is caught from its last checkpoint on, not only once
+    // the main chain's next checkpoint comes (up to checkpointSeconds later).
     this.#statements = this.#statements.then(() =>
-      this.#mainAppend({ actor: SEGMENT_ACTOR, action: SEGMENT_ANCHOR_ACTION, outcome: "ok", detail }).then(
+      Promise.all([this.#mainAppend({ actor: SEGMENT_ACTOR, action: SEGMENT_ANCHOR_ACTION, outcome: "ok", detail }), this.#mainCheckpoint()]).then(
         () => undefined,
         (err: unknown) => {
           this.#failed ??= err;

@@ -8,7 +8,7 @@
 import { cpSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { AuditLog, SegmentLog, exportIncremental, exportRecords, verifyAuditLog } from "../../src/index.js";
+import { AuditLog, FileWitness, SegmentLog, exportIncremental, exportRecords, verifyAuditLog } from "../../src/index.js";
 import { record, tempDir } from "./helpers.js";
 
 const segLines = (dir: string, name: string) =>
@@ -109,6 +109,30 @@ describe("a directory with two workers' segments", () => {
     const r = verifyAuditLog(dir);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.problem).toMatch(/were cut off \(truncated\)/);
+  });
+
+  it("each statement is sealed in the main chain at once: its head and witness hold it while the workers still run", async () => {
+    const dir = tempDir();
+    const witness = join(tempDir("pv-witness-"), "w.json");
+    const main = new AuditLog(dir, { witness: { file: witness } });
+    await main.append(record(0));
+    const seg = await SegmentLog.open(main, "w1", { checkpointEvery: 10 }, "worker=1");
+    for (let i = 1; i <= 25; i++) await seg.log.append(record(i));
+    await seg.settled();
+    const r = verifyAuditLog(dir, { witness: new FileWitness(witness), allowUnsignedTail: true });
+    expect(r.ok).toBe(true);
+    expect(r.unsignedTail).toBe(0); // main: every statement signed, not waiting for checkpointSeconds
+    const held = JSON.parse(readFileSync(witness, "utf8")) as { checkpoint: { count: number } };
+    expect(held.checkpoint.count).toBe(r.lastSeq - 1); // the witness holds the main chain's last checkpoint
+    // Rolling the segment back to its first checkpoint (log and head) is caught against the statement.
+    const all = segLines(dir, "w1");
+    writeFileSync(join(dir, "audit-segments", "w1", "audit.log"), `${all.slice(0, 2).join("\n")}\n`);
+    writeFileSync(join(dir, "audit-segments", "w1", "audit.head"), `${all[1]}\n`);
+    const after = verifyAuditLog(dir, { witness: new FileWitness(witness), allowUnsignedTail: true });
+    expect(after.ok).toBe(false);
+    if (!after.ok) expect(after.problem).toMatch(/^segment w1 .*rolled back: the log ends at record 2 but the main chain .* of 2\d entries/);
+    await seg.log.close();
+    await main.close();
   });
 
   it("a segment never named by the main chain still verifies on its own (a worker killed before its open was stated)", async () => {
