@@ -113,6 +113,7 @@ export async function createServer(runtime: Runtime, options: ServerOptions = {}
     runtime,
     options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute,
     (req) => /^Bearer +(\S+)/i.exec(req.headers.authorization ?? "")?.[1],
+    "api",
   );
 
   const routes: RouteDef[] = [];

@@ -23,7 +23,9 @@ export type ToPrimary =
   | { readonly type: "pv:run"; readonly rec: RunRecord }
   | { readonly type: "pv:audit-open"; readonly dataDir: string; readonly options: AuditOptions }
   /** The records (and checkpoint requests: `record` undefined) a worker's requests made in one turn of its event loop. */
-  | { readonly type: "pv:audit"; readonly items: readonly AuditItem[] };
+  | { readonly type: "pv:audit"; readonly items: readonly AuditItem[] }
+  /** What a worker's rate limit counted since its last message (key → requests), for the other workers (rate-share.ts). */
+  | { readonly type: "pv:rl"; readonly window: number; readonly counts: readonly (readonly [string, number])[] };
 
 export interface AuditItem {
   readonly id: number;
@@ -42,9 +44,23 @@ export type ToWorker =
   | { readonly type: "pv:drain" }
   | { readonly type: "pv:go" }
   /** The answers to one worker's items that the primary's writer settled in one turn of its event loop. */
-  | { readonly type: "pv:audit-res"; readonly results: readonly AuditResult[] };
+  | { readonly type: "pv:audit-res"; readonly results: readonly AuditResult[] }
+  /** Another worker's rate-limit counts, relayed. */
+  | { readonly type: "pv:rl"; readonly window: number; readonly counts: readonly (readonly [string, number])[] };
 
-const TYPES = new Set(["pv:ready", "pv:turn", "pv:metrics-req", "pv:metrics-res", "pv:run", "pv:drain", "pv:go", "pv:audit-open", "pv:audit", "pv:audit-res"]);
+const TYPES = new Set([
+  "pv:ready",
+  "pv:turn",
+  "pv:metrics-req",
+  "pv:metrics-res",
+  "pv:run",
+  "pv:drain",
+  "pv:go",
+  "pv:audit-open",
+  "pv:audit",
+  "pv:audit-res",
+  "pv:rl",
+]);
 
 /** One of ours (prom-client and node:cluster send their own messages on the same channel). */
 export function isOurs<T extends ToPrimary | ToWorker>(m: unknown): m is T {

@@ -141,6 +141,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
       );
     } else if (m.type === "pv:run") {
       for (const w of byId.values()) if (w !== from) sendTo(w, { type: "pv:run", rec: m.rec });
+    } else if (m.type === "pv:rl") {
+      // A worker's rate-limit counts, for the others (rate-share.ts: the limit is the gateway's, not a worker's).
+      for (const w of byId.values()) if (w !== from) sendTo(w, m);
     }
   });
 

@@ -67,7 +67,7 @@ export async function createVaultServer(gateway: Gateway, options: VaultServerOp
     }
   });
 
-  await registerRateLimit(app, runtime, options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute, tokenOf);
+  await registerRateLimit(app, runtime, options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute, tokenOf, "vault");
 
   const handle = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const request = parseVaultRequest(req.method === "HEAD" ? "GET" : req.method, req.url, false);
