@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type VerifyResult, listSegments, segmentChainFiles, verifyAuditLog } from "@polyvault/core";
+import { type VerifyResult, chainLogs, verifyAuditLog } from "@polyvault/core";
 import { describe, expect, it } from "vitest";
 import { run, sandbox } from "../harness/cli.js";
 import { type Gateway, startGateway } from "./helpers/serve.js";
@@ -42,7 +42,9 @@ async function readUntilGone(gw: Gateway, received: Map<string, string>, firstOk
 
 /** The chains of the log: the main one and each worker's segment (`serve --workers N`, docs/audit.md "Workers"). */
 function chainFiles(home: string): string[] {
-  return [join(home, "audit.log"), ...listSegments(home).map((g) => segmentChainFiles(home, g).logPath)].filter((f) => existsSync(f));
+  return chainLogs(home)
+    .map((c) => c.logPath)
+    .filter((f) => existsSync(f));
 }
 
 /** The entries of every chain together: each chain's last sequence number, summed (grows as any chain does). */

@@ -6,8 +6,7 @@
  * ISO time in a <time> element's datetime and tooltip; each tenant's mirrors show how far behind they are.
  */
 import { open } from "node:fs/promises";
-import { join } from "node:path";
-import { AUDIT_FILES, type AuditRecord, listSegments, segmentChainFiles } from "@polyvault/core";
+import { type AuditRecord, chainLogs } from "@polyvault/core";
 import type { RunRecord } from "./activity.js";
 import type { ProviderHealth } from "./health.js";
 
@@ -76,9 +75,7 @@ const table = (id: string, head: string[], rows: unknown[][], empty: string) =>
  * segment; a large log is not read whole), newest first.
  */
 export async function recentAudit(dataDir: string, max = 20, tailBytes = 256 * 1024): Promise<AuditRecord[]> {
-  const chains: { path: string; segment?: string }[] = [{ path: join(dataDir, AUDIT_FILES.log) }];
-  for (const segment of listSegments(dataDir)) chains.push({ path: segmentChainFiles(dataDir, segment).logPath, segment });
-  const all = (await Promise.all(chains.map((c) => chainTail(c.path, c.segment, max, tailBytes)))).flat();
+  const all = (await Promise.all(chainLogs(dataDir).map((c) => chainTail(c.logPath, c.segment, max, tailBytes)))).flat();
   return all.sort((x, y) => Date.parse(y.time) - Date.parse(x.time)).slice(0, max);
 }
 

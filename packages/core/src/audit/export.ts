@@ -5,11 +5,10 @@
  * large log never sits in memory.
  */
 import { createReadStream, existsSync } from "node:fs";
-import { join } from "node:path";
 import { InvalidInputError, IntegrityError } from "../errors.js";
 import { createInterface } from "node:readline";
-import { listSegments, segmentChainFiles } from "./segments.js";
-import { AUDIT_FILES, type AuditRecord } from "./types.js";
+import { chainLogs } from "./segments.js";
+import type { AuditRecord } from "./types.js";
 
 export interface ExportOptions {
   readonly since?: Date | undefined;
@@ -22,9 +21,9 @@ export interface ExportOptions {
  */
 export async function exportRecords(dataDir: string, options: ExportOptions, emit: (record: AuditRecord) => void | Promise<void>): Promise<number> {
   const since = options.since?.getTime();
-  const chains = [{ path: join(dataDir, AUDIT_FILES.log), segment: undefined as string | undefined }];
-  for (const segment of listSegments(dataDir)) chains.push({ path: segmentChainFiles(dataDir, segment).logPath, segment });
-  const readers = chains.filter((c) => existsSync(c.path)).map((c) => records(c.path, c.segment, since, options.filter));
+  const readers = chainLogs(dataDir)
+    .filter((c) => existsSync(c.logPath))
+    .map((c) => records(c.logPath, c.segment, since, options.filter));
   // Each chain is in time order: a k-way merge keeps the whole in time order, one record per chain in memory.
   const heads = await Promise.all(readers.map((r) => r.next()));
   let count = 0;

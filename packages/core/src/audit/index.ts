@@ -28,8 +28,10 @@ export {
   type SegmentAnchor,
   anchorDetail,
   anchorOf,
+  chainLogs,
   checkSegmentName,
   listSegments,
+  oldestEntryTime,
   segmentChainFiles,
   segmentDir,
 } from "./segments.js";

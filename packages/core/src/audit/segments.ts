@@ -13,6 +13,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { InvalidInputError } from "../errors.js";
+import { forEachLine } from "./file-io.js";
 import type { AuditCheckpoint } from "./types.js";
 import { AUDIT_FILES } from "./types.js";
 
@@ -56,6 +57,38 @@ export function listSegments(dataDir: string): string[] {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
+}
+
+/** Every chain's log of the directory: the main one first, then each segment's (`segment` set). */
+export function chainLogs(dataDir: string): { readonly logPath: string; readonly segment?: string }[] {
+  return [
+    { logPath: join(dataDir, AUDIT_FILES.log) },
+    ...listSegments(dataDir).map((segment) => ({ logPath: segmentChainFiles(dataDir, segment).logPath, segment })),
+  ];
+}
+
+/** The time of the oldest entry over every chain (each chain's first line that has one: an anchor after pruning); undefined when none. */
+export function oldestEntryTime(dataDir: string): Date | undefined {
+  let oldest: Date | undefined;
+  for (const { logPath } of chainLogs(dataDir)) {
+    let first: Date | undefined;
+    try {
+      forEachLine(
+        logPath,
+        (line) => {
+          if (!line.trim()) return true;
+          const time = (JSON.parse(line) as { time?: string }).time;
+          if (time) first = new Date(time);
+          return time === undefined;
+        },
+        65_536,
+      ); // the first entries only
+    } catch {
+      continue; // missing, unreadable or torn: verify reports it
+    }
+    if (first && (!oldest || first < oldest)) oldest = first;
+  }
+  return oldest;
 }
 
 export interface SegmentAnchor {

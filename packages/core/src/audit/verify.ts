@@ -35,25 +35,20 @@ export interface VerifySummary {
   readonly unsignedTail: number;
 }
 
-/** One segment's verdict (its chain's counts), in `segments` of the whole log's. */
-export type SegmentVerifyResult = { readonly segment: string } & (
+/** One chain's verdict: intact, or the first bad entry and what is wrong with it; with its counts. */
+export type ChainVerdict =
   | ({ readonly ok: true } & VerifySummary)
   | ({
       readonly ok: false;
       readonly firstBad: { readonly line: number | undefined; readonly seq: number | undefined };
       readonly problem: string;
-    } & VerifySummary)
-);
+    } & VerifySummary);
+
+/** One segment's verdict (its chain's counts), in `segments` of the whole log's. */
+export type SegmentVerifyResult = { readonly segment: string } & ChainVerdict;
 
 /** The main chain's counts; `segments` when the directory has any (the first problem of any chain fails the whole). */
-export type VerifyResult = (
-  | ({ readonly ok: true } & VerifySummary)
-  | ({
-      readonly ok: false;
-      readonly firstBad: { readonly line: number | undefined; readonly seq: number | undefined };
-      readonly problem: string;
-    } & VerifySummary)
-) & { readonly segments?: readonly SegmentVerifyResult[] };
+export type VerifyResult = ChainVerdict & { readonly segments?: readonly SegmentVerifyResult[] };
 
 /** One chain's files, and how its messages name them. */
 export interface ChainFiles {

@@ -3,11 +3,8 @@
  * controls from real state (stores, keyring, rotation, access, the audit log, restore drills). Audited
  * as compliance.check, with the result (pass, failed controls) in its outcome record.
  */
-import { closeSync, openSync, readSync } from "node:fs";
-import { join } from "node:path";
 import {
   AUDIT_DEFAULTS,
-  AUDIT_FILES,
   type AuditFacts,
   type ComplianceReport,
   type ComplianceStore,
@@ -15,10 +12,9 @@ import {
   RotationPolicies,
   type TenantId,
   checkCompliance,
-  listSegments,
+  oldestEntryTime,
   parseStandard,
   readDrills,
-  segmentChainFiles,
   verifyAuditLog,
 } from "@polyvault/core";
 import type { Runtime } from "../runtime.js";
@@ -50,7 +46,7 @@ function storesOf(rt: Runtime, tenant: TenantId): ComplianceStore[] {
 function auditFacts(rt: Runtime): AuditFacts {
   return {
     retentionDays: rt.config.audit?.retentionDays ?? AUDIT_DEFAULTS.retentionDays,
-    oldestRecordAt: oldestRecordTime(rt.dataDir),
+    oldestRecordAt: oldestEntryTime(rt.dataDir),
     async verify() {
       // This process is itself appending: its own records are sealed by the checkpoint at exit.
       const r = verifyAuditLog(rt.dataDir, { allowUnsignedTail: true });
@@ -58,44 +54,6 @@ function auditFacts(rt: Runtime): AuditFacts {
       return r.ok ? { ok: true, records } : { ok: false, records, firstBad: r.firstBad.seq ?? r.firstBad.line, reason: r.problem };
     },
   };
-}
-
-/** The oldest entry's time over every chain (the main one and each worker's segment): each chain's first line holding one. */
-function oldestRecordTime(dataDir: string): Date | undefined {
-  const paths = [join(dataDir, AUDIT_FILES.log), ...listSegments(dataDir).map((g) => segmentChainFiles(dataDir, g).logPath)];
-  let oldest: Date | undefined;
-  for (const path of paths) {
-    const t = firstEntryTime(path);
-    if (t && (!oldest || t < oldest)) oldest = t;
-  }
-  return oldest;
-}
-
-function firstEntryTime(logPath: string): Date | undefined {
-  let fd: number;
-  try {
-    fd = openSync(logPath, "r");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-  try {
-    // The first entries are small: 64 KiB holds the first line with a time (after an anchor, the anchor itself has one).
-    const buf = Buffer.alloc(65_536);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    for (const line of buf.subarray(0, n).toString("utf8").split("\n")) {
-      if (!line.trim()) continue;
-      try {
-        const time = (JSON.parse(line) as { time?: string }).time;
-        if (time) return new Date(time);
-      } catch {
-        return undefined; // a torn line: verify reports it
-      }
-    }
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export interface ComplianceOptions extends OperationOptions {

@@ -24,8 +24,14 @@ export type ToPrimary =
   | { readonly type: "pv:audit-open"; readonly dataDir: string; readonly options: AuditOptions }
   /** The records (and checkpoint requests: `record` undefined) a worker's requests made in one turn of its event loop. */
   | { readonly type: "pv:audit"; readonly items: readonly AuditItem[] }
-  /** What a worker's rate limit counted since its last message (key → requests), for the other workers (rate-share.ts). */
-  | { readonly type: "pv:rl"; readonly window: number; readonly counts: readonly (readonly [string, number])[] };
+  | RateCounts;
+
+/** What a worker's rate limit counted since its last message (key → requests), for the other workers (rate-share.ts). */
+export interface RateCounts {
+  readonly type: "pv:rl";
+  readonly window: number;
+  readonly counts: readonly (readonly [string, number])[];
+}
 
 export interface AuditItem {
   readonly id: number;
@@ -45,8 +51,8 @@ export type ToWorker =
   | { readonly type: "pv:go" }
   /** The answers to one worker's items that the primary's writer settled in one turn of its event loop. */
   | { readonly type: "pv:audit-res"; readonly results: readonly AuditResult[] }
-  /** Another worker's rate-limit counts, relayed. */
-  | { readonly type: "pv:rl"; readonly window: number; readonly counts: readonly (readonly [string, number])[] };
+  /** Another worker's rate-limit counts, relayed as sent. */
+  | RateCounts;
 
 const TYPES = new Set([
   "pv:ready",
