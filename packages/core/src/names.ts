@@ -45,8 +45,18 @@ export function parseTenantId(value: unknown): TenantId {
   return r.data;
 }
 
+/**
+ * Names that passed validation lately: a hot secret's name is not run through the schema on every read.
+ * Only valid names are kept (a string is immutable, so it stays valid); bounded, oldest out first.
+ */
+const validNames = new Set<string>();
+const VALID_NAMES_KEPT = 10_000;
+
 export function parseSecretName(value: unknown): SecretName {
+  if (typeof value === "string" && validNames.has(value)) return value as SecretName;
   const r = SecretNameSchema.safeParse(value);
   if (!r.success) throw new InvalidInputError(`invalid secret name ${describe(value)}: ${r.error.issues[0]?.message}`);
+  if (validNames.size >= VALID_NAMES_KEPT) validNames.delete(validNames.values().next().value as string);
+  validNames.add(r.data);
   return r.data;
 }

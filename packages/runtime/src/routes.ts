@@ -3,7 +3,7 @@
  * vouches for a mirror's copy in a failover read (the newest sync record of a route into it).
  */
 import { type MirrorRecord, type Provider, type TenantId, parseTenantId } from "@polyvault/core";
-import { GUARD_DEFAULTS, type RouteSpec, type StateStore } from "@polyvault/sync";
+import { GUARD_DEFAULTS, type RouteSpec, type StateStore, type SyncRecord } from "@polyvault/sync";
 import type { PolyvaultConfig } from "./config/schema.js";
 
 const targetName = (t: string | { provider: string }): string => (typeof t === "string" ? t : t.provider);
@@ -60,12 +60,16 @@ export async function mirrorRecordOf(
   mirror: string,
   name: string,
 ): Promise<MirrorRecord | undefined> {
-  const records = (await state.recordsOf(mirror, tenant, name)).sort((a, b) => b.syncedAt.getTime() - a.syncedAt.getTime());
-  for (const r of records) {
+  // The newest (the first of equals) whose route still targets the mirror: one pass, no sorted copy (a
+  // failover read asks this on every read).
+  let best: { record: SyncRecord; encryption: "envelope" | "native" } | undefined;
+  for (const r of await state.recordsOf(mirror, tenant, name)) {
+    if (best && r.syncedAt.getTime() <= best.record.syncedAt.getTime()) continue;
     const target = config.routes?.[r.route]?.targets.find((t) => targetName(t) === mirror);
     if (!target) continue;
-    const encryption = typeof target === "string" ? "envelope" : (target.encryption ?? "envelope");
-    return { revision: r.sourceRevision, digest: r.sourceDigest, encryption, syncedAt: r.syncedAt };
+    best = { record: r, encryption: typeof target === "string" ? "envelope" : (target.encryption ?? "envelope") };
   }
-  return undefined;
+  if (!best) return undefined;
+  const { record: r, encryption } = best;
+  return { revision: r.sourceRevision, digest: r.sourceDigest, encryption, syncedAt: r.syncedAt };
 }

@@ -8,7 +8,7 @@
  * clients and several gateways on one data directory keep working across restarts; delete the file to
  * change it.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { constants, lstat, open, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { InvalidInputError, UnauthorizedError } from "@polyvault/core";
@@ -49,7 +49,7 @@ export async function ensureLocalToken(dataDir: string): Promise<{ token: string
   return { token, file, created: true };
 }
 
-const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
+const digest = (s: string) => hash("sha256", s, "buffer");
 
 /** Checks an Authorization header against the local token (constant time); UnauthorizedError otherwise. */
 export function checkLocalToken(authorization: string | undefined, token: string, file: string): void {

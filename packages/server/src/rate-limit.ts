@@ -4,7 +4,7 @@
  * counts against the client's address, so guessing tokens cannot escape the limit. Over the budget: 429
  * THROTTLED, shaped by each listener's own error handler.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import rateLimit from "@fastify/rate-limit";
 import type { TokenDigest } from "@polyvault/core";
 import type { Runtime } from "@polyvault/runtime";
@@ -41,7 +41,7 @@ export async function registerRateLimit(
     keyGenerator: (req) => {
       const token = tokenOf(req);
       if (token === undefined) return `ip:${req.ip}`;
-      const sha256 = createHash("sha256").update(token, "utf8").digest();
+      const sha256 = hash("sha256", token, "buffer");
       digests.set(req, { token, sha256 });
       const digest = sha256.toString("hex");
       return known.has(digest) ? `t:${digest}` : `ip:${req.ip}`;

@@ -5,11 +5,11 @@
  * 32-byte digests, so length and prefix never show either). The stored digests are decoded once per
  * access configuration, not on every request.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { PrincipalSpec } from "./types.js";
 
 export function tokenSha256(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  return hash("sha256", token, "hex");
 }
 
 type Stored = ReadonlyArray<readonly [id: string, digest: Buffer | undefined]>;
@@ -39,8 +39,7 @@ export interface TokenDigest {
 
 /** The id of the principal whose token this is, or undefined. */
 export function principalForToken(token: string, principals: Readonly<Record<string, PrincipalSpec>>, known?: TokenDigest): string | undefined {
-  const presented =
-    known !== undefined && known.token === token && known.sha256.length === 32 ? known.sha256 : createHash("sha256").update(token, "utf8").digest();
+  const presented = known !== undefined && known.token === token && known.sha256.length === 32 ? known.sha256 : hash("sha256", token, "buffer");
   let found: string | undefined;
   for (const [id, stored] of storedDigests(principals)) {
     // A malformed stored digest is compared against the presented one itself, so the work stays the same.

@@ -3,7 +3,7 @@
  * RFC 8785 (JCS) through the `canonicalize` library, so the hash of an entry does not depend on key order
  * or number formatting, and another implementation can recompute it.
  */
-import { type KeyObject, createHash, createHmac, sign, verify } from "node:crypto";
+import { type KeyObject, createHmac, hash as oneShotHash, sign, verify } from "node:crypto";
 import canonicalize from "canonicalize";
 import { IntegrityError } from "../errors.js";
 
@@ -14,8 +14,12 @@ export function canonical(value: object): string {
   return text;
 }
 
+/**
+ * SHA-256 of a text, in hex: one-shot `crypto.hash` (Node ≥ 20.12), which makes no Hash object, whose
+ * native handle every young-generation GC would then have to process (one per audit entry written).
+ */
 export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return oneShotHash("sha256", text, "hex");
 }
 
 /** The hash the next entry carries as `prev`. */
@@ -56,23 +60,65 @@ export function recordMac(macKey: Buffer, entry: object): string {
 }
 
 /**
- * A new record's line and MAC with one canonicalisation instead of two (the writer's hot path). Members
- * are sorted, so the canonical form with the MAC is the one without it with `"mac":"…",` inserted after
- * the members that sort before `mac` (action, actor, and detail when present: strings, whose canonical
- * form is JSON.stringify's). That prefix is checked against canonicalize's own output, and anything
- * unexpected takes the plain path; `audit verify` recomputes both.
+ * A flat entry's members in canonical order, as a new object whose JSON.stringify is its canonical form;
+ * undefined when the entry is not flat. Flat: every member a well-formed string or a safe integer
+ * (undefined members are dropped, as the library drops them), and no member name that looks like an
+ * array index (the engine puts those first, whatever the order they were added in) or is `__proto__`
+ * (which an assignment does not add as a member). For such members
+ * RFC 8785 is JSON.stringify's own output (§3.2.2: strings and numbers serialised as ECMAScript does)
+ * with the members in UTF-16 code-unit order (§3.2.3: Array.prototype.sort's default order).
+ *
+ * This is the audit writer's hot path, where canonicalize 4 costs a Set and two JSON.stringify calls per
+ * member: half of a record's cost (docs/benchmarks.md, "Failover reads"). test/audit/compose.test.ts holds
+ * it to canonicalize's output over generated entries, and `audit verify` recomputes every line with the
+ * library.
  */
-export function macedLine(macKey: Buffer, entry: Readonly<Record<string, unknown>>): string {
-  const body = canonical(entry);
-  const mac = createHmac("sha256", macKey).update(body, "utf8").digest("base64url");
-  const before = Object.keys(entry)
-    .filter((k) => k < "mac")
-    .sort();
-  const plain = () => canonical({ ...entry, mac });
-  if (before.length === 0 || before.some((k) => typeof entry[k] !== "string")) return plain();
-  const prefix = `{${before.map((k) => `${JSON.stringify(k)}:${JSON.stringify(entry[k])}`).join(",")},`;
-  if (!body.startsWith(prefix) || body.length === prefix.length) return plain();
-  return `${prefix}"mac":${JSON.stringify(mac)},${body.slice(prefix.length)}`;
+function sortedFlat(entry: Readonly<Record<string, unknown>>, sortedKeys: readonly string[]): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const k of sortedKeys) {
+    const v = entry[k];
+    if (v === undefined) continue;
+    if (typeof v === "string" ? !v.isWellFormed() : !Number.isSafeInteger(v)) return undefined;
+    if (INDEX_LIKE.test(k) || k === "__proto__") return undefined;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** A member name the engine orders as an array index (before every other member). */
+const INDEX_LIKE = /^(?:0|[1-9][0-9]*)$/;
+
+/** The canonical form of a flat entry (see sortedFlat), given its member names sorted; undefined when it is not flat. */
+export function flatCanonical(entry: Readonly<Record<string, unknown>>, sortedKeys: readonly string[]): string | undefined {
+  const sorted = sortedFlat(entry, sortedKeys);
+  return sorted && JSON.stringify(sorted);
+}
+
+/**
+ * A new record's line: `record`'s members with `over`'s (which win; undefined members dropped), and the
+ * MAC over the canonical form of those, in canonical form. Through sortedFlat when the record is flat (a
+ * record's members are strings and integers), else through the library.
+ */
+export function macedLine(macKey: Buffer, record: object, over: object): string {
+  const entry = withDefined({}, record, over);
+  const keys = Object.keys(entry).sort();
+  const sorted = sortedFlat(entry, keys);
+  if (sorted === undefined) {
+    const mac = createHmac("sha256", macKey).update(canonical(entry), "utf8").digest("base64url");
+    return canonical({ ...entry, mac });
+  }
+  const mac = createHmac("sha256", macKey).update(JSON.stringify(sorted), "utf8").digest("base64url");
+  const line: Record<string, unknown> = {};
+  let placed = false;
+  for (const k of keys) {
+    if (!placed && k > "mac") {
+      line.mac = mac;
+      placed = true;
+    }
+    line[k] = sorted[k];
+  }
+  if (!placed) line.mac = mac;
+  return JSON.stringify(line);
 }
 
 /** Drops undefined members so the stored entry and its canonical form agree. */

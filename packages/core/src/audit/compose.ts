@@ -3,7 +3,7 @@
  * time, hash link, MAC), sign a checkpoint when one is due, and say where the chain ends after them.
  * No I/O: the batch writer (batch-writer.ts) and the exit hook's synchronous seal (writer.ts) share it.
  */
-import { canonical, macedLine, sha256Hex, signStatement, withDefined } from "./canonical.js";
+import { canonical, macedLine, sha256Hex, signStatement } from "./canonical.js";
 import type { AuditKeys } from "./signing-key.js";
 import type { AuditCheckpoint, AuditRecordInput } from "./types.js";
 
@@ -57,7 +57,7 @@ export function compose(opts: ComposeOptions, s: ChainState, records: readonly A
   for (const r of records) {
     seq++;
     seqs.push(seq);
-    const line = macedLine(macKey as Buffer, withDefined({}, r, { v: 1, type: "record", seq, time: iso, prev: hash }));
+    const line = macedLine(macKey as Buffer, r, { v: 1, type: "record", seq, time: iso, prev: hash });
     lines.push(line);
     hash = sha256Hex(line);
     if (seq - lastCheckpointSeq >= opts.checkpointEvery) seal();

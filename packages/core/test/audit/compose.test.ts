@@ -1,9 +1,9 @@
-/** The writer's one-canonicalisation record line must equal the plain canonical form with its MAC, for any field values. */
+/** The writer's record line (flatCanonical's fast path, or the library) must equal the plain canonical form with its MAC, for any field values. */
 import { randomBytes } from "node:crypto";
 import canonicalize from "canonicalize";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { compact, macedLine, recordMac, withDefined } from "../../src/audit/canonical.js";
+import { compact, flatCanonical, macedLine, recordMac, withDefined } from "../../src/audit/canonical.js";
 
 const key = randomBytes(32);
 const awkward = [
@@ -44,7 +44,8 @@ describe("macedLine", () => {
           prev: "0".repeat(64),
         };
         const plain = canonicalize({ ...entry, mac: recordMac(key, entry) });
-        expect(macedLine(key, entry)).toBe(plain);
+        const { v, type, seq, time, prev, ...record } = entry;
+        expect(macedLine(key, record, { v, type, seq, time, prev })).toBe(plain);
         n++;
       }
     expect(n).toBe((awkward.length - 1) ** 2);
@@ -57,8 +58,76 @@ describe("macedLine", () => {
       { action: "read", actor: "bob", extra: 5, outcome: "ok", v: 1 },
       { action: "read", actor: "bob", b: { nested: true }, outcome: "ok", v: 1 },
       { zeta: "only after mac", v: 1 },
+      { "10": "an index-like key", "2": "another", a: "b", v: 1 },
+      { action: "read", big: 2 ** 53, small: -0, v: 1 },
+      { action: "read", ratio: 0.1, v: 1 },
     ])
-      expect(macedLine(key, entry)).toBe(canonicalize({ ...entry, mac: recordMac(key, entry) }));
+      expect(macedLine(key, entry, {})).toBe(canonicalize({ ...entry, mac: recordMac(key, entry) }));
+  });
+
+  it("the record's members give way to the writer's (over), and undefined members are dropped", () => {
+    const line = macedLine(key, { action: "read", actor: "bob", seq: 99, name: undefined }, { v: 1, seq: 7 });
+    const entry = { action: "read", actor: "bob", seq: 7, v: 1 };
+    expect(line).toBe(canonicalize({ ...entry, mac: recordMac(key, entry) }));
+  });
+
+  it("a lone surrogate is refused by the library, as before the fast path", () => {
+    expect(() => macedLine(key, { action: "read", actor: "\ud800" }, { v: 1 })).toThrow(/Lone surrogate/);
+  });
+
+  it("equals the library for generated records (any keys, strings, integers, floats, booleans, nested objects)", () => {
+    const member = fc.oneof(
+      fc.string({ unit: "binary" }),
+      fc.string(),
+      fc.integer(),
+      fc.maxSafeInteger(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
+    );
+    const keyName = fc.oneof(fc.string(), fc.constantFrom("0", "1", "10", "01", "-1", "mac", "macro", "ma", "toJSON", "__proto__x", "é", "Z", "a"));
+    fc.assert(
+      fc.property(fc.dictionary(keyName, member, { maxKeys: 12 }), fc.nat(), (record, seq) => {
+        const { mac: _m, ...rest } = record as Record<string, unknown>;
+        const entry = compact({ ...rest, v: 1, seq });
+        let want: string | Error;
+        try {
+          want = canonicalize({ ...entry, mac: recordMac(key, entry) }) as string;
+        } catch (e) {
+          want = e as Error;
+        }
+        if (want instanceof Error) expect(() => macedLine(key, rest, { v: 1, seq })).toThrow(want.message);
+        else expect(macedLine(key, rest, { v: 1, seq })).toBe(want);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe("flatCanonical", () => {
+  it("is canonicalize's output for flat entries, and undefined for anything else", () => {
+    const key = fc.oneof(fc.string(), fc.constantFrom("0", "7", "10", "01", "-1", "1e3", "__proto__", "é"));
+    const flat = fc.dictionary(key, fc.oneof(fc.string(), fc.maxSafeInteger(), fc.constant(undefined)), { maxKeys: 14 });
+    let fast = 0;
+    fc.assert(
+      fc.property(flat, (entry) => {
+        const keys = Object.keys(entry).sort();
+        const indexLike = keys.some((k) => entry[k] !== undefined && (/^(0|[1-9][0-9]*)$/.test(k) || k === "__proto__"));
+        if (indexLike) expect(flatCanonical(entry, keys)).toBeUndefined();
+        else {
+          expect(flatCanonical(entry, keys)).toBe(canonicalize(entry));
+          fast++;
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    expect(fast).toBeGreaterThan(1000);
+    for (const entry of [{ a: 0.5 }, { a: 2 ** 53 }, { a: true }, { a: null }, { a: { b: "c" } }, { a: "\udc00" }, { a: ["x"] }, { "3": "x" }])
+      expect(flatCanonical(entry, Object.keys(entry).sort())).toBeUndefined();
+    const proto = JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, unknown>;
+    expect(flatCanonical(proto, Object.keys(proto).sort())).toBeUndefined();
   });
 });
 
