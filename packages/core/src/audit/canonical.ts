@@ -1,7 +1,8 @@
 /**
  * Canonical form and hashing of audit entries, and the signed checkpoint statement. Canonical JSON is
  * RFC 8785 (JCS) through the `canonicalize` library, so the hash of an entry does not depend on key order
- * or number formatting, and another implementation can recompute it.
+ * or number formatting, and another implementation can recompute it. The writer's records take a narrower
+ * path with the same output (sortedFlat), and everything that checks a line uses the library.
  */
 import { type KeyObject, createHmac, hash as oneShotHash, sign, verify } from "node:crypto";
 import canonicalize from "canonicalize";
