@@ -120,13 +120,16 @@ export class RequestScopes {
       const rt = this.runtime;
       const wrap = this.options.wrap ?? ((p: Provider) => p);
       const { primary } = rt.placement(id);
-      const fast = rt.sets.get(primary.name)?.fast ?? primary;
+      const set = rt.sets.get(primary.name);
+      const fast = set?.fast ?? primary;
       const step: OperationStep = { name: "request", run: (op, next) => this.#runAs(op, next) };
       m = new SecretManager({
         tenant: id,
         keyring: rt.keyring,
         primary: wrap(primary),
         readPrimary: wrap(fast),
+        // Its breaker open, the primary refuses at once: a read goes straight to the mirrors.
+        readPrimaryRefusing: set ? () => set.gate.refusing : undefined,
         mirrors: rt.mirrorStores(id, wrap),
         // The sync state vouches for a mirror's copy, never its own metadata (docs/sync.md, failover reads).
         mirrorRecord: (mirror, name) => rt.mirrorRecord(id, mirror, name),

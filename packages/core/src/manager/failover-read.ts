@@ -10,7 +10,7 @@ import type { TenantId } from "../names.js";
 import type { Provider, StoredSecret } from "../provider.js";
 import { type EncryptionMode, labelsOf } from "./metadata.js";
 import type { SecurityMetrics } from "./metrics.js";
-import { type MirrorRecordLookup, checkedMirrorValue } from "./mirror-check.js";
+import { type MirrorRecordLookup, type VerifiedDigests, checkedMirrorValue } from "./mirror-check.js";
 import { SecretValue } from "./secret-value.js";
 import { openStored } from "./stored.js";
 import type { VersionListing } from "./types.js";
@@ -31,6 +31,10 @@ export interface ReadPath {
   readonly readPrimary: Provider;
   readonly mirrors: readonly MirrorStore[];
   readonly mirrorRecord: MirrorRecordLookup | undefined;
+  /** True while the primary refuses at once (SecretManagerOptions.readPrimaryRefusing). */
+  readonly primaryRefusing?: (() => boolean) | undefined;
+  /** Digests of mirror envelopes already opened and checked (mirror-check.ts). */
+  readonly verifiedDigests?: VerifiedDigests | undefined;
   readonly metrics: SecurityMetrics;
 }
 
@@ -63,23 +67,32 @@ interface Served {
 }
 
 async function readWithFailover(path: ReadPath, name: string, version: number | undefined): Promise<Served> {
+  // A given version is found through ciphertext headers: only envelope mirrors can serve it.
+  const mirrors = version === undefined ? path.mirrors : path.mirrors.filter((m) => m.encryption === "envelope");
+  // The primary's breaker is open: it would refuse at once, so the mirrors are asked without it. With no
+  // mirror that could answer, it is called, so that its refusal is what the caller gets.
+  if (mirrors.length > 0 && path.primaryRefusing?.() === true) return readMirrors(path, mirrors, name, version);
   try {
     // The primary always holds envelopes: SecretManager writes nothing else.
     return { stored: await readFrom(path.readPrimary, path.tenant, name, version), servedBy: path.primaryName, stale: false, encryption: "envelope" };
   } catch (err) {
     // NotFound at a reachable primary is NotFound: only an unreachable primary fails over.
-    if (!isPolyvaultError(err) || !err.retryable || path.mirrors.length === 0) throw err;
-    let last: unknown = err;
-    // A given version is found through ciphertext headers: only envelope mirrors can serve it.
-    for (const mirror of path.mirrors.filter((m) => version === undefined || m.encryption === "envelope")) {
-      try {
-        return await readMirror(path, mirror, name, version);
-      } catch (e) {
-        last = e;
-      }
-    }
-    throw last;
+    if (!isPolyvaultError(err) || !err.retryable || mirrors.length === 0) throw err;
+    return readMirrors(path, mirrors, name, version);
   }
+}
+
+/** The first mirror, in order, that serves the read; else the last mirror's error. */
+async function readMirrors(path: ReadPath, mirrors: readonly MirrorStore[], name: string, version: number | undefined): Promise<Served> {
+  let last: unknown;
+  for (const mirror of mirrors) {
+    try {
+      return await readMirror(path, mirror, name, version);
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
 }
 
 async function readMirror(path: ReadPath, mirror: MirrorStore, name: string, version: number | undefined): Promise<Served> {
@@ -88,7 +101,8 @@ async function readMirror(path: ReadPath, mirror: MirrorStore, name: string, ver
   if (!path.mirrorRecord) return served;
   try {
     const ctx = { tenant: path.tenant, name, mirror: mirror.provider.name, wanted: version };
-    return { ...served, checked: checkedMirrorValue(path.keyring, ctx, stored, await path.mirrorRecord(mirror.provider.name, name)) };
+    const record = await path.mirrorRecord(mirror.provider.name, name);
+    return { ...served, checked: checkedMirrorValue(path.keyring, ctx, stored, record, path.verifiedDigests) };
   } catch (e) {
     stored.value.fill(0);
     throw e;

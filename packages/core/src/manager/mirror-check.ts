@@ -5,6 +5,7 @@
  * match — an older envelope written as a new version, a `pv-enc: native` value, another tenant's or
  * name's envelope — is refused with IntegrityError, and the next mirror is asked.
  */
+import { hash } from "node:crypto";
 import { digest, open } from "../crypto/index.js";
 import type { Keyring } from "../crypto/keyring.js";
 import { IntegrityError } from "../errors.js";
@@ -22,20 +23,53 @@ export interface MirrorRecord {
 /** Returns the record of (mirror, secret), or undefined when no authenticated record exists. */
 export type MirrorRecordLookup = (mirror: string, name: string) => Promise<MirrorRecord | undefined>;
 
+/**
+ * The digests of mirror envelopes this reader has opened: envelope → the keyed digest of its plaintext.
+ * A failover read of a hot secret would otherwise compute the same HMAC over the same plaintext on every
+ * read (a tenth of a failover read's CPU, and a native HMAC object for each young-generation GC to
+ * finalise: docs/benchmarks.md, "Failover reads"). Sound because an entry is only ever used for an
+ * envelope that has just been opened: an envelope that authenticates under the tenant's key, for this
+ * name and revision, has exactly one plaintext, and the same bytes (found by their SHA-256, a hash of
+ * ciphertext, not of the value) give the same digest under the same keyring. One per SecretManager (one
+ * keyring); bounded, oldest out first. Only digests are kept, never a value.
+ */
+export class VerifiedDigests {
+  static readonly MAX_ENTRIES = 10_000;
+  readonly #entries = new Map<string, string>();
+
+  /** The digest of `plaintext`, the just-opened content of `envelope` (secret `name`). */
+  of(keyring: Keyring, tenant: string, name: string, envelope: Uint8Array, plaintext: Buffer): string {
+    const id = `${tenant}\u0000${name}\u0000${hash("sha256", envelope, "base64")}`;
+    const known = this.#entries.get(id);
+    if (known !== undefined) return known;
+    const d = digest(keyring, tenant, name, plaintext);
+    if (this.#entries.size >= VerifiedDigests.MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value as string);
+    this.#entries.set(id, d);
+    return d;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
+
 /** The plaintext of a mirror's copy, checked against the record; the caller owns (and wipes) it. */
 export function checkedMirrorValue(
   keyring: Keyring,
   ctx: { tenant: string; name: string; mirror: string; wanted: number | undefined },
   stored: StoredSecret,
   record: MirrorRecord | undefined,
+  verified?: VerifiedDigests,
 ): { plaintext: Buffer; revision: number; keyVersion: number } {
   const what = `mirror ${ctx.mirror}'s copy of ${JSON.stringify(ctx.name)} (tenant ${ctx.tenant})`;
   if (!record) throw new IntegrityError(`${what} has no authenticated sync record: it is not served`);
   const revision = ctx.wanted ?? record.revision;
   if (record.encryption === "envelope") {
     const opened = open(keyring, { tenant: ctx.tenant, name: ctx.name, expectedRevision: revision }, stored.value);
+    const digestOf = () =>
+      verified ? verified.of(keyring, ctx.tenant, ctx.name, stored.value, opened.plaintext) : digest(keyring, ctx.tenant, ctx.name, opened.plaintext);
     // An older revision asked for by number is authentic by its envelope alone (the revision is bound in).
-    if (ctx.wanted === undefined && digest(keyring, ctx.tenant, ctx.name, opened.plaintext) !== record.digest) {
+    if (ctx.wanted === undefined && digestOf() !== record.digest) {
       opened.plaintext.fill(0);
       throw new IntegrityError(`${what} is not the value the last sync copied: it is not served`);
     }

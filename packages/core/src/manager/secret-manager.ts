@@ -12,7 +12,7 @@ import { type MirrorStore, type ReadPath, readSecret, versionsOf } from "./failo
 import { type GenerateOptions, generateSecret } from "./generate.js";
 import { META, encodeLabels, labelsOf, revisionOf } from "./metadata.js";
 import { type SecurityMetrics, emptyMetrics } from "./metrics.js";
-import type { MirrorRecordLookup } from "./mirror-check.js";
+import { type MirrorRecordLookup, VerifiedDigests } from "./mirror-check.js";
 import type { SecretValue } from "./secret-value.js";
 import { isUnchanged } from "./unchanged.js";
 import { type Action, type Operation, type OperationStep, runSteps } from "./steps.js";
@@ -30,6 +30,12 @@ export interface SecretManagerOptions {
    * (a short timeout, few retries) so that a mirror answers within a second. Defaults to `primary`.
    */
   readonly readPrimary?: Provider | undefined;
+  /**
+   * True while `readPrimary` refuses every call at once (its circuit breaker open): a read that can be
+   * served by a mirror then goes to the mirrors without calling it, so no refusal is built and thrown
+   * for each read. Optional: without it the primary is always called first.
+   */
+  readonly readPrimaryRefusing?: (() => boolean) | undefined;
   /**
    * Read in order when the primary is unavailable. How each stores values comes from here (configuration:
    * a `native` route target), never from what the mirror returns.
@@ -103,6 +109,8 @@ export class SecretManager {
       readPrimary: options.mirrors?.length ? (options.readPrimary ?? options.primary) : options.primary,
       mirrors: (options.mirrors ?? []).map((m) => ("provider" in m && "encryption" in m ? m : { provider: m, encryption: "envelope" as const })),
       mirrorRecord: options.mirrorRecord,
+      primaryRefusing: options.readPrimaryRefusing,
+      verifiedDigests: new VerifiedDigests(),
       metrics: this.metrics,
     };
     this.#steps = options.steps ?? [];

@@ -78,8 +78,16 @@ export class ProviderGate {
     return this.#waits;
   }
 
+  /**
+   * True while every call is refused at once: the breaker is open and its half-open time has not come
+   * (after that, one call must reach cockatiel, which moves to half-open inside execute()).
+   */
+  get refusing(): boolean {
+    return this.breakerState === "open" && performance.now() - this.#openedAt < this.#halfOpenAfterMs;
+  }
+
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.breakerState === "open" && performance.now() - this.#openedAt < this.#halfOpenAfterMs) throw this.#open();
+    if (this.refusing) throw this.#open();
     return this.#queue.add(async () => {
       if (this.#slot) await this.#slot();
       try {
