@@ -17,7 +17,13 @@ async function failingOver(value = "mirrored-value") {
   let record: MirrorRecord = { revision: 1, digest: digest(s.keyring, s.tenant, "db", value), encryption: "envelope", syncedAt: new Date() };
   let refusing = true;
   let primaryCalls = 0;
-  const counted = { ...primary, get: (...a: Parameters<typeof primary.get>) => (primaryCalls++, primary.get(...a)) };
+  const counted = {
+    ...primary,
+    get: (...a: Parameters<typeof primary.get>) => {
+      primaryCalls++;
+      return primary.get(...a);
+    },
+  };
   const manager = new SecretManager({
     tenant: s.tenant,
     keyring: s.keyring,
@@ -62,7 +68,13 @@ describe("a primary that refuses at once is not called", () => {
     const manager = new SecretManager({
       tenant: s.tenant,
       keyring: s.keyring,
-      primary: { ...primary, versions: (...a: Parameters<typeof primary.versions>) => (calls++, primary.versions(...a)) },
+      primary: {
+        ...primary,
+        versions: (...a: Parameters<typeof primary.versions>) => {
+          calls++;
+          return primary.versions(...a);
+        },
+      },
       // A native mirror cannot serve a given version (only envelopes carry one).
       mirrors: [{ provider: memoryProvider("native"), encryption: "native" }],
       mirrorRecord: async () => undefined,
