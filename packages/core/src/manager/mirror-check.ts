@@ -30,12 +30,25 @@ export type MirrorRecordLookup = (mirror: string, name: string) => Promise<Mirro
  * finalise: docs/benchmarks.md, "Failover reads"). Sound because an entry is only ever used for an
  * envelope that has just been opened: an envelope that authenticates under the tenant's key, for this
  * name and revision, has exactly one plaintext, and the same bytes (found by their SHA-256, a hash of
- * ciphertext, not of the value) give the same digest under the same keyring. One per SecretManager (one
- * keyring); bounded, oldest out first. Only digests are kept, never a value.
+ * ciphertext, not of the value) give the same digest under the same keyring. One per keyring, shared by
+ * every tenant's manager (`VerifiedDigests.of(keyring)`), so that the bound holds for the process however
+ * many tenants it serves: at most MAX_ENTRIES, oldest out first (about 2 MB). Only digests are kept,
+ * never a value.
  */
 export class VerifiedDigests {
   static readonly MAX_ENTRIES = 10_000;
+  static readonly #byKeyring = new WeakMap<Keyring, VerifiedDigests>();
   readonly #entries = new Map<string, string>();
+
+  /** The keyring's instance. */
+  static for(keyring: Keyring): VerifiedDigests {
+    let v = VerifiedDigests.#byKeyring.get(keyring);
+    if (!v) {
+      v = new VerifiedDigests();
+      VerifiedDigests.#byKeyring.set(keyring, v);
+    }
+    return v;
+  }
 
   /** The digest of `plaintext`, the just-opened content of `envelope` (secret `name`). */
   of(keyring: Keyring, tenant: string, name: string, envelope: Uint8Array, plaintext: Buffer): string {

@@ -110,7 +110,7 @@ export class SecretManager {
       mirrors: (options.mirrors ?? []).map((m) => ("provider" in m && "encryption" in m ? m : { provider: m, encryption: "envelope" as const })),
       mirrorRecord: options.mirrorRecord,
       primaryRefusing: options.readPrimaryRefusing,
-      verifiedDigests: new VerifiedDigests(),
+      verifiedDigests: VerifiedDigests.for(options.keyring),
       metrics: this.metrics,
     };
     this.#steps = options.steps ?? [];

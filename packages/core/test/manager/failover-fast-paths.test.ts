@@ -138,5 +138,8 @@ describe("the digest of a mirror envelope already checked", () => {
     expect(cache.size).toBe(2);
     for (let i = 0; i < VerifiedDigests.MAX_ENTRIES + 5; i++) cache.of(s.keyring, s.tenant, "db", Buffer.from(`envelope ${i}`), Buffer.from("v"));
     expect(cache.size).toBe(VerifiedDigests.MAX_ENTRIES);
+    // One instance per keyring, whichever tenant's manager asks: the bound is the process's.
+    expect(VerifiedDigests.for(s.keyring)).toBe(VerifiedDigests.for(s.keyring));
+    expect(VerifiedDigests.for(s.keyring)).not.toBe(VerifiedDigests.for((await setup()).keyring));
   });
 });
