@@ -39,19 +39,30 @@ export class AuditStep implements OperationStep {
   ) {}
 
   async run<T>(op: Operation, next: () => Promise<T>): Promise<T> {
-    const base = { actor: this.options.actor ?? op.actor ?? "unknown", tenant: op.tenant, action: op.action, name: op.name, requestId: requestIdOf(op) };
+    const actor = this.options.actor ?? op.actor ?? "unknown";
+    const requestId = requestIdOf(op);
+    // Each record made in one literal (a read makes one record: no base object spread into it).
+    const record = (outcome: string, provider: string | undefined): AuditRecordInput => ({
+      actor,
+      tenant: op.tenant,
+      action: op.action,
+      name: op.name,
+      requestId,
+      provider,
+      outcome,
+    });
     const change = CHANGES.has(op.action);
-    if (change) await this.#append({ ...base, outcome: "started" });
+    if (change) await this.#append(record("started", undefined));
     let result: T;
     try {
       result = await next();
     } catch (err) {
       // The operation failed anyway: record why; if even that fails, the original error is the one to report.
-      await this.#append({ ...base, provider: op.provider, outcome: errorOutcome(err) }).catch(() => undefined);
+      await this.#append(record(errorOutcome(err), op.provider)).catch(() => undefined);
       throw err;
     }
     try {
-      await this.#append({ ...base, provider: op.provider, outcome: "ok" });
+      await this.#append(record("ok", op.provider));
     } catch (err) {
       if (result instanceof SecretValue) result.wipe();
       if (!change) throw err;

@@ -43,16 +43,23 @@ export async function readSecret(path: ReadPath, name: string, version: number |
   const { stored, servedBy, stale, encryption, checked } = await readWithFailover(path, name, version);
   served(servedBy);
   if (stale) path.metrics.failoverReads++;
+  const { updatedAt } = stored;
   if (checked) {
-    const meta = { tenant: path.tenant, name, version: checked.revision, servedBy, stale, updatedAt: stored.updatedAt };
     stored.value.fill(0);
-    return new SecretValue({ ...meta, labels: labelsOf(stored.metadata), keyVersion: checked.keyVersion }, checked.plaintext);
+    const { revision, keyVersion } = checked;
+    return new SecretValue(
+      { tenant: path.tenant, name, version: revision, servedBy, stale, updatedAt, labels: labelsOf(stored.metadata), keyVersion },
+      checked.plaintext,
+    );
   }
   try {
     const opened = openStored(path.keyring, { tenant: path.tenant, name, encryption, expectedRevision: version }, stored);
     if (encryption === "envelope") path.metrics.decryptionOperations++;
-    const info = { tenant: path.tenant, name, version: opened.revision, servedBy, stale, updatedAt: stored.updatedAt };
-    return new SecretValue({ ...info, labels: labelsOf(stored.metadata), keyVersion: opened.keyVersion }, opened.plaintext);
+    const { revision, keyVersion } = opened;
+    return new SecretValue(
+      { tenant: path.tenant, name, version: revision, servedBy, stale, updatedAt, labels: labelsOf(stored.metadata), keyVersion },
+      opened.plaintext,
+    );
   } finally {
     stored.value.fill(0);
   }
@@ -97,12 +104,13 @@ async function readMirrors(path: ReadPath, mirrors: readonly MirrorStore[], name
 
 async function readMirror(path: ReadPath, mirror: MirrorStore, name: string, version: number | undefined): Promise<Served> {
   const stored = await readFrom(mirror.provider, path.tenant, name, version);
-  const served = { stored, servedBy: mirror.provider.name, stale: true, encryption: mirror.encryption };
-  if (!path.mirrorRecord) return served;
+  const servedBy = mirror.provider.name;
+  if (!path.mirrorRecord) return { stored, servedBy, stale: true, encryption: mirror.encryption };
   try {
-    const ctx = { tenant: path.tenant, name, mirror: mirror.provider.name, wanted: version };
-    const record = await path.mirrorRecord(mirror.provider.name, name);
-    return { ...served, checked: checkedMirrorValue(path.keyring, ctx, stored, record, path.verifiedDigests) };
+    const ctx = { tenant: path.tenant, name, mirror: servedBy, wanted: version };
+    const record = await path.mirrorRecord(servedBy, name);
+    const checked = checkedMirrorValue(path.keyring, ctx, stored, record, path.verifiedDigests);
+    return { stored, servedBy, stale: true, encryption: mirror.encryption, checked };
   } catch (e) {
     stored.value.fill(0);
     throw e;

@@ -74,8 +74,9 @@ export function checkedMirrorValue(
   record: MirrorRecord | undefined,
   verified?: VerifiedDigests,
 ): { plaintext: Buffer; revision: number; keyVersion: number } {
-  const what = `mirror ${ctx.mirror}'s copy of ${JSON.stringify(ctx.name)} (tenant ${ctx.tenant})`;
-  if (!record) throw new IntegrityError(`${what} has no authenticated sync record: it is not served`);
+  // Only a refusal needs the sentence (not made on every read).
+  const what = () => `mirror ${ctx.mirror}'s copy of ${JSON.stringify(ctx.name)} (tenant ${ctx.tenant})`;
+  if (!record) throw new IntegrityError(`${what()} has no authenticated sync record: it is not served`);
   const revision = ctx.wanted ?? record.revision;
   if (record.encryption === "envelope") {
     const opened = open(keyring, { tenant: ctx.tenant, name: ctx.name, expectedRevision: revision }, stored.value);
@@ -84,16 +85,16 @@ export function checkedMirrorValue(
     // An older revision asked for by number is authentic by its envelope alone (the revision is bound in).
     if (ctx.wanted === undefined && digestOf() !== record.digest) {
       opened.plaintext.fill(0);
-      throw new IntegrityError(`${what} is not the value the last sync copied: it is not served`);
+      throw new IntegrityError(`${what()} is not the value the last sync copied: it is not served`);
     }
     return { plaintext: opened.plaintext, revision: opened.revision, keyVersion: opened.keyVersion };
   }
   if (ctx.wanted !== undefined && ctx.wanted !== record.revision)
-    throw new IntegrityError(`${what}: only the synced revision ${record.revision} of a native mirror can be checked, not ${ctx.wanted}`);
+    throw new IntegrityError(`${what()}: only the synced revision ${record.revision} of a native mirror can be checked, not ${ctx.wanted}`);
   const plaintext = Buffer.from(stored.value);
   if (digest(keyring, ctx.tenant, ctx.name, plaintext) !== record.digest) {
     plaintext.fill(0);
-    throw new IntegrityError(`${what} is not the value the last sync copied: it is not served`);
+    throw new IntegrityError(`${what()} is not the value the last sync copied: it is not served`);
   }
   return { plaintext, revision: record.revision, keyVersion: 0 };
 }
