@@ -1,5 +1,6 @@
 export * from "./errors.js";
 export * from "./bounded-read.js";
+export * from "./bounded-map.js";
 export * from "./names.js";
 export * from "./provider.js";
 export * from "./manager/index.js";

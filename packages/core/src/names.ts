@@ -3,6 +3,7 @@
  * they are validated before anything else happens, with an error that says exactly what is wrong.
  */
 import { z } from "zod";
+import { keepBounded } from "./bounded-map.js";
 import { InvalidInputError } from "./errors.js";
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -49,14 +50,13 @@ export function parseTenantId(value: unknown): TenantId {
  * Names that passed validation lately: a hot secret's name is not run through the schema on every read.
  * Only valid names are kept (a string is immutable, so it stays valid); bounded, oldest out first.
  */
-const validNames = new Set<string>();
+const validNames = new Map<string, true>();
 const VALID_NAMES_KEPT = 10_000;
 
 export function parseSecretName(value: unknown): SecretName {
   if (typeof value === "string" && validNames.has(value)) return value as SecretName;
   const r = SecretNameSchema.safeParse(value);
   if (!r.success) throw new InvalidInputError(`invalid secret name ${describe(value)}: ${r.error.issues[0]?.message}`);
-  if (validNames.size >= VALID_NAMES_KEPT) validNames.delete(validNames.values().next().value as string);
-  validNames.add(r.data);
+  keepBounded(validNames, r.data, true, VALID_NAMES_KEPT);
   return r.data;
 }

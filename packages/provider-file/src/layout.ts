@@ -5,7 +5,7 @@
  */
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { InvalidInputError, IntegrityError, NotFoundError, type SecretHead, type StoredSecret, type TenantId } from "@polyvault/core";
+import { InvalidInputError, IntegrityError, NotFoundError, type SecretHead, type StoredSecret, type TenantId, keepBounded } from "@polyvault/core";
 import { decodeHeader } from "./format.js";
 import { decodeName, encodeName, fileNameFits } from "./names.js";
 import { createReadCache, markOf } from "./read-cache.js";
@@ -50,8 +50,7 @@ export function createLayout(root: string, providerName: string, maxValueBytes: 
     const fit = fileNameFits(tenant, name);
     if (!fit.ok) throw new InvalidInputError(`file provider cannot hold secret name ${JSON.stringify(name)}: ${fit.reason}`);
     const path = join(secretsRoot(tenant), ...encodeName(name));
-    if (paths.size >= PATH_CACHE) paths.delete(paths.keys().next().value as string);
-    paths.set(key, path);
+    keepBounded(paths, key, path, PATH_CACHE);
     return path;
   }
 

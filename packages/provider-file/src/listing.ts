@@ -7,7 +7,7 @@
  * shows in the next listing, as with any paged cloud listing — while every head is read when its page is
  * (a secret deleted meanwhile is left out). A cursor not found here (another process, expired) walks again.
  */
-import type { TenantId } from "@polyvault/core";
+import { type TenantId, keepBounded } from "@polyvault/core";
 
 const KEEP_MS = 60_000;
 const MAX_LISTINGS = 16;
@@ -48,8 +48,7 @@ export function createListings(walk: (tenant: TenantId) => Promise<string[]>) {
 
   /** Keeps the names for the page that will come with `cursor`. */
   function keep(tenant: TenantId, cursor: string, names: readonly string[], next: number): void {
-    if (open.size >= MAX_LISTINGS) open.delete(open.keys().next().value as string);
-    open.set(key(tenant, cursor), { names, next, at: Date.now() });
+    keepBounded(open, key(tenant, cursor), { names, next, at: Date.now() }, MAX_LISTINGS);
   }
 
   return { from, keep };

@@ -168,13 +168,13 @@ export class Runtime {
     let m = this.#managers.get(id);
     if (!m) {
       const { primary } = this.placement(id);
-      const primaryGate = this.#set(primary.name).gate;
+      const set = this.#set(primary.name);
       m = new SecretManager({
         tenant: id,
         keyring: this.keyring,
         primary,
-        readPrimary: this.#set(primary.name).fast,
-        readPrimaryRefusing: () => primaryGate.refusing,
+        readPrimary: set.fast,
+        readPrimaryRefusing: () => set.gate.refusing,
         mirrors: this.mirrorStores(id),
         mirrorRecord: (mirror, name) => this.mirrorRecord(id, mirror, name),
         steps: this.options.steps,

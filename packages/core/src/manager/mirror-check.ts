@@ -6,6 +6,7 @@
  * name's envelope — is refused with IntegrityError, and the next mirror is asked.
  */
 import { hash } from "node:crypto";
+import { keepBounded } from "../bounded-map.js";
 import { digest, open } from "../crypto/index.js";
 import type { Keyring } from "../crypto/keyring.js";
 import { IntegrityError } from "../errors.js";
@@ -56,8 +57,7 @@ export class VerifiedDigests {
     const known = this.#entries.get(id);
     if (known !== undefined) return known;
     const d = digest(keyring, tenant, name, plaintext);
-    if (this.#entries.size >= VerifiedDigests.MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value as string);
-    this.#entries.set(id, d);
+    keepBounded(this.#entries, id, d, VerifiedDigests.MAX_ENTRIES);
     return d;
   }
 

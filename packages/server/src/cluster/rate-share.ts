@@ -10,6 +10,7 @@
  * A @fastify/rate-limit store: `incr` answers at once from local counts (no request waits for another
  * process).
  */
+import { keepBounded } from "@polyvault/core";
 import type { ToPrimary, ToWorker } from "./messages.js";
 import { isOurs } from "./messages.js";
 
@@ -39,8 +40,7 @@ export class SharedCounts {
 
   static #bump(map: Map<string, number>, key: string, by: number): number {
     const n = (map.get(key) ?? 0) + by;
-    if (!map.has(key) && map.size >= MAX_KEYS) map.delete(map.keys().next().value as string);
-    map.set(key, n);
+    keepBounded(map, key, n, MAX_KEYS);
     return n;
   }
 

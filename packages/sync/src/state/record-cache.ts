@@ -6,6 +6,7 @@
  * is exactly what the store would answer now. A store without `recordsVersion` (PostgreSQL) is never
  * cached. Records hold revisions and keyed digests, never a value.
  */
+import { keepBounded } from "@polyvault/core";
 import type { SyncRecord } from "./types.js";
 
 /** Bounded: past this many secrets the oldest entry goes (a Map keeps insertion order). */
@@ -30,10 +31,7 @@ export class RecordCache {
     const hit = this.#entries.get(key);
     if (hit) return [...hit];
     const fresh = await fetch();
-    if (this.#version === version) {
-      if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value as string);
-      this.#entries.set(key, fresh);
-    }
+    if (this.#version === version) keepBounded(this.#entries, key, fresh, MAX_ENTRIES);
     return [...fresh];
   }
 
