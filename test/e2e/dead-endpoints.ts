@@ -20,26 +20,40 @@ export interface SilentServer {
   readonly accepted: () => number;
   /** performance.now() of the first connection accepted: when the client's first request began. */
   readonly firstAcceptAt: () => number | undefined;
+  /**
+   * performance.now() when the client gave up: the last of its connections closed (by the client's own
+   * timeout, or by its process ending). Undefined while any connection is still open.
+   */
+  readonly gaveUpAt: () => number | undefined;
   close(): Promise<void>;
 }
 
-/** Accepts every connection, reads nothing back, answers nothing, never closes first. */
+/**
+ * Accepts every connection, answers nothing (no HTTP answer, no TLS handshake), never closes first. What
+ * the client sends is read and dropped, so that its closing the connection is seen when it happens.
+ */
 export async function silentServer(): Promise<SilentServer> {
   const sockets = new Set<Socket>();
   let accepted = 0;
   let firstAt: number | undefined;
+  let lastCloseAt: number | undefined;
   const server = createServer((socket) => {
     accepted++;
     firstAt ??= performance.now();
     sockets.add(socket);
+    socket.resume();
     socket.on("error", () => undefined); // the client resets when it gives up
-    socket.on("close", () => sockets.delete(socket));
+    socket.on("close", () => {
+      sockets.delete(socket);
+      lastCloseAt = performance.now();
+    });
   });
   const port = await listen(server);
   return {
     port,
     accepted: () => accepted,
     firstAcceptAt: () => firstAt,
+    gaveUpAt: () => (sockets.size === 0 ? lastCloseAt : undefined),
     async close() {
       for (const s of sockets) s.destroy();
       await new Promise<void>((done) => server.close(() => done()));
