@@ -4,7 +4,7 @@
  * window is the clock's, and what another worker sends that is not a count is ignored.
  */
 import { describe, expect, it } from "vitest";
-import { SharedCounts } from "../src/cluster/rate-share.js";
+import { MAX_KEYS, SharedCounts } from "../src/cluster/rate-share.js";
 import type { ToPrimary } from "../src/cluster/messages.js";
 
 function pair(clock: { t: number }) {
@@ -73,5 +73,28 @@ describe("shared rate-limit counts", () => {
       [42 as unknown as string, 3],
     ]);
     expect(a.read("k").current).toBe(1);
+  });
+
+  it("a flood of fresh keys pushes out the keys counted least recently, never one still in use", () => {
+    const clock = { t: 60_000 * 9 };
+    const { a, b, relay } = pair(clock);
+    for (let i = 0; i < 30; i++) a.incr("t:busy"); // over a limit of, say, 20
+    b.incr("t:busy");
+    relay();
+    a.incr("ip:idle");
+    for (let i = 0; i < MAX_KEYS + 5; i++) {
+      a.incr(`ip:flood-${i}`);
+      b.incr(`ip:flood-${i}`);
+      if (i % 1000 === 0) {
+        a.incr("t:busy"); // still sending while the flood goes on
+        relay();
+      }
+    }
+    relay();
+    const busy = 30 + 1 + Math.ceil((MAX_KEYS + 5) / 1000);
+    expect(a.read("t:busy").current).toBe(busy);
+    expect(b.read("t:busy").current).toBe(busy);
+    expect(a.read("ip:idle").current).toBe(0); // counted once, long ago: the first to go
+    expect(a.read(`ip:flood-${MAX_KEYS + 4}`).current).toBe(2);
   });
 });

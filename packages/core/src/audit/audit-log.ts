@@ -56,6 +56,21 @@ function fileWitness(dataDir: string, file: string | undefined): AuditWitness[] 
   return [new FileWitness(resolve(file))];
 }
 
+/** The longest text an audit record field holds (append refuses longer). */
+export const AUDIT_FIELD_MAX = 512;
+
+/**
+ * `text` cut to fit an audit record field: when longer than `max`, its first `max - 3` UTF-16 units and
+ * "...", never cutting a character's surrogate pair in two.
+ */
+export function clipAuditText(text: string, max = AUDIT_FIELD_MAX): string {
+  if (text.length <= max) return text;
+  let end = max - 3;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--; // a high surrogate whose pair would be cut off
+  return `${text.slice(0, end)}...`;
+}
+
 const FIELDS = ["actor", "action", "outcome", "tenant", "name", "provider", "requestId", "reason", "detail"] as const;
 const live = new Set<AuditLog>();
 let exitHooked = false;
@@ -138,9 +153,11 @@ export class AuditLog {
     for (const f of FIELDS) {
       const v = record[f];
       if (v === undefined) continue;
-      if (typeof v !== "string" || v.length === 0 || v.length > 512)
-        return Promise.reject(new InvalidInputError(`audit record field ${f} must be a string of 1–512 characters`));
-      clean[f] = v;
+      if (typeof v !== "string" || v.length === 0 || v.length > AUDIT_FIELD_MAX)
+        return Promise.reject(new InvalidInputError(`audit record field ${f} must be a string of 1–${AUDIT_FIELD_MAX} characters`));
+      // A lone surrogate (text cut inside a character pair) has no canonical JSON form: it would fail
+      // this record and every record batched with it. It is kept as U+FFFD, as a UTF-8 decoder would.
+      clean[f] = v.isWellFormed() ? v : v.toWellFormed();
     }
     if (!clean.actor || !clean.action || !clean.outcome) return Promise.reject(new InvalidInputError("an audit record needs actor, action and outcome"));
     return this.#enqueue(clean as unknown as AuditRecordInput);

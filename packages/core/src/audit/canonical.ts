@@ -8,11 +8,29 @@ import { type KeyObject, createHmac, hash as oneShotHash, sign, verify } from "n
 import canonicalize from "canonicalize";
 import { IntegrityError } from "../errors.js";
 
-/** RFC 8785 canonical JSON of a plain object (undefined members dropped, as JSON does). */
+/**
+ * RFC 8785 canonical JSON of a plain object (undefined members dropped, as JSON does). An object that has
+ * none (a lone surrogate in a string or member name, which RFC 8785 refuses) is an IntegrityError: no
+ * writer makes one, so it came from a file that was edited.
+ */
 export function canonical(value: object): string {
-  const text = canonicalize(value);
+  let text: string | undefined;
+  try {
+    text = canonicalize(value);
+  } catch (err) {
+    throw new IntegrityError(`audit entry has no canonical JSON form: ${(err as Error).message}`);
+  }
   if (text === undefined) throw new IntegrityError("audit entry cannot be serialised as JSON");
   return text;
+}
+
+/** canonical(value), or undefined when it has none (for the checks that report a bad line rather than throw). */
+export function tryCanonical(value: object): string | undefined {
+  try {
+    return canonical(value);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -80,7 +98,7 @@ function sortedFlat(entry: Readonly<Record<string, unknown>>, sortedKeys: readon
     const v = entry[k];
     if (v === undefined) continue;
     if (typeof v === "string" ? !v.isWellFormed() : !Number.isSafeInteger(v)) return undefined;
-    if (INDEX_LIKE.test(k) || k === "__proto__") return undefined;
+    if (INDEX_LIKE.test(k) || k === "__proto__" || !k.isWellFormed()) return undefined;
     out[k] = v;
   }
   return out;
@@ -98,10 +116,12 @@ export function flatCanonical(entry: Readonly<Record<string, unknown>>, sortedKe
 /**
  * A new record's line: `record`'s members with `over`'s (which win; undefined members dropped), and the
  * MAC over the canonical form of those, in canonical form. Through sortedFlat when the record is flat (a
- * record's members are strings and integers), else through the library.
+ * record's members are strings and integers), else through the library. A `mac` member of `record` is
+ * dropped: the line's own MAC takes its place, and the MAC never covers a `mac` (recordMac).
  */
 export function macedLine(macKey: Buffer, record: object, over: object): string {
   const entry = withDefined({}, record, over);
+  if (Object.hasOwn(entry, "mac")) delete entry.mac;
   const keys = Object.keys(entry).sort();
   const sorted = sortedFlat(entry, keys);
   if (sorted === undefined) {

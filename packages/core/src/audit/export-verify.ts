@@ -6,7 +6,7 @@
  */
 import { type KeyObject, createPublicKey } from "node:crypto";
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
-import { canonical } from "./canonical.js";
+import { canonical, tryCanonical } from "./canonical.js";
 import { diagnose } from "./diagnose.js";
 import { type ExportTrailer, TRAILER_MEMBERS, feedSegment, newSegment, trailerSignatureValid } from "./export-file.js";
 import { forEachLine, readTail } from "./file-io.js";
@@ -57,7 +57,10 @@ function linesOf(path: string): Lines | { readonly bad: string } {
     return { bad: "is not valid JSON (a JSON export is one array): it was cut short, or edited" };
   }
   if (!Array.isArray(parsed) || parsed.some((e) => typeof e !== "object" || e === null || Array.isArray(e))) return { bad: "is not an array of audit entries" };
-  return { lines: parsed.map((e: object) => canonical(e)) };
+  const lines = parsed.map((e: object) => tryCanonical(e));
+  const bad = lines.indexOf(undefined);
+  if (bad >= 0) return { bad: `holds an entry (element ${bad + 1}) that has no canonical JSON form (a lone surrogate): it was edited` };
+  return { lines: lines as string[] };
 }
 
 function parseTrailer(text: string | undefined): ExportTrailer | undefined {
@@ -69,7 +72,7 @@ function parseTrailer(text: string | undefined): ExportTrailer | undefined {
     return undefined;
   }
   if (typeof t !== "object" || t === null || t.type !== "export" || t.v !== 1) return undefined;
-  if (Object.keys(t).some((k) => !(TRAILER_MEMBERS as readonly string[]).includes(k)) || canonical(t) !== text) return undefined;
+  if (Object.keys(t).some((k) => !(TRAILER_MEMBERS as readonly string[]).includes(k)) || tryCanonical(t) !== text) return undefined;
   const ints = [t.first, t.last, t.records].every((n) => Number.isInteger(n));
   const strs = [t.publicKey, t.base, t.head, t.time, t.sig].every((s) => typeof s === "string");
   return ints && strs ? (t as unknown as ExportTrailer) : undefined;

@@ -1,5 +1,5 @@
 /** The signed, hash-chained audit log (docs/audit.md). */
-export { type AuditBatchInfo, AuditLog, type AuditLogOptions } from "./audit-log.js";
+export { AUDIT_FIELD_MAX, type AuditBatchInfo, AuditLog, type AuditLogOptions, clipAuditText } from "./audit-log.js";
 export { SEGMENT_ACTOR, SegmentLog } from "./segment-log.js";
 export { recordConfigChange } from "./config-change.js";
 export { type ExportOptions, exportRecords, parseSince } from "./export.js";

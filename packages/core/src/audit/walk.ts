@@ -4,7 +4,7 @@
  * diagnose.ts can tell which of two neighbours is the bad one.
  */
 import type { KeyObject } from "node:crypto";
-import { canonical, recordMac, sha256Hex, verifyStatement } from "./canonical.js";
+import { recordMac, sha256Hex, tryCanonical, verifyStatement } from "./canonical.js";
 import type { AuditKeys } from "./signing-key.js";
 import { type HeadEntry, headSeq } from "./head.js";
 import { GENESIS } from "./types.js";
@@ -105,7 +105,7 @@ export function step(w: Walk, text: string, line: number): boolean {
   };
   if (!e) return stop("parse", "is not a JSON object (edited, or a write was cut short)");
   // Each line is exactly the canonical JSON of its entry: no CR, no blank, no reordering, nothing the hash would not see.
-  if (canonical(e) !== text) return stop("shape", "is not in canonical form (edited: a CRLF line end, added white space, or reordered members)");
+  if (tryCanonical(e) !== text) return stop("shape", "is not in canonical form (edited: a CRLF line end, added white space, or reordered members)");
   const badShape = shapeProblem(e);
   if (badShape) return stop("shape", badShape);
   if (e.type === "anchor") {

@@ -76,6 +76,23 @@ describe("exportIncremental", () => {
     expect(got.length).toBe(198 + 4); // and each run's own "started" record
   });
 
+  it.each(["ndjson", "json"] as const)("an entry edited to hold an escaped lone surrogate is reported, not thrown (%s)", async (format) => {
+    const dir = tempDir();
+    const out = join(tempDir(), "exports");
+    await append(dir, 1, 10);
+    const file = (await run(dir, out, format)).file?.name as string;
+    const path = join(out, file);
+    const text = readFileSync(path, "utf8");
+    expect(text).toContain('"outcome":"ok"');
+    writeFileSync(path, text.replace('"outcome":"ok"', '"outcome":"\\ud800"'));
+    const r = verifyExportFile(path, keysOf(dir));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problem).toMatch(
+      format === "json" ? /^holds an entry \(element \d+\) that has no canonical JSON form/ : /^line \d+ \(record \d+\) is not in canonical form/,
+    );
+  });
+
   it("a killed run's temporary file is removed; an export file whose cursor was not written is adopted, not written again", async () => {
     const dir = tempDir();
     const out = join(tempDir(), "exports");

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { AuditLog, IntegrityError, InvalidInputError, UnavailableError, verifyAuditLog } from "../../src/index.js";
+import { AUDIT_FIELD_MAX, AuditLog, IntegrityError, InvalidInputError, UnavailableError, clipAuditText, verifyAuditLog } from "../../src/index.js";
 import { lines, makeLog, record, tempDir } from "./helpers.js";
 
 const mode = (p: string) => statSync(p).mode & 0o777;
@@ -33,6 +33,32 @@ describe("AuditLog writing", () => {
     await expect(log.append({ actor: "a", action: "read", outcome: "ok", name: 5 } as never)).rejects.toThrow(/field name must be a string/);
     await log.close();
     expect(existsSync(join(log.dataDir, "audit.log"))).toBe(false);
+  });
+
+  it("a field cut inside a character's surrogate pair is kept with U+FFFD, and fails neither its record nor those batched with it", async () => {
+    const dir = tempDir();
+    const log = new AuditLog(dir);
+    const cut = `${"x".repeat(20)}\ud83d`; // "🔑" cut after its high surrogate
+    const seqs = await Promise.all([log.append(record(1)), log.append({ ...record(2), reason: cut, detail: "\udc00tail" }), log.append(record(3))]);
+    await log.close();
+    expect(seqs).toEqual([1, 2, 3]);
+    const r = JSON.parse(lines(dir)[1] as string) as { reason: string; detail: string };
+    expect(r.reason).toBe(`${"x".repeat(20)}\ufffd`);
+    expect(r.detail).toBe("\ufffdtail");
+    expect(verifyAuditLog(dir)).toMatchObject({ ok: true, records: 3 });
+  });
+
+  it("clipAuditText cuts to 512 with '...', never inside a surrogate pair", () => {
+    expect(clipAuditText("short")).toBe("short");
+    expect(clipAuditText("y".repeat(512))).toBe("y".repeat(512));
+    const plain = clipAuditText("y".repeat(600));
+    expect(plain).toBe(`${"y".repeat(509)}...`);
+    const pair = clipAuditText(`${"y".repeat(508)}🔑${"z".repeat(100)}`); // the pair at units 508–509: cut before it
+    expect(pair).toBe(`${"y".repeat(508)}...`);
+    expect(pair.isWellFormed()).toBe(true);
+    const whole = clipAuditText(`${"y".repeat(507)}🔑${"z".repeat(100)}`); // the pair at 507–508: kept whole
+    expect(whole).toBe(`${"y".repeat(507)}🔑...`);
+    expect(whole.length).toBeLessThanOrEqual(AUDIT_FIELD_MAX);
   });
 
   it("signs a checkpoint every N entries and at close", async () => {

@@ -146,4 +146,20 @@ describe("audit verify on a 10,000-record log", () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.problem).toMatch(/signing key .* is missing/);
   });
+
+  it("edit: a member that holds a lone surrogate (escaped, valid JSON) is a line not in canonical form, reported, not thrown", () => {
+    const i = indexOfSeq(all, 4000);
+    for (const edit of [
+      (x: string) => x.replace('"outcome":"ok"', '"outcome":"\\ud800"'),
+      (x: string) => x.replace('"outcome":"ok"', '"outcome":"ok","\\udc00":"x"'),
+    ]) {
+      const copy = tampered(dir, (l) => l.map((x, j) => (j === i ? edit(x) : x)));
+      expect(lines(copy)[i]).toMatch(/\\ud[8c]00/);
+      const r = verifyAuditLog(copy);
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      expect(r.firstBad).toEqual({ line: i + 1, seq: 4000 });
+      expect(r.problem).toMatch(new RegExp(`^line ${i + 1} \\(record 4000\\) is not in canonical form`));
+    }
+  });
 });

@@ -14,7 +14,7 @@
  *   was applied; for a read, the result is withheld.
  */
 import { randomUUID } from "node:crypto";
-import { InternalError, type Permission, type Security, errorOutcome } from "@polyvault/core";
+import { InternalError, type Permission, type Security, clipAuditText, errorOutcome } from "@polyvault/core";
 
 /** Who is asking: the audit log and access control of a data directory, and the principal to check. */
 export interface Caller {
@@ -91,7 +91,7 @@ export function detailOf(fields: Readonly<Record<string, string | number | boole
 
 function clip(detail: string | undefined): string | undefined {
   if (detail === undefined || detail.length === 0) return undefined;
-  return detail.length > 512 ? `${detail.slice(0, 509)}...` : detail;
+  return clipAuditText(detail);
 }
 
 /** A progress display for long work (the CLI's bar on a terminal); operations call it, never print. */

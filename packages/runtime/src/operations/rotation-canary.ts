@@ -9,7 +9,7 @@
  * "started" record cannot be written does not run (the rotation is then rolled back, or stays pending).
  */
 import { randomUUID } from "node:crypto";
-import { type CanaryPhaseEvent, type CanaryRecord, CanaryRecords, type PendingRotation, PendingRotations, type TenantId } from "@polyvault/core";
+import { type CanaryPhaseEvent, type CanaryRecord, CanaryRecords, type PendingRotation, PendingRotations, type TenantId, clipAuditText } from "@polyvault/core";
 import { syncRollout } from "@polyvault/sync";
 import type { Runtime } from "../runtime.js";
 import { callerOf } from "./caller.js";
@@ -30,7 +30,7 @@ export function canaryPhaseAudit(caller: Caller & { requestId: string }): (e: Ca
       requestId: caller.requestId,
       outcome: e.step === "failed" ? (e.code ?? "ERROR") : e.step,
       detail: detailOf({ revision: e.revision, targets: e.targets?.join(",") || undefined }),
-      ...(e.reason ? { reason: e.reason.length > 512 ? `${e.reason.slice(0, 509)}...` : e.reason } : {}),
+      ...(e.reason ? { reason: clipAuditText(e.reason) } : {}),
     });
 }
 

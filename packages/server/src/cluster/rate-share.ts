@@ -15,8 +15,12 @@ import type { ToPrimary, ToWorker } from "./messages.js";
 import { isOurs } from "./messages.js";
 
 const SHARE_MS = 100;
-/** Keys kept per window (addresses of a flood included): past this the oldest go first. */
-const MAX_KEYS = 20_000;
+/**
+ * Keys kept per window (addresses of a flood included): past this the key counted least recently, by
+ * any worker, goes first, as in @fastify/rate-limit's own store. A key still in use is not the one pushed
+ * out: a flood from fresh addresses cannot reset a busy token's count.
+ */
+export const MAX_KEYS = 20_000;
 
 export class SharedCounts {
   #window = -1;
@@ -39,9 +43,19 @@ export class SharedCounts {
   }
 
   static #bump(map: Map<string, number>, key: string, by: number): number {
-    const n = (map.get(key) ?? 0) + by;
+    const was = map.get(key);
+    const n = (was ?? 0) + by;
+    if (was !== undefined) map.delete(key); // to the back: the least recently counted key is the oldest
     keepBounded(map, key, n, MAX_KEYS);
     return n;
+  }
+
+  /** Moves `key` to the back of `map` if it is there (counted now, by another worker or this one). */
+  static #touch(map: Map<string, number>, key: string): void {
+    const n = map.get(key);
+    if (n === undefined) return;
+    map.delete(key);
+    map.set(key, n);
   }
 
   /** Counts a request of `key`; what the gateway as a whole counted for it in this window, and the ms left. */
@@ -50,6 +64,7 @@ export class SharedCounts {
     this.#roll(Math.floor(now / this.windowMs));
     const own = SharedCounts.#bump(this.#own, key, 1);
     SharedCounts.#bump(this.#unsent, key, 1);
+    SharedCounts.#touch(this.#others, key);
     return { current: own + (this.#others.get(key) ?? 0), ttl: (this.#window + 1) * this.windowMs - now };
   }
 
@@ -65,7 +80,11 @@ export class SharedCounts {
   receive(window: number, counts: readonly (readonly [string, number])[]): void {
     this.#roll(window);
     if (window !== this.#window) return;
-    for (const [key, n] of counts) if (typeof key === "string" && Number.isInteger(n) && n > 0) SharedCounts.#bump(this.#others, key, n);
+    for (const [key, n] of counts)
+      if (typeof key === "string" && Number.isInteger(n) && n > 0) {
+        SharedCounts.#bump(this.#others, key, n);
+        SharedCounts.#touch(this.#own, key);
+      }
   }
 
   /** Sends what this worker counted since its last message. */
