@@ -10,7 +10,7 @@
  * A @fastify/rate-limit store: `incr` answers at once from local counts (no request waits for another
  * process).
  */
-import { keepBounded } from "@polyvault/core";
+import { keepRecent } from "@polyvault/core";
 import type { ToPrimary, ToWorker } from "./messages.js";
 import { isOurs } from "./messages.js";
 
@@ -43,19 +43,15 @@ export class SharedCounts {
   }
 
   static #bump(map: Map<string, number>, key: string, by: number): number {
-    const was = map.get(key);
-    const n = (was ?? 0) + by;
-    if (was !== undefined) map.delete(key); // to the back: the least recently counted key is the oldest
-    keepBounded(map, key, n, MAX_KEYS);
+    const n = (map.get(key) ?? 0) + by;
+    keepRecent(map, key, n, MAX_KEYS);
     return n;
   }
 
-  /** Moves `key` to the back of `map` if it is there (counted now, by another worker or this one). */
+  /** Makes `key` the most recent in `map` if it is there (counted now, by another worker or this one). */
   static #touch(map: Map<string, number>, key: string): void {
     const n = map.get(key);
-    if (n === undefined) return;
-    map.delete(key);
-    map.set(key, n);
+    if (n !== undefined) keepRecent(map, key, n, MAX_KEYS);
   }
 
   /** Counts a request of `key`; what the gateway as a whole counted for it in this window, and the ms left. */
