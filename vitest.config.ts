@@ -38,7 +38,17 @@ export default defineConfig({
           hookTimeout: 600_000,
         },
       },
-      { extends: true, test: { name: "reliability", include: ["test/reliability/**/*.test.ts"], testTimeout: 600_000, hookTimeout: 600_000 } },
+      {
+        extends: true,
+        test: {
+          name: "reliability",
+          include: ["test/reliability/**/*.test.ts"],
+          // Toxiproxy is shared by the fault suites: started once for the project, never by a file.
+          globalSetup: ["test/reliability/helpers/toxiproxy-setup.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });

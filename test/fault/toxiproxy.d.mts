@@ -5,6 +5,7 @@ export function env(): Record<string, string>;
 export function install(): Promise<void>;
 export function start(): Promise<{ endpoint: string }>;
 export function stop(): Promise<void>;
+export function running(): Promise<{ endpoint: string }>;
 export function status(): Promise<{ state: "up" | "down"; endpoint: string }>;
 export interface Toxic {
   readonly type: "latency" | "bandwidth" | "slow_close" | "timeout" | "reset_peer" | "slicer" | "limit_data";

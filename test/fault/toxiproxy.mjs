@@ -3,7 +3,7 @@
 // (outside the repository, keyed by version), started detached on loopback, driven through its HTTP API.
 // v2.5.0 is the newest version the module proxy reachable here serves (`go list -m -versions` lists
 // v2.3.0 and v2.5.0). Same shape as test/emulators/*.mjs: name, version, env(), install(), start(),
-// stop(), status(); plus a small API client (createProxy, addToxic, removeToxics, deleteProxy).
+// stop(), status(), running(); plus a small API client (createProxy, addToxic, removeToxics, deleteProxy).
 //
 // If POLYVAULT_TEST_TOXIPROXY_URL is set, the toxiproxy API there is used as it is: nothing is built,
 // started or stopped.
@@ -75,6 +75,12 @@ export async function start() {
   const { log } = startDetached(name, binary(), ["-host", u.hostname, "-port", u.port, "-seed", "7"]);
   await waitFor("toxiproxy", healthy, 30_000, log);
   return { endpoint: apiUrl() };
+}
+
+/** For a suite file: fails, naming the cause, unless toxiproxy is already up (it never starts it itself). */
+export async function running() {
+  if (await healthy()) return { endpoint: apiUrl() };
+  throw new Error(`toxiproxy is not running at ${apiUrl()}: the reliability project's global set-up starts it (test/reliability/helpers/toxiproxy-setup.ts)`);
 }
 
 export async function stop() {

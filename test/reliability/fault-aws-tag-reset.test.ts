@@ -42,12 +42,10 @@ const skip = notRun("aws");
 describe.skipIf(skip !== undefined)(`aws updates under connection resets (${TRIALS} trials)`, () => {
   let rt: Runtime;
   let proxy: string;
-  let before: { state: string };
   const dir = mkdtempSync(join(tmpdir(), "pv-tagreset-"));
 
   beforeAll(async () => {
-    before = await toxiproxy.status();
-    await toxiproxy.start();
+    await toxiproxy.running();
     const up = new URL(AWS_ENDPOINT);
     const run = `tr${Date.now().toString(36)}`;
     const created = await toxiproxy.createProxy(`pv-${run}`, `${up.hostname}:${up.port}`);
@@ -80,7 +78,6 @@ describe.skipIf(skip !== undefined)(`aws updates under connection resets (${TRIA
   afterAll(async () => {
     await rt?.close();
     if (proxy) await toxiproxy.deleteProxy(proxy);
-    if (before?.state !== "up") await toxiproxy.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -45,11 +45,13 @@ function providerYaml(t: ServerType, url: string, prefix: string, timeoutMs: num
   return `{ type: vault, address: "${url}", token: "\${POLYVAULT_TEST_VAULT_TOKEN}", mount: secret, ${common} }`;
 }
 
-/** `withToxiproxy: false` builds only the burst proxies (one suite file owns toxiproxy's start and stop). */
+/**
+ * `withToxiproxy: false` builds only the burst proxies. Toxiproxy itself is started and stopped by the
+ * reliability project's global set-up (helpers/toxiproxy-setup.ts), never by a suite file.
+ */
 export async function openBench(label: string, withToxiproxy = true): Promise<Bench> {
   const types = (["aws", "vault", "azure"] as const).filter((t) => !notRun(t));
-  const before = withToxiproxy ? await toxiproxy.status() : { state: "up" };
-  if (withToxiproxy) await toxiproxy.start();
+  if (withToxiproxy) await toxiproxy.running();
   const run = `${label}${Date.now().toString(36)}`;
   let ownVault: KeyVaultServer | undefined;
   if (types.includes("azure") && !process.env.POLYVAULT_TEST_AZURE_URL) ownVault = await createKeyVaultServer({ port: 0 });
@@ -84,7 +86,6 @@ export async function openBench(label: string, withToxiproxy = true): Promise<Be
         if (toxic[t]) await toxiproxy.deleteProxy(toxic[t]);
         await burst[t]?.close();
       }
-      if (before.state !== "up") await toxiproxy.stop();
       await ownVault?.close();
     },
   };
