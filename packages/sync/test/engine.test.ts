@@ -220,8 +220,9 @@ describe("sync engine on two file providers", () => {
     const raw = await b.rawTarget.get(b.tenants[0] as never, "n/1");
     expect(raw.value.toString()).toBe("native value");
     expect(raw.metadata["pv-enc"]).toBe("native");
-    // Configuration says the mirror is native: a failover read takes its bytes as the value. Read as a
-    // primary (always envelope, whatever `pv-enc` says) the same bytes are not a valid envelope.
+    // Configuration says the mirror is native: a failover read takes its bytes as the value once the sync
+    // state's record of the copy vouches for them. Read as a primary (always envelope, whatever `pv-enc`
+    // says) the same bytes are not a valid envelope.
     const blocker = join(b.dir, "not-a-dir");
     writeFileSync(blocker, "");
     const down = createFileProvider({ name: "down", dir: join(blocker, "store") });
@@ -230,6 +231,10 @@ describe("sync engine on two file providers", () => {
       keyring: b.keyring,
       primary: down,
       mirrors: [{ provider: b.target, encryption: "native" }],
+      mirrorRecord: async (mirror, name) => {
+        const [r] = await b.state.recordsOf(mirror, "acme", name);
+        return r && { revision: r.sourceRevision, digest: r.sourceDigest, encryption: "native", syncedAt: r.syncedAt };
+      },
     });
     const got = await failover.get("n/1");
     expect([got.text(), got.servedBy, got.stale, got.version]).toEqual(["native value", "mirror", true, 1]);

@@ -5,7 +5,7 @@
  * failover-read.ts.
  */
 import { ENVELOPE_OVERHEAD, type Keyring, digest, seal } from "../crypto/index.js";
-import { AccessDeniedError, ConflictError, NotFoundError, TooLargeError, UnauthorizedError } from "../errors.js";
+import { AccessDeniedError, ConflictError, InvalidInputError, NotFoundError, TooLargeError, UnauthorizedError } from "../errors.js";
 import { parseSecretName, type TenantId } from "../names.js";
 import { type Provider, type SecretHead, listAll } from "../provider.js";
 import { type MirrorStore, type ReadPath, readSecret, versionsOf } from "./failover-read.js";
@@ -38,7 +38,9 @@ export interface SecretManagerOptions {
   readonly readPrimaryRefusing?: (() => boolean) | undefined;
   /**
    * Read in order when the primary is unavailable. How each stores values comes from here (configuration:
-   * a `native` route target), never from what the mirror returns.
+   * a `native` route target), never from what the mirror returns. A `native` mirror holds the value itself,
+   * which nothing but the sync record's keyed digest authenticates: it needs `mirrorRecord`, and the
+   * constructor refuses it without one.
    */
   readonly mirrors?: ReadonlyArray<Provider | MirrorStore> | undefined;
   /**
@@ -97,6 +99,13 @@ export class SecretManager {
       this.#requestId = options.caller.requestId;
       return;
     }
+    const mirrors = (options.mirrors ?? []).map((m) => ("provider" in m && "encryption" in m ? m : { provider: m, encryption: "envelope" as const }));
+    const unvouched = mirrors.find((m) => m.encryption === "native" && !options.mirrorRecord);
+    if (unvouched) {
+      throw new InvalidInputError(
+        `mirror ${unvouched.provider.name} is configured native: failover reads from it need mirrorRecord (the sync state's authenticated record of its copy), since nothing else authenticates a value stored in clear`,
+      );
+    }
     this.metrics = emptyMetrics();
     this.#listeners = new Set();
     this.tenant = options.tenant;
@@ -107,7 +116,7 @@ export class SecretManager {
       keyring: options.keyring,
       primaryName: options.primary.name,
       readPrimary: options.mirrors?.length ? (options.readPrimary ?? options.primary) : options.primary,
-      mirrors: (options.mirrors ?? []).map((m) => ("provider" in m && "encryption" in m ? m : { provider: m, encryption: "envelope" as const })),
+      mirrors,
       mirrorRecord: options.mirrorRecord,
       primaryRefusing: options.readPrimaryRefusing,
       verifiedDigests: VerifiedDigests.for(options.keyring),

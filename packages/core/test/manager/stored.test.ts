@@ -3,7 +3,7 @@
  * stored metadata; metadata can make a read fail, never return other bytes or skip a check.
  */
 import { describe, expect, it } from "vitest";
-import { IntegrityError, SecretManager, type StoredSecret, digest, openStored, seal } from "../../src/index.js";
+import { IntegrityError, InvalidInputError, type MirrorRecord, SecretManager, type StoredSecret, digest, openStored, seal } from "../../src/index.js";
 import { caught, memoryProvider, setup } from "../rotation/support.js";
 
 const stored = (value: Buffer, metadata: Record<string, string>): StoredSecret => ({
@@ -72,15 +72,30 @@ describe("SecretManager failover by configuration", () => {
     }
   });
 
-  it("a mirror configured native serves its bytes, and only for current reads", async () => {
+  it("a mirror configured native is refused without a mirror record; with one it serves its bytes only as the record vouches", async () => {
     const s = await setup();
     const mirror = memoryProvider("mirror");
     await mirror.put(s.tenant, "db", Buffer.from("plain"), { metadata: { "pv-rev": "1" } });
     s.provider.failing.add("get");
     s.provider.failing.add("versions");
-    const m = new SecretManager({ tenant: s.tenant, keyring: s.keyring, primary: s.provider, mirrors: [{ provider: mirror, encryption: "native" }] });
+    const native = [{ provider: mirror, encryption: "native" as const }];
+    // Nothing but the sync record's keyed digest authenticates a value stored in clear.
+    const refused = await caught(() => new SecretManager({ tenant: s.tenant, keyring: s.keyring, primary: s.provider, mirrors: native }));
+    expect(refused).toBeInstanceOf(InvalidInputError);
+    expect(refused.message).toBe(
+      "mirror mirror is configured native: failover reads from it need mirrorRecord (the sync state's authenticated record of its copy), since nothing else authenticates a value stored in clear",
+    );
+    expect((await mirror.get(s.tenant, "db")).value.toString()).toBe("plain");
+    let record: MirrorRecord = { revision: 1, digest: digest(s.keyring, s.tenant, "db", "plain"), encryption: "native", syncedAt: new Date() };
+    const m = new SecretManager({ tenant: s.tenant, keyring: s.keyring, primary: s.provider, mirrors: native, mirrorRecord: async () => record });
     const v = await m.get("db");
-    expect([v.text(), v.servedBy, v.stale, v.keyVersion]).toEqual(["plain", "mirror", true, 0]);
+    expect([v.text(), v.servedBy, v.stale, v.keyVersion, v.version]).toEqual(["plain", "mirror", true, 0, 1]);
     expect((await caught(() => m.get("db", { version: 1 }))).message).toMatch(/is down/);
+    // The mirror's bytes changed behind the sync's back: refused, not served.
+    record = { ...record, digest: digest(s.keyring, s.tenant, "db", "other") };
+    const err = await caught(() => m.get("db"));
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect(err.message).toBe(`mirror mirror's copy of "db" (tenant ${s.tenant}) is not the value the last sync copied: it is not served`);
+    expect(err.message).not.toContain("plain");
   });
 });
