@@ -160,8 +160,12 @@ describe("polyvault serve --workers 2", () => {
           return false;
         }
       });
+    const logged = () =>
+      log.split("\n").filter((l) => l.includes('"url":"/v1/tenants/acme/secrets/db%2Furl"') && l.includes('"msg":"incoming request"')).length;
+    const before = logged();
     const inFlight = Array.from({ length: 6 }, () => get("/v1/tenants/acme/secrets/db%2Furl"));
-    await new Promise((r) => setTimeout(r, 500));
+    // In flight once the workers have logged all six (not after a fixed sleep, which a loaded machine can outrun).
+    await until("six reads in flight", () => logged() >= before + 6);
     server.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 500));
     expect(server.exitCode).toBe(null); // still draining: the reads wait for the lock

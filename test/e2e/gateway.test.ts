@@ -264,12 +264,25 @@ describe("polyvault serve: a drain that hangs", () => {
     const base = (/listening on (\S+)/.exec(out) as RegExpExecArray)[1] as string;
     // Another process holds the audit log's locks (the main chain's and each worker's segment's, docs/audit.md
     // "Workers"): a read cannot finish, so neither can the drain.
-    mkdirSync(join(cwd, "data", "audit.lock"));
-    for (const w of readdirSync(join(cwd, "data", "audit-segments"))) mkdirSync(join(cwd, "data", "audit-segments", w, "audit.lock"));
+    // Taken as another process takes them: when free (the gateway may hold one for a moment after start-up).
+    const takeLock = async (lock: string) => {
+      for (;;) {
+        try {
+          mkdirSync(lock);
+          return;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      }
+    };
+    await takeLock(join(cwd, "data", "audit.lock"));
+    for (const w of readdirSync(join(cwd, "data", "audit-segments"))) await takeLock(join(cwd, "data", "audit-segments", w, "audit.lock"));
     // No `access`: /v1 needs the gateway's local token (docs/gateway.md).
     const token = readFileSync(join(cwd, "data", "gateway.token"), "utf8").trim();
     const stuck = fetch(`${base}/v1/tenants/acme/secrets`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 300));
+    // In flight once the gateway has logged it (not after a fixed sleep, which a loaded machine can outrun).
+    await expect.poll(() => /"url":"\/v1\/tenants\/acme\/secrets"[^\n]*"msg":"incoming request"/.test(err), { timeout: 30_000, interval: 20 }).toBe(true);
     server.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 500));
     expect(server.exitCode).toBe(null);

@@ -32,22 +32,27 @@ async function attempt(rt: Runtime, t: ServerType): Promise<{ ok: boolean; err: 
   return { ok: err === undefined, err, ms: performance.now() - t0, reached: (proxy?.counts.requests ?? 0) > before, startedAt: t0 };
 }
 
-/** Five 503 answers in a row; returns when the fifth failed (the moment the breaker opened). */
-async function openIt(rt: Runtime, t: ServerType): Promise<number> {
+/**
+ * Five 503 answers in a row. The breaker opened while the fifth call ran: returns when that call started
+ * (`from`, no later than the opening) and when it returned (`by`, no earlier).
+ */
+async function openIt(rt: Runtime, t: ServerType): Promise<{ from: number; by: number }> {
   bench.burst[t]?.failAlways(503);
+  let from = 0;
   for (let i = 1; i <= 5; i++) {
     const a = await attempt(rt, t);
+    from = a.startedAt;
     tally.fault();
     tally.check(!a.ok && a.reached, `${t}: failure ${i} reached the server and failed`);
     tally.check(rt.gate(`${t}b`).breakerState === (i < 5 ? "closed" : "open"), `${t}: breaker ${rt.gate(`${t}b`).breakerState} after ${i} failures`);
   }
-  return performance.now();
+  return { from, by: performance.now() };
 }
 
 /**
  * An open breaker fails without touching the server. Checked only for a call that started before the
- * half-open time (`opened` + 10 s): on a loaded machine a sleep can overshoot, and a call that starts
- * later is, correctly, the trial call. How long the refusal took is reported, not asserted.
+ * earliest half-open time (`opened`, no later than the opening, + 10 s): on a loaded machine a sleep can
+ * overshoot, and a call that starts later is, correctly, the trial call. How long the refusal took is reported, not asserted.
  */
 async function failsFast(rt: Runtime, t: ServerType, when: string, opened: number): Promise<void> {
   const a = await attempt(rt, t);
@@ -69,12 +74,12 @@ async function timeline(t: ServerType): Promise<void> {
   try {
     tally.trial();
     let opened = await openIt(rt, t);
-    await failsFast(rt, t, "right after opening", opened);
-    await sleep(opened + HALF_OPEN_MS - 1500 - performance.now());
-    await failsFast(rt, t, "8.5 s after opening", opened);
+    await failsFast(rt, t, "right after opening", opened.from);
+    await sleep(opened.from + HALF_OPEN_MS - 1500 - performance.now());
+    await failsFast(rt, t, "8.5 s after opening", opened.from);
     // The server recovers; after 10 s one call is let through, succeeds, and closes the breaker.
     bench.burst[t]?.forward();
-    await sleep(opened + HALF_OPEN_MS + 500 - performance.now());
+    await sleep(opened.by + HALF_OPEN_MS + 500 - performance.now());
     const trial = await attempt(rt, t);
     tally.check(
       trial.reached && trial.ok,
@@ -85,11 +90,11 @@ async function timeline(t: ServerType): Promise<void> {
     // The other way: the trial call after 10 s fails, and the breaker opens again at once.
     tally.trial();
     opened = await openIt(rt, t);
-    await sleep(opened + HALF_OPEN_MS + 500 - performance.now());
+    await sleep(opened.by + HALF_OPEN_MS + 500 - performance.now());
     const again = await attempt(rt, t);
     tally.check(again.reached && !again.ok, `${t}: the trial call after 10 s reaches the still-failing server`);
     tally.check(rt.gate(`${t}b`).breakerState === "open", `${t}: open again after a failed trial call (${rt.gate(`${t}b`).breakerState})`);
-    await failsFast(rt, t, "after the failed trial call", performance.now());
+    await failsFast(rt, t, "after the failed trial call", again.startedAt);
   } finally {
     bench.burst[t]?.forward();
     await closeRuntime(rt);

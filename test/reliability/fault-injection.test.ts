@@ -159,7 +159,9 @@ async function breakerOpens(t: ServerType, s: Scenario): Promise<void> {
         err instanceof UnavailableError || (err as { retryable?: boolean })?.retryable === true,
         `${t} / ${s.name}: call ${i} fails retryably (${(err as Error)?.message})`,
       );
-      tally.check(ms <= timeoutMs + 1000, `${t} / ${s.name}: call ${i} took ${Math.round(ms)} ms (timeoutMs ${timeoutMs})`);
+      // Bounded by the deadline, with room for a loaded machine's pauses: a call that ignored it would
+      // retry into the outage for several timeoutMs.
+      tally.check(ms <= 2 * timeoutMs, `${t} / ${s.name}: call ${i} took ${Math.round(ms)} ms (timeoutMs ${timeoutMs})`);
       tally.check(
         rt.gate(target).breakerState === (i < 5 ? "closed" : "open"),
         `${t} / ${s.name}: breaker ${rt.gate(target).breakerState} after ${i} failures`,
@@ -171,7 +173,11 @@ async function breakerOpens(t: ServerType, s: Scenario): Promise<void> {
       err instanceof UnavailableError && /circuit breaker open/.test((err as Error).message),
       `${t} / ${s.name}: with its breaker open, ${target} fails with UNAVAILABLE`,
     );
-    tally.check(ms < 250, `${t} / ${s.name}: a call with the breaker open took ${Math.round(ms)} ms`);
+    // Refused at once rather than tried: well under the deadline a real attempt into the outage waits out
+    // (the time is printed; a GC or scheduling pause on a loaded machine must not fail it). Through the
+    // burst proxy, the server's own count shows no request reached it.
+    tally.note(`${t} / ${s.name}: ms of a call with the breaker open`, Math.round(ms));
+    tally.check(ms < timeoutMs / 2, `${t} / ${s.name}: a call with the breaker open took ${Math.round(ms)} ms (timeoutMs ${timeoutMs})`);
     if (s.via === "b") tally.check((bench.burst[t]?.counts.requests ?? 0) === before, "no request reached the server while the breaker was open");
   });
 }

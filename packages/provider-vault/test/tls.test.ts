@@ -87,8 +87,8 @@ describe("vault provider TLS and token handling (issue 16.6)", () => {
     expect(err.code).toBe("UNAUTHORIZED");
     expect(err.message).toMatch(/TLS certificate was not accepted \(DEPTH_ZERO_SELF_SIGNED_CERT\).*tls\.ca/);
     expect(err.message).not.toMatch(/did not answer/);
-    // Not retried until the deadline: one handshake.
-    expect(performance.now() - t0).toBeLessThan(5_000);
+    // Not retried until the deadline (10 s): one handshake, with room for a loaded machine.
+    expect(performance.now() - t0).toBeLessThan(9_000);
     await p.close();
   });
 

@@ -67,7 +67,8 @@ describe("serve()", () => {
       }
     }
     const inFlight = fetch(`${gw.url}/v1/tenants/acme/secrets/K`, { headers: bearer(TOKENS.admin) });
-    await new Promise((r) => setTimeout(r, 200));
+    // In flight once its handler runs (not after a fixed sleep, which a loaded machine can outrun).
+    await expect.poll(() => gw.app.gateway.inflight.running, { timeout: 30_000, interval: 5 }).toBe(1);
     const closed = gw.close();
     let closedFirst = false;
     void closed.then(() => (closedFirst = true));

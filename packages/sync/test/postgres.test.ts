@@ -157,9 +157,9 @@ describe("PostgreSQL leases: a dead holder's lease is free at once, a live one's
     if (!a || !b) throw new Error("unreachable");
     expect(await a.tryLease("route:x", "A", 600_000)).toBe(true);
     await sql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'polyvault-liveness' AND pid <> pg_backend_pid()");
-    await sleep(200);
-    // A's liveness session is gone, so the lease is up for grabs until A renews; A's renewal wins it back.
-    expect(await b.leaseHolder("route:x")).toBeUndefined();
+    // A's liveness session is gone (the server ends it asynchronously), so the lease is up for grabs
+    // until A renews; A's renewal wins it back. A reconnects only on its own next lease call.
+    await expect.poll(() => b.leaseHolder("route:x"), { timeout: 10_000, interval: 50 }).toBeUndefined();
     expect(await a.tryLease("route:x", "A", 600_000)).toBe(true);
     expect(await b.tryLease("route:x", "B", 600_000)).toBe(false);
     expect(await b.leaseHolder("route:x")).toBe("A");

@@ -160,7 +160,8 @@ describe("AuditLog: the exit hook's seal", () => {
     await immediate();
     const t = Date.now();
     log.sealSync();
-    expect(Date.now() - t).toBeLessThan(2_000); // a lock taken over as stale would take 11 s
+    // A lock taken over as stale would take 11 s; the seal's own fsync can take seconds on a loaded machine.
+    expect(Date.now() - t).toBeLessThan(8_000);
     expect(types(dir)).toBe("rc");
     await log.append(record(2));
     await log.close();
