@@ -6,11 +6,12 @@
  * and `audit verify` checks what both workers wrote as one chain.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { takeLockWhenFree } from "../harness/locks.js";
 
 const BIN = resolve(import.meta.dirname, "../../packages/cli/bin/polyvault.js");
 
@@ -151,15 +152,7 @@ describe("polyvault serve --workers 2", () => {
     // Hold both workers' segment locks as another process would (each worker appends to its own chain,
     // audit-segments/w<n>): every read waits for its worker's lock, in flight.
     const locks = ["w1", "w2"].map((w) => join(cwd, "data", "audit-segments", w, "audit.lock"));
-    for (const lock of locks)
-      await until(`the lock of ${lock}`, () => {
-        try {
-          mkdirSync(lock);
-          return true;
-        } catch {
-          return false;
-        }
-      });
+    for (const lock of locks) await takeLockWhenFree(lock);
     const logged = () =>
       log.split("\n").filter((l) => l.includes('"url":"/v1/tenants/acme/secrets/db%2Furl"') && l.includes('"msg":"incoming request"')).length;
     const before = logged();

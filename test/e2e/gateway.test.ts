@@ -8,11 +8,12 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { type AddressInfo, type Server, type Socket, connect, createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli as runCli, sandbox, start } from "../harness/cli.js";
+import { takeLockWhenFree } from "../harness/locks.js";
 
 const AWS = new URL(process.env.POLYVAULT_TEST_AWS_ENDPOINT ?? "http://127.0.0.1:4566");
 const VAULT = process.env.POLYVAULT_TEST_VAULT_ADDR ?? "http://127.0.0.1:8200";
@@ -264,20 +265,8 @@ describe("polyvault serve: a drain that hangs", () => {
     const base = (/listening on (\S+)/.exec(out) as RegExpExecArray)[1] as string;
     // Another process holds the audit log's locks (the main chain's and each worker's segment's, docs/audit.md
     // "Workers"): a read cannot finish, so neither can the drain.
-    // Taken as another process takes them: when free (the gateway may hold one for a moment after start-up).
-    const takeLock = async (lock: string) => {
-      for (;;) {
-        try {
-          mkdirSync(lock);
-          return;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-          await new Promise((r) => setTimeout(r, 5));
-        }
-      }
-    };
-    await takeLock(join(cwd, "data", "audit.lock"));
-    for (const w of readdirSync(join(cwd, "data", "audit-segments"))) await takeLock(join(cwd, "data", "audit-segments", w, "audit.lock"));
+    await takeLockWhenFree(join(cwd, "data", "audit.lock"));
+    for (const w of readdirSync(join(cwd, "data", "audit-segments"))) await takeLockWhenFree(join(cwd, "data", "audit-segments", w, "audit.lock"));
     // No `access`: /v1 needs the gateway's local token (docs/gateway.md).
     const token = readFileSync(join(cwd, "data", "gateway.token"), "utf8").trim();
     const stuck = fetch(`${base}/v1/tenants/acme/secrets`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);

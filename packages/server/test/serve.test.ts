@@ -5,13 +5,14 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { type Socket, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Runtime } from "@polyvault/runtime";
 import { describe, expect, it } from "vitest";
+import { takeLockWhenFree } from "../../../test/harness/locks.js";
 import { serve } from "../src/index.js";
 import { TOKENS, accessConfig, bearer } from "./helpers.js";
 
@@ -53,19 +54,9 @@ describe("serve()", () => {
       body: JSON.stringify({ value: "v" }),
     });
     expect(put.status).toBe(200);
-    // Hold the audit log's lock as another process would: the next read waits for it. The gateway may
-    // still hold it for a moment after answering (it releases a batch's waiters before the lock), so
-    // take it as another process does: when it is free.
+    // Hold the audit log's lock as another process would: the next read waits for it.
     const lock = join(dataDir, "audit.lock");
-    for (;;) {
-      try {
-        mkdirSync(lock);
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }
+    await takeLockWhenFree(lock);
     const inFlight = fetch(`${gw.url}/v1/tenants/acme/secrets/K`, { headers: bearer(TOKENS.admin) });
     // In flight once its handler runs (not after a fixed sleep, which a loaded machine can outrun).
     await expect.poll(() => gw.app.gateway.inflight.running, { timeout: 30_000, interval: 5 }).toBe(1);
